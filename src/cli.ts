@@ -1,0 +1,74 @@
+import { cac, type CAC } from "cac";
+import { VERSION } from "./version";
+
+/** Repeatable options arrive as a string once and as an array when repeated. */
+export function asList(v: unknown): string[] {
+  if (v === undefined || v === null || v === false) return [];
+  return (Array.isArray(v) ? v : [v]).map(String);
+}
+
+/**
+ * All cac wiring lives here. Each action imports its command module lazily (start-up stays
+ * fast) and returns the exit code. `ctl` is dispatched by main.ts before cac sees argv, so
+ * that deployctl's own option rules apply; it is registered here for --help only.
+ */
+export function buildCli(): CAC {
+  const cli = cac("deployster");
+
+  const engineOptions = (c: ReturnType<CAC["command"]>) =>
+    c
+      .option("--var <NAME=VALUE>", "Set a context variable (repeatable)")
+      .option("--var-file <file>", "Load variables from a YAML file (repeatable)")
+      .option("-c, --confirm <mode>", "Confirmation: NO, ONCE, RESOURCE or ACTION", { default: "ACTION" })
+      .option("-y, --yes", "Do not ask for confirmation (same as -c NO)")
+      .option("-v, --verbose", "Verbose output (stack traces, protocol payloads)")
+      .option("--parallelism <n>", "How many resources may run at once", { default: 10 })
+      .option("--json", "Machine-readable output (plan document / apply NDJSON events)")
+      .option("--work-dir <dir>", "Work directory (default: .deployster/work in the workspace)")
+      .option("--no-init-cache", "Do not use cached init results")
+      .option("--action-timeout <duration>", "Timeout of each action container", { default: "30m" });
+
+  engineOptions(cli.command("plan [...manifests]", "Discover the current state and show what apply would change"))
+    .option("--detailed-exitcode", "Exit 0 when nothing to do, 2 when changes are pending, 1 on error")
+    .example("deployster plan deployster.yaml --var env=qa")
+    .action(async (manifests: string[], options) => (await import("./commands/plan")).runPlanCommand(manifests, options));
+
+  engineOptions(cli.command("apply [...manifests]", "Plan, confirm and converge the resources"))
+    .example("deployster apply -y fixtures/quickstart/deployster.yaml")
+    .action(async (manifests: string[], options) => (await import("./commands/apply")).runApplyCommand(manifests, options));
+
+  cli
+    .command("serve", "Serve the v1 deploy REST API (zero-downtime rollouts on the Docker engine)")
+    .option("--listen <addr>", "HOST:PORT or :PORT to listen on", { default: "0.0.0.0:3000" })
+    .option("--docker-hub-username <name>", "Image prefix when no registry is given", { default: "deployster" })
+    .option("--registry-url <host:port>", "Private registry to pull service images from")
+    .option("--username <name>", "Basic-auth user name", { default: "deployster" })
+    .option("--password <secret>", "Basic-auth password (or DEPLOYSTER_PASSWORD; default: random, printed once)")
+    .option("--cert <file>", "TLS certificate (needs --key)")
+    .option("--key <file>", "TLS private key (needs --cert)")
+    .option("--caddy-admin <url>", "Caddy admin API, e.g. http://127.0.0.1:2019")
+    .option("--domain <domain>", "Route <service>.<domain> through Caddy")
+    .option("--container-port <port>", "Port the service listens on inside its container", { default: 3000 })
+    .option("--health-path <path>", "HTTP path that must answer 2xx/3xx before an instance is ready")
+    .option("--health-timeout <duration>", "How long a new instance may take to become ready", { default: "5m" })
+    .option("--task-timeout <duration>", "Longest a task may run", { default: "10m" })
+    .option("--publish-host <ip>", "Host address instance ports are published on", { default: "127.0.0.1" })
+    .option("-v, --verbose", "Verbose logging")
+    .example("DEPLOYSTER_PASSWORD=s3cret deployster serve --listen :3000")
+    .action(async (options) => (await import("./commands/serve")).runServeCommand(options));
+
+  cli
+    .command("ctl [...args]", "deployctl-compatible client: deploy|d, run|r, destroy|x, list|l, status, rollback")
+    .allowUnknownOptions()
+    .example("deployster ctl deploy app v2 --wait")
+    .example("deployster ctl run app v2 -- bundle exec rake db:migrate");
+
+  cli
+    .command("version", "Print the deployster version and the Docker engine's version")
+    .option("-v, --verbose", "Show stack traces")
+    .action(async () => (await import("./commands/version")).runVersionCommand());
+
+  cli.help();
+  cli.version(VERSION, "--version");
+  return cli;
+}

@@ -1,0 +1,49 @@
+import { basename } from "node:path";
+import { buildCli } from "./cli";
+import { ExitError, InternalError, UserError } from "./errors";
+import { DockerApiError, DockerUnreachableError } from "./docker/errors";
+
+/**
+ * The only place that decides exit codes. Returns the code; bin/deployster.ts sets it.
+ * `argv` is process.argv (runtime, script, ...args).
+ */
+export async function main(argv: string[]): Promise<number> {
+  const args = argv.slice(2);
+  const verbose = args.includes("-v") || args.includes("--verbose");
+  try {
+    const invokedAs = basename(argv[1] ?? "");
+    if (invokedAs === "deployctl" || args[0] === "ctl") {
+      const { runCtl } = await import("./commands/ctl/index");
+      return await runCtl(invokedAs === "deployctl" ? args : args.slice(1), { env: process.env });
+    }
+    const cli = buildCli();
+    cli.parse(["bun", "deployster", ...args], { run: false });
+    if (!cli.matchedCommand) {
+      if (cli.options.help || cli.options.version) return 0;
+      if (cli.args.length > 0) throw new UserError(`unknown command: ${cli.args[0]} (see deployster --help)`);
+      cli.outputHelp();
+      return 1;
+    }
+    if (cli.options.help) return 0;
+    const code = await cli.runMatchedCommand();
+    return typeof code === "number" ? code : 0;
+  } catch (err) {
+    return reportError(err, verbose);
+  }
+}
+
+export function reportError(err: unknown, verbose: boolean): number {
+  if (err instanceof ExitError) return err.exitCode;
+  if (err instanceof Error && err.name === "CACError") {
+    process.stderr.write(`error: ${err.message} (see --help)\n`);
+    return 1;
+  }
+  if (err instanceof UserError || err instanceof DockerUnreachableError || err instanceof DockerApiError) {
+    process.stderr.write(`error: ${err.message}\n`);
+    if (verbose && err.stack) process.stderr.write(`${err.stack}\n`);
+    return err instanceof UserError ? err.exitCode : 1;
+  }
+  const e = err instanceof Error ? err : new InternalError(String(err));
+  process.stderr.write(`internal error (a bug in deployster): ${e.message}\n${e.stack ?? ""}\n`);
+  return 1;
+}
