@@ -2,6 +2,7 @@ import { basename } from "node:path";
 import { buildCli } from "./cli";
 import { ExitError, InternalError, UserError } from "./errors";
 import { DockerApiError, DockerUnreachableError } from "./docker/errors";
+import { installSignalHandlers } from "./shutdown";
 
 /**
  * The only place that decides exit codes. Returns the code; bin/deployster.ts sets it.
@@ -10,6 +11,7 @@ import { DockerApiError, DockerUnreachableError } from "./docker/errors";
 export async function main(argv: string[]): Promise<number> {
   const args = argv.slice(2);
   const verbose = args.includes("-v") || args.includes("--verbose");
+  installSignalHandlers();
   try {
     const invokedAs = basename(argv[1] ?? "");
     if (invokedAs === "deployctl" || args[0] === "ctl") {
