@@ -1,0 +1,6 @@
+import { UserError } from "../errors";
+
+// Placeholder until its issue lands: says so and fails, never pretends to succeed.
+export async function runServeCommand(..._args: unknown[]): Promise<number> {
+  throw new UserError("deployster serve: not implemented yet");
+}
