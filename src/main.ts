@@ -6,17 +6,19 @@ import { installSignalHandlers } from "./shutdown";
 
 /**
  * The only place that decides exit codes. Returns the code; bin/deployster.ts sets it.
- * `argv` is process.argv (runtime, script, ...args).
+ * `argv` is process.argv (runtime, script, ...args); `argv0` the name the binary was invoked as.
  */
-export async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[], argv0: string = process.argv0): Promise<number> {
   const args = argv.slice(2);
   const verbose = args.includes("-v") || args.includes("--verbose");
   installSignalHandlers();
   try {
-    const invokedAs = basename(argv[1] ?? "");
-    if (invokedAs === "deployctl" || args[0] === "ctl") {
+    // A compiled binary sees its invoked name (symlink or copy) in argv0; `bun script.ts`
+    // sees the script path in argv[1].
+    const asDeployctl = [argv0, argv[1] ?? ""].some((p) => basename(p).replace(/\.[jt]s$/, "") === "deployctl");
+    if (asDeployctl || args[0] === "ctl") {
       const { runCtl } = await import("./commands/ctl/index");
-      return await runCtl(invokedAs === "deployctl" ? args : args.slice(1), { env: process.env });
+      return await runCtl(asDeployctl ? args : args.slice(1), { env: process.env });
     }
     const cli = buildCli();
     cli.parse(["bun", "deployster", ...args], { run: false });
