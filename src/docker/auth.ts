@@ -47,9 +47,15 @@ export function findRegistryAuth(config: unknown, registry: string | undefined):
   return undefined;
 }
 
-/** The X-Registry-Auth header value: base64url of the JSON auth object. */
+/**
+ * The X-Registry-Auth header value: URL-safe base64 of the JSON auth object, WITH padding
+ * (the engine decodes with Go's padded base64.URLEncoding; unpadded input loses the tail).
+ */
 export function encodeRegistryAuth(auth: RegistryAuth | undefined): string {
-  return Buffer.from(JSON.stringify(auth ?? {})).toString("base64url");
+  return Buffer.from(JSON.stringify(auth ?? {}))
+    .toString("base64")
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_");
 }
 
 /** Reads the client config and returns the header for pulling/pushing `imageRef`. */

@@ -82,9 +82,11 @@ describe("registry auth", () => {
     expect(findRegistryAuth(config, "other:1")).toBeUndefined();
     expect(findRegistryAuth(undefined, "x")).toBeUndefined();
   });
-  test("header is base64url JSON", () => {
+  test("header is URL-safe base64 JSON with padding (Go's base64.URLEncoding)", () => {
     const h = encodeRegistryAuth({ username: "a", password: "b?>", serveraddress: "r:1" });
-    expect(h).not.toMatch(/[+/=]/);
+    expect(h).not.toMatch(/[+/]/);
+    expect(h.length % 4).toBe(0);
+    expect(encodeRegistryAuth({ username: "ab", serveraddress: "x" })).toMatch(/=$/);
     expect(JSON.parse(Buffer.from(h, "base64url").toString())).toEqual({ username: "a", password: "b?>", serveraddress: "r:1" });
     expect(Buffer.from(encodeRegistryAuth(undefined), "base64url").toString()).toBe("{}");
   });
