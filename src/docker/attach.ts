@@ -68,8 +68,19 @@ export async function attachContainer(d: DockerClient, id: string, opts: AttachO
     resolveDone();
   };
 
+  // TLS: bytes written before the handshake completes are lost, so wait for it.
+  let resolveHandshake!: () => void;
+  let rejectHandshake!: (e: Error) => void;
+  const handshake = new Promise<void>((res, rej) => ((resolveHandshake = res), (rejectHandshake = rej)));
+  handshake.catch(() => {});
+
   const handlers = {
     data: (_s: Socket, chunk: Uint8Array) => onData(chunk),
+    handshake: (_s: Socket, success: boolean, authError: Error | null) => {
+      const verify = d.host.kind === "tcp" && !!d.host.tls?.verify;
+      if (success && (!authError || !verify)) resolveHandshake();
+      else rejectHandshake(new DockerUnreachableError(d.target, `TLS handshake failed: ${authError?.message ?? "refused"}`));
+    },
     drain: () => {
       const ws = drainWaiters;
       drainWaiters = [];
@@ -78,6 +89,7 @@ export async function attachContainer(d: DockerClient, id: string, opts: AttachO
     close: onClose,
     end: onClose,
     error: (_s: Socket, err: Error) => {
+      rejectHandshake(err);
       rejectUpgrade(err);
       rejectDone(err);
     },
@@ -99,6 +111,7 @@ export async function attachContainer(d: DockerClient, id: string, opts: AttachO
     throw new DockerUnreachableError(d.target, (err as Error)?.message ?? String(err));
   }
 
+  if (h.kind === "tcp" && h.tls) await handshake;
   socket.write(
     `POST ${path} HTTP/1.1\r\nHost: docker\r\nContent-Type: text/plain\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n`,
   );
