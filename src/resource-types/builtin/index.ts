@@ -1,4 +1,9 @@
 import type { ResourceType } from "../types";
+import { lazyDockerFromEnv, type BuiltinTypeOptions } from "./common/runtime";
+import { createContainerType } from "./container/type";
+import { createImageType } from "./image/type";
+import { createNetworkType } from "./network/type";
+import { createVolumeType } from "./volume/type";
 
 /** Types under the reserved `deployster/` prefix, served in-process (resource-protocol.md 9.12). */
 export const BUILTIN_PREFIX = "deployster/";
@@ -17,3 +22,12 @@ export function getBuiltinType(type: string): ResourceType | undefined {
 export function isBuiltinType(type: string): boolean {
   return type.startsWith(BUILTIN_PREFIX);
 }
+
+/** The four Docker built-ins, talking to the engine `opts.docker` returns. */
+export function createDockerBuiltinTypes(opts: BuiltinTypeOptions): ResourceType[] {
+  return [createNetworkType(opts), createVolumeType(opts), createImageType(opts), createContainerType(opts)];
+}
+
+// Registered on import: the engine resolves `deployster/...` types through getBuiltinType.
+// The client is created from the environment (DOCKER_HOST) the first time a type needs it.
+for (const t of createDockerBuiltinTypes({ docker: lazyDockerFromEnv() })) registerBuiltinType(t);

@@ -1,0 +1,151 @@
+/**
+ * Effectful container steps: create, start, and the two replacement sequences.
+ *   start-first: new under a temporary name → ready → stop+remove old → rename new.
+ *   stop-first:  old renamed aside and stopped → new under the name → ready → remove old;
+ *                if the new one fails, it is removed and the old one renamed back and started.
+ * A new container that never becomes ready is removed; the old one keeps (or resumes) serving.
+ */
+import { randomBytes } from "node:crypto";
+import type { DockerClient } from "../../../docker/client";
+import {
+  connectNetwork,
+  createContainer,
+  inspectContainer,
+  inspectImage,
+  listContainers,
+  removeContainer,
+  renameContainer,
+  startContainer,
+  stopContainer,
+  trackContainer,
+  untrackContainer,
+} from "../../../docker/index";
+import { UserError } from "../../../errors";
+import { shortId } from "../common/hash";
+import { LABEL_MANAGED, LABEL_NAME } from "../common/labels";
+import { pullWithProgress } from "../common/pull";
+import { buildContainerCreateBody } from "./body";
+import { waitReady } from "./ready";
+import type { ContainerOptions, ContainerSpec } from "./spec";
+
+export interface StepContext {
+  d: DockerClient;
+  spec: ContainerSpec;
+  options: ContainerOptions;
+  log: (line: string) => void;
+  signal?: AbortSignal;
+}
+
+const suffix = () => randomBytes(3).toString("hex");
+
+/** Removes containers left under a temporary name by an interrupted replacement. */
+export async function removeLeftovers(ctx: StepContext): Promise<void> {
+  const all = await listContainers(ctx.d, { all: true, labels: [`${LABEL_MANAGED}=true`, `${LABEL_NAME}=${ctx.spec.name}`] });
+  for (const c of all) {
+    const name = String(c.Names?.[0] ?? "").replace(/^\//, "");
+    if (name === ctx.spec.name) continue;
+    await removeContainer(ctx.d, c.Id, { force: true });
+    ctx.log(`removed leftover container ${name} (${shortId(c.Id)})`);
+  }
+}
+
+export async function ensureImage(ctx: StepContext): Promise<void> {
+  if (await inspectImage(ctx.d, ctx.spec.image)) return;
+  await pullWithProgress(ctx.d, ctx.spec.image, ctx.log, ctx.signal);
+}
+
+/**
+ * Creates, attaches and starts a container named `name`, then waits until it is ready.
+ * If anything after the create fails, the new container is removed before rethrowing.
+ */
+async function launch(ctx: StepContext, name: string): Promise<string> {
+  const { body, extraNetworks } = buildContainerCreateBody(ctx.spec);
+  const { Id } = await createContainer(ctx.d, body, name);
+  trackContainer(ctx.d, Id); // removed on Ctrl-C until it has taken over
+  try {
+    for (const n of extraNetworks) await connectNetwork(ctx.d, n.name, Id, { aliases: n.aliases });
+    await startContainer(ctx.d, Id);
+    const waiting = ctx.spec.healthcheck && !("disable" in ctx.spec.healthcheck) ? " (waiting for healthy)" : "";
+    ctx.log(`started container ${name} (${shortId(Id)})${waiting}`);
+    const ms = await waitReady(ctx.d, Id, { timeoutMs: ctx.options.health_timeout_ms, signal: ctx.signal });
+    if (ms > 500) ctx.log(`container ${name} is ready after ${(ms / 1000).toFixed(1)}s`);
+    return Id;
+  } catch (err) {
+    await removeContainer(ctx.d, Id, { force: true });
+    untrackContainer(Id);
+    throw err;
+  }
+}
+
+function failure(ctx: StepContext, what: string, err: unknown, after: string): UserError {
+  return new UserError(`container ${ctx.spec.name}: ${what}: ${(err as Error).message}${after}`, 1, { cause: err });
+}
+
+export async function createFresh(ctx: StepContext): Promise<void> {
+  await removeLeftovers(ctx);
+  await ensureImage(ctx);
+  try {
+    untrackContainer(await launch(ctx, ctx.spec.name));
+  } catch (err) {
+    throw failure(ctx, "the new container failed", err, " (it was removed)");
+  }
+}
+
+export async function startExisting(ctx: StepContext): Promise<void> {
+  const c = await inspectContainer(ctx.d, ctx.spec.name);
+  if (!c) throw new UserError(`container ${ctx.spec.name} no longer exists (plan again)`);
+  if (c.State?.Paused) await ctx.d.call("POST", `/containers/${c.Id}/unpause`);
+  else await startContainer(ctx.d, c.Id);
+  ctx.log(`started container ${ctx.spec.name} (${shortId(c.Id)})`);
+  try {
+    await waitReady(ctx.d, c.Id, { timeoutMs: ctx.options.health_timeout_ms, signal: ctx.signal });
+  } catch (err) {
+    throw failure(ctx, "did not become ready after start", err, "");
+  }
+}
+
+function stopTimeoutOf(c: any): number {
+  return typeof c.Config?.StopTimeout === "number" ? c.Config.StopTimeout : 10;
+}
+
+export async function replaceStartFirst(ctx: StepContext): Promise<void> {
+  const old = await inspectContainer(ctx.d, ctx.spec.name);
+  if (!old) return createFresh(ctx);
+  await removeLeftovers(ctx);
+  await ensureImage(ctx);
+  const temp = `${ctx.spec.name}-next-${suffix()}`;
+  let id: string;
+  try {
+    id = await launch(ctx, temp);
+  } catch (err) {
+    throw failure(ctx, "the replacement failed", err, ` (it was removed; the old container ${shortId(old.Id)} keeps running)`);
+  }
+  await stopContainer(ctx.d, old.Id, stopTimeoutOf(old));
+  await removeContainer(ctx.d, old.Id, { force: true });
+  ctx.log(`stopped and removed the old container ${shortId(old.Id)}`);
+  await renameContainer(ctx.d, id, ctx.spec.name);
+  untrackContainer(id);
+  ctx.log(`renamed ${temp} to ${ctx.spec.name}`);
+}
+
+export async function replaceStopFirst(ctx: StepContext): Promise<void> {
+  const old = await inspectContainer(ctx.d, ctx.spec.name);
+  if (!old) return createFresh(ctx);
+  await removeLeftovers(ctx);
+  await ensureImage(ctx); // before stopping anything: a failed pull costs no downtime
+  const aside = `${ctx.spec.name}-old-${suffix()}`;
+  await renameContainer(ctx.d, old.Id, aside);
+  await stopContainer(ctx.d, old.Id, stopTimeoutOf(old));
+  ctx.log(`stopped the old container ${shortId(old.Id)} (renamed ${aside})`);
+  let id: string;
+  try {
+    id = await launch(ctx, ctx.spec.name);
+  } catch (err) {
+    await renameContainer(ctx.d, old.Id, ctx.spec.name);
+    if (old.State?.Running) await startContainer(ctx.d, old.Id);
+    throw failure(ctx, "the replacement failed", err, ` (it was removed; the old container ${shortId(old.Id)} was restored)`);
+  }
+  await removeContainer(ctx.d, old.Id, { force: true });
+  untrackContainer(id);
+  ctx.log(`removed the old container ${shortId(old.Id)}`);
+}

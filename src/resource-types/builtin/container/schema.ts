@@ -1,0 +1,118 @@
+/** deployster/docker-container: the config schema (Draft-4 compatible, unknown keys rejected). */
+import { DURATION_SCHEMA } from "../common/duration";
+import { DOCKER_NAME_SCHEMA, SCALAR_SCHEMA, STRING_MAP_SCHEMA } from "../common/runtime";
+
+const PORT_NUMBER = { type: ["integer", "string"], minimum: 1, maximum: 65535, pattern: "^[0-9]+$" } as const;
+
+/** `80`, `80/udp`, `8080:80`, `127.0.0.1:8080:80`, `127.0.0.1::80` (empty host port = ephemeral). */
+export const PORT_STRING_PATTERN =
+  "^(?:(\\d{1,3}(?:\\.\\d{1,3}){3}|\\[[0-9a-fA-F:]+\\]):)?(?:(\\d*):)?(\\d{1,5})(?:/(tcp|udp|sctp))?$";
+
+/** `volume:/path[:ro|rw]` or `/host/path:/path[:ro|rw]` (`./rel` is relative to the workspace). */
+export const MOUNT_STRING_PATTERN = "^([^:]+):(/[^:]*)(?::(ro|rw))?$";
+
+const STRING_OR_LIST = {
+  oneOf: [{ type: "string" }, { type: "array", items: { type: "string" } }],
+} as const;
+
+export const containerConfigSchema = {
+  type: "object",
+  additionalProperties: false,
+  required: ["image"],
+  properties: {
+    name: { ...DOCKER_NAME_SCHEMA, description: "Container name (default: the resource name)" },
+    image: { type: "string", minLength: 1, pattern: "^[^\\s]+$" },
+    command: STRING_OR_LIST,
+    entrypoint: STRING_OR_LIST,
+    env: {
+      oneOf: [
+        { type: "object", additionalProperties: SCALAR_SCHEMA },
+        { type: "array", items: { type: "string", pattern: "^[^=]+=" } },
+      ],
+    },
+    secret_env: {
+      type: "array",
+      items: { type: "string", minLength: 1 },
+      description: "env keys whose values are masked in all output",
+    },
+    ports: {
+      type: "array",
+      items: {
+        oneOf: [
+          { type: "string", pattern: PORT_STRING_PATTERN },
+          { type: "integer", minimum: 1, maximum: 65535 },
+          {
+            type: "object",
+            additionalProperties: false,
+            required: ["target"],
+            properties: {
+              target: PORT_NUMBER,
+              published: { type: ["integer", "string"], pattern: "^[0-9]*$", minimum: 0, maximum: 65535 },
+              host_ip: { type: "string" },
+              protocol: { enum: ["tcp", "udp", "sctp"] },
+            },
+          },
+        ],
+      },
+    },
+    mounts: {
+      type: "array",
+      items: {
+        oneOf: [
+          { type: "string", pattern: MOUNT_STRING_PATTERN },
+          {
+            type: "object",
+            additionalProperties: false,
+            required: ["type", "target"],
+            properties: {
+              type: { enum: ["volume", "bind", "tmpfs"] },
+              source: { type: "string", minLength: 1 },
+              target: { type: "string", pattern: "^/" },
+              read_only: { type: "boolean" },
+            },
+          },
+        ],
+      },
+    },
+    networks: {
+      oneOf: [
+        { type: "array", items: { type: "string", minLength: 1 } },
+        {
+          type: "object",
+          additionalProperties: {
+            oneOf: [
+              { type: "null" },
+              {
+                type: "object",
+                additionalProperties: false,
+                properties: { aliases: { type: "array", items: { type: "string", minLength: 1 } } },
+              },
+            ],
+          },
+        },
+      ],
+    },
+    labels: STRING_MAP_SCHEMA,
+    restart: { type: "string", pattern: "^(no|always|unless-stopped|on-failure(:[0-9]+)?)$" },
+    healthcheck: {
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        test: STRING_OR_LIST,
+        interval: DURATION_SCHEMA,
+        timeout: DURATION_SCHEMA,
+        retries: { type: "integer", minimum: 0 },
+        start_period: DURATION_SCHEMA,
+        disable: { type: "boolean" },
+      },
+    },
+    user: { type: "string" },
+    working_dir: { type: "string" },
+    stop_timeout: { type: "integer", minimum: 0, description: "Seconds between SIGTERM and SIGKILL on stop" },
+    health_timeout: { ...DURATION_SCHEMA, description: "How long apply waits for a new container to be healthy (default 60s)" },
+    update_order: {
+      enum: ["start-first", "stop-first"],
+      description: "How a changed container is replaced; start-first falls back to stop-first when a fixed host port forbids it",
+    },
+  },
+} as const;
