@@ -11,7 +11,7 @@ export function createPullProgress(log: (line: string) => void, now: () => numbe
   return (ev) => {
     if (!ev.status) return;
     if (!ev.id || /^(Pulling from|Digest|Status)/.test(ev.status)) {
-      log(ev.id && !ev.status.includes(ev.id) ? `${ev.status} ${ev.id}` : ev.status);
+      log(ev.id ? `${ev.id}: ${ev.status}` : ev.status);
       return;
     }
     const changed = lastStatus.get(ev.id) !== ev.status;
