@@ -4,6 +4,7 @@
  * transport (transport.ts) sends them. Every path segment is escaped with
  * encodeURIComponent: a service called `a/b` must not turn into another path.
  */
+import { UserError } from "../errors";
 import { VERSION } from "../version";
 
 export interface ApiCredentials {
@@ -36,9 +37,18 @@ export function joinApiUrl(baseUrl: URL | string, path: string, query?: Record<s
   return url.href;
 }
 
+/**
+ * One escaped path segment. `.` and `..` survive encodeURIComponent (and even %2E%2E is a
+ * dot segment to a URL parser), so they would address another path: refused.
+ */
+export function escapeSegment(segment: string, what = "name"): string {
+  if (segment === "." || segment === "..") throw new UserError(`invalid ${what} "${segment}"`);
+  return encodeURIComponent(segment);
+}
+
 /** `/v1/services/<service>` with the service escaped. */
 export function servicePath(service: string): string {
-  return `/v1/services/${encodeURIComponent(service)}`;
+  return `/v1/services/${escapeSegment(service, "service name")}`;
 }
 
 export function basicAuthHeader(creds: ApiCredentials): string {
@@ -102,7 +112,7 @@ export function buildDestroyRequest(
   version: string,
   timestamp?: string,
 ): ApiRequest {
-  return buildRequest(baseUrl, creds, "DELETE", `${servicePath(service)}/deploys/${encodeURIComponent(version)}`, {
+  return buildRequest(baseUrl, creds, "DELETE", `${servicePath(service)}/deploys/${escapeSegment(version, "version")}`, {
     query: { timestamp },
   });
 }
@@ -125,7 +135,7 @@ export function buildDeployStatusRequest(
   version: string,
   timestamp?: string,
 ): ApiRequest {
-  return buildRequest(baseUrl, creds, "GET", `${servicePath(service)}/deploys/${encodeURIComponent(version)}`, {
+  return buildRequest(baseUrl, creds, "GET", `${servicePath(service)}/deploys/${escapeSegment(version, "version")}`, {
     query: { timestamp },
   });
 }
