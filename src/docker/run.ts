@@ -59,6 +59,8 @@ export function buildRunCreateBody(o: RunOptions): Record<string, unknown> {
   };
 }
 
+class RunInterruptedError extends Error {}
+
 function isMissingImage(err: unknown): boolean {
   return err instanceof DockerApiError && err.status === 404 && /no such image/i.test(err.engineMessage);
 }
@@ -92,15 +94,38 @@ export async function runContainer(d: DockerClient, o: RunOptions): Promise<RunR
   };
   let timedOut = false;
   let aborted = false;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const kill = () => killContainer(d, id).catch(() => {});
+  // One controller ends everything still pending (attach, wait, stdin) on timeout or abort,
+  // so a hung engine call cannot keep the run (and its container) alive.
+  const life = new AbortController();
+  const ended = new Promise<never>((_, reject) =>
+    life.signal.addEventListener("abort", () => reject(new RunInterruptedError(timedOut ? "timeout" : "abort")), { once: true }),
+  );
+  ended.catch(() => {});
+  // Kill, then give the engine a moment to report it through wait before forcing the end.
+  const stop = () => {
+    void killContainer(d, id).catch(() => {});
+    setTimeout(() => life.abort(), 5000).unref?.();
+  };
   const onAbort = () => {
     aborted = true;
-    void kill();
+    stop();
+  };
+  const timer = o.timeoutMs ? setTimeout(() => ((timedOut = true), stop()), o.timeoutMs) : undefined;
+  o.signal?.addEventListener("abort", onAbort, { once: true });
+  const result = (exitCode: number): RunResult => {
+    lines.stdout?.flush();
+    lines.stderr?.flush();
+    return {
+      exitCode,
+      stdout: Buffer.concat(chunks.stdout),
+      stderr: Buffer.concat(chunks.stderr),
+      timedOut,
+      aborted: aborted || !!o.signal?.aborted,
+      containerId: id,
+    };
   };
   try {
-    const waitCtl = new AbortController();
-    const [attachment, waitRes] = await Promise.all([
+    const setup = Promise.all([
       attachContainer(d, id, {
         stdin: o.stdin !== undefined,
         onFrame: (stream, data) => {
@@ -111,29 +136,25 @@ export async function runContainer(d: DockerClient, o: RunOptions): Promise<RunR
         },
       }),
       // Registered (headers received) before start, so a fast exit cannot be missed.
-      d.request("POST", `/containers/${id}/wait`, { query: { condition: "next-exit" }, signal: waitCtl.signal }),
+      d.request("POST", `/containers/${id}/wait`, { query: { condition: "next-exit" }, signal: life.signal }),
     ]);
-    o.signal?.addEventListener("abort", onAbort, { once: true });
-    if (o.timeoutMs) timer = setTimeout(() => ((timedOut = true), void kill()), o.timeoutMs);
-    await startContainer(d, id);
+    const [attachment, waitRes] = await Promise.race([setup, ended]);
+    life.signal.addEventListener("abort", () => attachment.close(), { once: true });
+    if (aborted || timedOut) return result(137);
+    await Promise.race([startContainer(d, id), ended]);
     if (o.stdin !== undefined) {
       const bytes = typeof o.stdin === "string" ? new TextEncoder().encode(o.stdin) : o.stdin;
-      await attachment.writeStdin(bytes).catch(() => {});
+      await Promise.race([attachment.writeStdin(bytes).catch(() => {}), ended]);
       attachment.closeStdin();
     }
-    const [status] = await Promise.all([waitRes.json() as Promise<{ StatusCode: number }>, attachment.done]);
-    lines.stdout?.flush();
-    lines.stderr?.flush();
-    return {
-      exitCode: status.StatusCode,
-      stdout: Buffer.concat(chunks.stdout),
-      stderr: Buffer.concat(chunks.stderr),
-      timedOut,
-      aborted: aborted || !!o.signal?.aborted,
-      containerId: id,
-    };
-  } finally {
+    const [status] = await Promise.race([Promise.all([waitRes.json() as Promise<{ StatusCode: number }>, attachment.done]), ended]);
+    return result(status.StatusCode);
+  } catch (err) {
+    if (err instanceof RunInterruptedError) return result(137);
+    throw err;
+    } finally {
     if (timer) clearTimeout(timer);
+    life.abort();
     o.signal?.removeEventListener("abort", onAbort);
     await removeContainer(d, id, { force: true }).catch(() => {});
     untrackContainer(id);
