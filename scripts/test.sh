@@ -53,6 +53,15 @@ if ! bash scripts/setup.sh; then
   summary
 fi
 
+# What deployster-managed objects exist before the suite (e.g. a quickstart someone ran):
+# the final leftover check asserts the suite added none, without touching these.
+export DEPLOYSTER_PREEXISTING="$LOG_DIR/preexisting.txt"
+{
+  docker ps -aq --no-trunc --filter label=deployster.managed=true
+  docker network ls -q --no-trunc --filter label=deployster.managed=true
+  docker volume ls -q --filter label=deployster.managed=true
+} >"$DEPLOYSTER_PREEXISTING" 2>/dev/null || true
+
 if [[ $# -gt 0 ]]; then
   run_bun main --timeout "$TIMEOUT_MS" "$@"
 else
