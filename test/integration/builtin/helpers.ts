@@ -97,4 +97,4 @@ export function freePort(): number {
   return port;
 }
 
-export const HEALTHCHECK = { test: "wget -q -O /dev/null http://127.0.0.1:$PORT/health", interval: "300ms", timeout: "2s", retries: 3 };
+export const HEALTHCHECK = { test: "wget -q -O /dev/null http://127.0.0.1:$PORT/health", interval: "300ms", timeout: "2s", retries: 3, start_period: "3s" };
