@@ -13,6 +13,7 @@ export interface InstanceView {
   failed: boolean;
   reason?: string;
   hostPort?: string;
+  container?: string;
   logs: string[];
 }
 
@@ -57,6 +58,7 @@ export function normalizeInstance(raw: unknown, index: number): InstanceView {
   const failed = o.failed === true || (!ready && FAILED_WORDS.test(state));
   const hostPort = str(firstOf(o, ["host_port", "port"]));
   const reason = str(firstOf(o, ["reason", "error", "message"]));
+  const container = str(firstOf(o, ["container", "name", "container_name"]));
   return {
     instance: str(firstOf(o, ["instance", "number", "index"])) ?? String(index + 1),
     state,
@@ -64,6 +66,7 @@ export function normalizeInstance(raw: unknown, index: number): InstanceView {
     failed,
     ...(reason ? { reason } : {}),
     ...(hostPort ? { hostPort } : {}),
+    ...(container ? { container } : {}),
     logs: lines(firstOf(o, ["logs", "last_logs", "log", "log_tail"])),
   };
 }
@@ -115,11 +118,18 @@ export function describeDeploy(view: DeployView, service?: string): string {
   return view.timestamp ? `${who} (${view.timestamp})` : who;
 }
 
-/** The log lines worth showing for a failed deploy: the failing instances', else the record's. */
+/**
+ * The log lines worth showing for a failed deploy: the failing instances' own, else the
+ * record's (serve keeps the failing instance's tail on the record, as `log_tail`), named
+ * after that instance when exactly one failed.
+ */
 export function failureLogs(view: DeployView): { instance?: string; lines: string[] }[] {
   const out: { instance?: string; lines: string[] }[] = view.instances
     .filter((i) => i.failed && i.logs.length > 0)
     .map((i) => ({ instance: i.instance, lines: i.logs }));
-  if (out.length === 0 && view.logs.length > 0) out.push({ lines: view.logs });
+  if (out.length === 0 && view.logs.length > 0) {
+    const failed = view.instances.filter((i) => i.failed);
+    out.push(failed.length === 1 ? { instance: failed[0].instance, lines: view.logs } : { lines: view.logs });
+  }
   return out;
 }

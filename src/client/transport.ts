@@ -106,6 +106,8 @@ export function describeFetchFailure(err: unknown, url: string): UserError {
       `the TLS certificate of ${at} is not trusted (${msg}); pass its CA with --ca-cert or DEPLOYSTER_CA_CERT`,
     );
   }
+  if (code === "EPROTO" || /handshake/i.test(msg))
+    return new ConnectionError(`the TLS handshake with ${at} failed (does the server speak HTTPS on that port? if not, use an http:// URL)`);
   if (code === "ECONNRESET" || /ECONNRESET|closed unexpectedly/i.test(msg))
     return new ConnectionError(
       `the connection to ${at} was closed unexpectedly${https ? "" : " (is it an HTTPS server? then use an https:// URL)"}`,

@@ -38,9 +38,9 @@ export function formatDeployDetail(view: DeployView, service: string): string {
   if (view.instances.length > 0) {
     text += `\n${formatTable(
       [
-        ["#", "State", "Ready", "Host port"],
-        ["-", "-----", "-----", "---------"],
-        ...view.instances.map((i) => [i.instance, i.state || "-", i.ready ? "yes" : "no", i.hostPort ?? "-"]),
+        ["#", "State", "Container", "Note"],
+        ["-", "-----", "---------", "----"],
+        ...view.instances.map((i) => [i.instance, i.state || "-", i.container ?? "-", i.reason ?? ""]),
       ],
       { padding: 3 },
     )}`;

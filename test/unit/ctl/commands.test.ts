@@ -261,7 +261,7 @@ describe("destroy, list, status, rollback", () => {
             { version: "v1", timestamp: "2015.01.02-03.04.05", state: "destroyed", instances: [] },
           ] })
         : json({ version: "v2", timestamp: "2015.01.02-03.04.06", state: "failed", reason: "not ready",
-            instances: [{ instance: "1", state: "ready", host_port: 32768 }, { instance: "2", state: "failed", logs: ["x"] }] });
+            instances: [{ instance: "1", state: "ready", container: "app-v2-2015.01.02-03.04.06-1" }, { instance: "2", state: "failed", reason: "exited (3)", logs: ["x"] }] });
     const list = await ctl(["status", "app"]);
     expect(list.code).toBe(0);
     expect(list.out).toBe(
@@ -273,7 +273,7 @@ describe("destroy, list, status, rollback", () => {
     const one = await ctl(["status", "app", "v2"]);
     expect(one.out).toBe(
       "Deploy:  app v2 (2015.01.02-03.04.06)\nState:   failed\nReason:  not ready\n\n" +
-        "#   State    Ready   Host port\n-   -----    -----   ---------\n1   ready    yes     32768\n2   failed   no      -\n" +
+        "#   State    Container                      Note\n-   -----    ---------                      ----\n1   ready    app-v2-2015.01.02-03.04.06-1   \n2   failed   -                              exited (3)\n" +
         "-- Last log lines of instance 2:\n   x\n",
     );
     expect(JSON.parse((await ctl(["status", "app", "--json"])).out).deploys).toHaveLength(2);

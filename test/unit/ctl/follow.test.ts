@@ -79,6 +79,8 @@ test("normalizeDeploy reads wrapped and bare records, logs as lists or text", ()
   const bare = normalizeDeploy({ version: "v1", state: "failed", logs: "a\nb\n", instances: [{ ready: true }] })!;
   expect(bare.instances[0]).toMatchObject({ instance: "1", ready: true });
   expect(failureLogs(bare)).toEqual([{ lines: ["a", "b"] }]);
+  const served = normalizeDeploy({ version: "v3", state: "failed", log_tail: ["booting", "bye"], instances: [{ instance: "1", state: "ready" }, { instance: "2", state: "failed" }] })!;
+  expect(failureLogs(served)).toEqual([{ instance: "2", lines: ["booting", "bye"] }]);
   expect(normalizeDeploy({ nothing: true })).toBeUndefined();
   expect(normalizeDeployList({ deploys: [{ version: "v1", state: "live" }, { junk: 1 }] })!.map((d) => d.version)).toEqual(["v1"]);
   expect(normalizeDeployList([])).toEqual([]);

@@ -1,0 +1,110 @@
+/**
+ * `ctl run` through the compiled binary against a real serve + engine: the output streams
+ * verbatim (trailer included) and the exit code is the task's: 0, 3, and 124 on timeout.
+ */
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { rmSync } from "node:fs";
+import {
+  BIN, FixtureTags, PASSWORD, type TestServer, assertNoLeftovers, cleanupFile, ensureBinary, makeDeployctlLink,
+  requireDocker, runBinary, startServer,
+} from "./harness";
+
+const FILE = "run";
+const SERVICE = "ctltest-run";
+const tags = new FixtureTags();
+let server: TestServer;
+let link: { path: string; dir: string };
+
+beforeAll(async () => {
+  await requireDocker();
+  await ensureBinary();
+  // deployster/app has no ENTRYPOINT: the command string runs through /bin/sh -c.
+  await tags.tag("deployster/app:v1", SERVICE, "v1");
+  // deployster/task has one: the command string reaches it as one argument.
+  await tags.tag("deployster/task:v1", SERVICE, "entrypoint");
+  link = makeDeployctlLink();
+  server = await startServer({ fileLabel: FILE, args: ["--task-timeout", "3s"] });
+}, 120_000);
+
+afterAll(async () => {
+  await server?.stop();
+  if (link) rmSync(link.dir, { recursive: true, force: true });
+  await cleanupFile(FILE);
+  await tags.remove();
+  await assertNoLeftovers(FILE);
+}, 60_000);
+
+const env = () => ({ DEPLOYSTER_URL: server.url, DEPLOYSTER_PASSWORD: PASSWORD });
+const ctl = (args: string[]) => runBinary([BIN, "ctl", ...args], env());
+
+test("exit 0: the output, then the original's trailer", async () => {
+  const r = await ctl(["run", SERVICE, "v1", "echo", "hello", "world"]);
+  expect(r.err).toBe("");
+  expect(r.out).toBe("hello world\n\nExited (0) \n");
+  expect(r.code).toBe(0);
+}, 60_000);
+
+test("exit 3: the task's own code", async () => {
+  const r = await ctl(["r", SERVICE, "v1", "echo before; echo oops >&2; exit 3"]);
+  expect(r.code).toBe(3);
+  expect(r.out).toStartWith("before\n");
+  expect(r.out).toContain("oops\n");
+  expect(r.out).toMatch(/\nExited \(3\) [^\n]*\n$/);
+  expect(r.err).toBe("");
+}, 60_000);
+
+test("exit 124: the task timed out (serve --task-timeout 3s)", async () => {
+  const started = Date.now();
+  const r = await ctl(["run", SERVICE, "v1", "--", "sleep", "60"]);
+  expect(r.code).toBe(124);
+  expect(r.out).toMatch(/\nExited \(124\) The task timed out after 3s\. Forcefully removing container\.\n$/);
+  expect(Date.now() - started).toBeLessThan(40_000);
+}, 90_000);
+
+test("-- passes options to the task verbatim", async () => {
+  const r = await ctl(["run", SERVICE, "v1", "--", "ls", "-la", "/bin/sh"]);
+  expect(r.code).toBe(0);
+  expect(r.out).toContain("/bin/sh");
+  expect(r.out).toEndWith("\nExited (0) \n");
+}, 60_000);
+
+test("an image with an ENTRYPOINT gets the command as one argument", async () => {
+  const r = await ctl(["run", SERVICE, "entrypoint", "--", "exit=5", "-x"]);
+  expect(r.out).toContain("argc=1\narg=exit=5 -x\n");
+  expect(r.code).toBe(5);
+}, 60_000);
+
+test("output streams as it arrives, not at the end", async () => {
+  const proc = Bun.spawn([BIN, "ctl", "run", SERVICE, "v1", "echo first; sleep 2; echo second"], {
+    env: { ...process.env, ...env() }, stdout: "pipe", stderr: "pipe",
+  });
+  const reader = (proc.stdout as ReadableStream<Uint8Array>).getReader();
+  const start = Date.now();
+  let text = "";
+  let firstAt = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    text += new TextDecoder().decode(value);
+    if (!firstAt && text.includes("first\n")) firstAt = Date.now() - start;
+  }
+  const total = Date.now() - start;
+  expect(await proc.exited).toBe(0);
+  expect(text).toBe("first\nsecond\n\nExited (0) \n");
+  expect(total - firstAt).toBeGreaterThan(1000);
+}, 60_000);
+
+test("a version whose image doesn't exist: Task failed to launch :(, exit 1", async () => {
+  const r = await ctl(["run", SERVICE, "v404", "true"]);
+  expect(r.code).toBe(1);
+  const lines = r.out.split("\n");
+  expect(lines[0]).toBe("Task failed to launch :(");
+  expect(lines[1]).toMatch(/^-- Response Status: \d{3} /);
+  expect(lines[2]).toStartWith("-- Response Body: ");
+}, 120_000);
+
+test("invoked as deployctl", async () => {
+  const r = await runBinary([link.path, "run", SERVICE, "v1", "--", "echo", "-n", "hi"], env());
+  expect(r.out).toBe("hi\nExited (0) \n");
+  expect(r.code).toBe(0);
+}, 60_000);
