@@ -26,7 +26,8 @@ export function buildCli(): CAC {
       .option("--json", "Machine-readable output (plan document / apply NDJSON events)")
       .option("--work-dir <dir>", "Work directory (default: .deployster/work in the workspace)")
       .option("--no-init-cache", "Do not use cached init results")
-      .option("--action-timeout <duration>", "Timeout of each action container", { default: "30m" });
+      .option("--action-timeout <duration>", "Timeout of each action container", { default: "30m" })
+      .option("--state-timeout <duration>", "Timeout of each init/state container", { default: "5m" });
 
   engineOptions(cli.command("plan [...manifests]", "Discover the current state and show what apply would change"))
     .option("--detailed-exitcode", "Exit 0 when nothing to do, 2 when changes are pending, 1 on error")

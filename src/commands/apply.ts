@@ -1,6 +1,37 @@
+import { applyPlan } from "../engine/apply";
+import { prepareRun, type EngineCommandOptions } from "../engine/command-options";
+import { createPlan } from "../engine/plan";
 import { UserError } from "../errors";
+import { onShutdown } from "../shutdown";
+import { createHumanReporter } from "../ui/human";
+import { createNdjsonReporter } from "../ui/json";
+import { createTerminalPrompt } from "../ui/prompt";
 
-// Placeholder until its issue lands: says so and fails, never pretends to succeed.
-export async function runApplyCommand(..._args: unknown[]): Promise<number> {
-  throw new UserError("deployster apply: not implemented yet");
+/**
+ * `deployster apply [manifest...]`: plan, confirm as -c says, execute, summarize.
+ * Confirmation needs a terminal: without one, apply refuses unless --yes or -c NO.
+ */
+export async function runApplyCommand(manifests: string[], options: EngineCommandOptions): Promise<number> {
+  const stdout = options.stdout ?? process.stdout;
+  const stderr = options.stderr ?? process.stderr;
+  const stdin = options.stdin ?? process.stdin;
+  const run = await prepareRun(manifests, options);
+  const isTTY = options.isTTY ?? !!stdin.isTTY;
+  if (run.confirm !== "NO" && !isTTY) {
+    throw new UserError(`apply asks for confirmation (-c ${run.confirm}) but stdin is not a terminal; pass --yes (or -c NO) to apply without asking`);
+  }
+  const reporter = options.json ? createNdjsonReporter(stdout) : createHumanReporter({ out: stdout, err: stderr, verbose: !!options.verbose });
+  const prompt = run.confirm === "NO" ? undefined : createTerminalPrompt(stdin, process.stderr);
+  const unregister = onShutdown(() => {
+    reporter.emit({ event: "stopped", reason: "interrupted: running containers were killed and removed" });
+    return 130;
+  });
+  try {
+    const plan = await createPlan(run.manifest, run.context, { ...run.engine, reporter }, "apply");
+    const result = await applyPlan(plan, { confirm: run.confirm, prompt: prompt?.ask });
+    return result.ok ? 0 : 1;
+  } finally {
+    prompt?.close();
+    unregister();
+  }
 }

@@ -1,6 +1,33 @@
-import { UserError } from "../errors";
+import { prepareRun, type EngineCommandOptions } from "../engine/command-options";
+import { summarizePlan } from "../engine/document";
+import { createPlan } from "../engine/plan";
+import { onShutdown } from "../shutdown";
+import { createHumanReporter } from "../ui/human";
+import { createPlanDocumentReporter } from "../ui/json";
 
-// Placeholder until its issue lands: says so and fails, never pretends to succeed.
-export async function runPlanCommand(..._args: unknown[]): Promise<number> {
-  throw new UserError("deployster plan: not implemented yet");
+/**
+ * `deployster plan [manifest...]`: discovers the state of every resource and shows what
+ * apply would do, changing nothing. Exit 1 when a resource failed; with
+ * --detailed-exitcode, 2 when changes are pending and 0 when there is nothing to do.
+ */
+export async function runPlanCommand(manifests: string[], options: EngineCommandOptions): Promise<number> {
+  const stdout = options.stdout ?? process.stdout;
+  const stderr = options.stderr ?? process.stderr;
+  const run = await prepareRun(manifests, options);
+  const reporter = options.json
+    ? createPlanDocumentReporter(stdout, stderr, !!options.verbose)
+    : createHumanReporter({ out: stdout, err: stderr, verbose: !!options.verbose });
+  const unregister = onShutdown(() => {
+    stderr.write("plan interrupted: containers removed\n");
+    return 130;
+  });
+  try {
+    const plan = await createPlan(run.manifest, run.context, { ...run.engine, reporter }, "plan");
+    const summary = summarizePlan(plan.resources);
+    if (summary.failed > 0 || summary.skipped > 0) return 1;
+    if (options.detailedExitcode && summary.changes > 0) return 2;
+    return 0;
+  } finally {
+    unregister();
+  }
 }

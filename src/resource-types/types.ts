@@ -55,6 +55,12 @@ export type Mounts = string[];
 
 export interface ResourceType {
   readonly type: string;
+  /**
+   * Optional: a content address of what init depends on besides the type and the deployster
+   * version (image types: the image ID). When given, the engine caches init results on disk
+   * under the conf dir (decision 9.4); types without it are initialised once per run.
+   */
+  initCacheKey?(): Promise<string | undefined>;
   init(req: InvocationBase, io: InvocationIO): Promise<InitResult>;
   state(req: InvocationBase & { config: Record<string, unknown> }, init: InitResult, mounts: Mounts, io: InvocationIO): Promise<StateResult>;
   /** Resolves on success; throws (UserError/ProtocolError) when the action fails. */

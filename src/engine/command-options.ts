@@ -1,0 +1,87 @@
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
+import { buildContext, parseConfirmMode, type ConfirmMode, type Context } from "../context/index";
+import { orderVarSources } from "../context/vars";
+import type { DockerClient } from "../docker/client";
+import { UserError } from "../errors";
+import { loadManifests, type Manifest } from "../manifest/index";
+import type { Writer } from "../ui/human";
+import { parseDuration } from "./duration";
+import { DEFAULT_PARALLELISM, type EngineOptions, type EngineStats } from "./session";
+
+/** The options of `plan` and `apply` as cac hands them over, plus injectable I/O. */
+export interface EngineCommandOptions {
+  var?: string | string[];
+  varFile?: string | string[];
+  confirm?: string;
+  yes?: boolean;
+  verbose?: boolean;
+  parallelism?: number | string;
+  json?: boolean;
+  workDir?: string;
+  initCache?: boolean;
+  actionTimeout?: string;
+  stateTimeout?: string;
+  detailedExitcode?: boolean;
+  // --- injectable (tests, benchmark); defaults are the process's own ---
+  env?: Record<string, string | undefined>;
+  cwd?: string;
+  /** Raw argv after the command name, to recover the order of --var/--var-file. */
+  rawArgs?: string[];
+  stdout?: Writer;
+  stderr?: Writer;
+  stdin?: NodeJS.ReadStream;
+  isTTY?: boolean;
+  docker?: DockerClient;
+  stats?: EngineStats;
+  signal?: AbortSignal;
+}
+
+export interface PreparedRun {
+  context: Context;
+  manifest: Manifest;
+  confirm: ConfirmMode;
+  parallelism: number;
+  runId?: string;
+  engine: Omit<EngineOptions, "reporter">;
+}
+
+const asList = (v: unknown): string[] => (v === undefined || v === null || v === false ? [] : (Array.isArray(v) ? v : [v]).map(String));
+
+/** Validates flags, builds the context and loads the manifests: everything before any container runs. */
+export async function prepareRun(manifestArgs: string[], o: EngineCommandOptions): Promise<PreparedRun> {
+  const env = o.env ?? process.env;
+  const cwd = o.cwd ?? process.cwd();
+  const confirm = o.yes ? "NO" : parseConfirmMode(o.confirm);
+  const parallelism = Number(o.parallelism ?? DEFAULT_PARALLELISM);
+  if (!Number.isInteger(parallelism) || parallelism < 1) throw new UserError(`invalid --parallelism '${String(o.parallelism)}': expected a positive integer`);
+  const actionTimeoutMs = parseDuration(o.actionTimeout ?? "30m", "--action-timeout");
+  const stateTimeoutMs = parseDuration(o.stateTimeout ?? "5m", "--state-timeout");
+  const sources = orderVarSources(asList(o.var), asList(o.varFile), o.rawArgs ?? process.argv.slice(2));
+
+  const context = await buildContext({ env, cwd, sources, verbose: !!o.verbose, confirm, workDir: o.workDir });
+  const files = manifestArgs.length > 0 ? manifestArgs.map((f) => resolve(cwd, f)) : [resolve(context.workspace, "deployster.yaml")];
+  if (manifestArgs.length === 0 && !existsSync(files[0])) {
+    throw new UserError(`no manifest given and no deployster.yaml in ${context.workspace}`);
+  }
+  const manifest = await loadManifests(files, context, { displayBase: cwd });
+  const runId = env.DEPLOYSTER_RUN_ID || undefined;
+  if (runId !== undefined && !/^[A-Za-z0-9_.-]{1,64}$/.test(runId)) throw new UserError(`invalid DEPLOYSTER_RUN_ID '${runId}'`);
+  return {
+    context,
+    manifest,
+    confirm,
+    parallelism,
+    runId,
+    engine: {
+      docker: o.docker,
+      parallelism,
+      initCache: o.initCache !== false,
+      stateTimeoutMs,
+      actionTimeoutMs,
+      runId,
+      stats: o.stats,
+      signal: o.signal,
+    },
+  };
+}

@@ -1,0 +1,62 @@
+import { createPendingDependency, PendingDependencyError } from "../context/expressions";
+import type { Manifest, ResourceSpec } from "../manifest/index";
+import type { InitResult } from "../resource-types/types";
+import type { ResourceError } from "../ui/events";
+import { resolvePlugs } from "./plugs";
+import { validateConfig } from "./protocol";
+import type { Session } from "./session";
+
+const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+export type Initialized = { ok: true; init: InitResult; mounts: string[] } | { ok: false; error: ResourceError };
+
+/** Init (cached per type) and plug resolution; plug warnings are reported here, once. */
+export async function initializeResource(session: Session, manifest: Manifest, spec: ResourceSpec): Promise<Initialized> {
+  let init: InitResult;
+  try {
+    init = await session.init(spec);
+  } catch (err) {
+    return { ok: false, error: { phase: "init", message: message(err) } };
+  }
+  try {
+    const { mounts, warnings } = resolvePlugs(spec, init.plugs, manifest.plugs);
+    for (const w of warnings) session.emit({ event: "warning", resource: spec.name, message: w });
+    return { ok: true, init, mounts };
+  } catch (err) {
+    return { ok: false, error: { phase: "plugs", message: message(err) } };
+  }
+}
+
+/** What a dependency alias shows to config expressions. */
+export type DependencyView = { known: true; name: string; type: string; state: Record<string, unknown> } | { known: false; name: string; type: string };
+
+export type Rendered =
+  | { ok: true; config: Record<string, unknown> }
+  | { ok: false; pending: true; pendingOn: string }
+  | { ok: false; pending: false; error: ResourceError };
+
+/**
+ * Renders a resource's raw config with the context plus one entry per dependency alias
+ * (`{name, type, state}`, conformance 5), then validates it against the type's
+ * `config_schema` (conformance 9). Touching the state of a dependency whose state is not
+ * known makes the resource pending on it (decision 9.2).
+ */
+export function renderConfig(session: Session, spec: ResourceSpec, init: InitResult, deps: Record<string, DependencyView>): Rendered {
+  const scope: Record<string, unknown> = { ...session.context.vars };
+  for (const [alias, dep] of Object.entries(deps)) {
+    scope[alias] = dep.known ? { name: dep.name, type: dep.type, state: dep.state } : createPendingDependency({ name: dep.name, type: dep.type });
+  }
+  let config: unknown;
+  try {
+    config = session.context.evaluator.evaluate(spec.config, scope, `resources.${spec.name}.config`);
+  } catch (err) {
+    if (err instanceof PendingDependencyError) return { ok: false, pending: true, pendingOn: err.dependency };
+    return { ok: false, pending: false, error: { phase: "config", message: message(err) } };
+  }
+  try {
+    validateConfig(spec.name, config, init.config_schema);
+  } catch (err) {
+    return { ok: false, pending: false, error: { phase: "config", message: message(err) } };
+  }
+  return { ok: true, config: config as Record<string, unknown> };
+}
