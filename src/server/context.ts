@@ -1,0 +1,42 @@
+/** What every handler and rollout step shares: no globals, one object built by startServer. */
+import type { DockerClient } from "../docker/client";
+import type { ServeConfig } from "./config";
+import type { ServiceLocks } from "./mutex";
+import type { DeployLog } from "./records";
+import type { Router } from "./router";
+
+export interface Logger {
+  info(message: string): void;
+  warn(message: string): void;
+  debug(message: string): void;
+}
+
+export function createLogger(verbose: boolean, write: (line: string) => void = (l) => process.stderr.write(l)): Logger {
+  const line = (level: string, m: string) => write(`${new Date().toISOString()} ${level} ${m}\n`);
+  return {
+    info: (m) => line("info ", m),
+    warn: (m) => line("warn ", m),
+    debug: (m) => (verbose ? line("debug", m) : undefined),
+  };
+}
+
+export interface ServerContext {
+  docker: DockerClient;
+  config: ServeConfig;
+  router?: Router;
+  log: DeployLog;
+  locks: ServiceLocks;
+  logger: Logger;
+  /** Aborted on SIGTERM/SIGINT: rollouts stop at their next safe point, tasks are killed. */
+  shutdown: AbortSignal;
+  /** Container ids seen ready by this process (units report them as launched). */
+  ready: Set<string>;
+  /** Container ids being retired (units report desired_state inactive). */
+  retiring: Set<string>;
+  /** Rollouts in flight, awaited on shutdown. */
+  rollouts: Set<Promise<unknown>>;
+  /** Milliseconds between removing an upstream from the router and stopping its container. */
+  drainMs: number;
+  /** The engine's ID (machine_id of the units). */
+  machineId(): Promise<string>;
+}

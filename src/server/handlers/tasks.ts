@@ -1,0 +1,139 @@
+/**
+ * POST .../tasks (spec section 3, decision 9): a one-off container in the service's image,
+ * its stdout and stderr streamed as produced (text/plain, chunked, no write deadline), then
+ * the trailer `\nExited (N) <error>\n`. The 200 goes out once the container has started, so
+ * image and start failures are still a 500 `ERROR: <why>\n`. A client that disconnects
+ * kills and removes its container; so does the server's shutdown (with a trailer).
+ */
+import { randomBytes } from "node:crypto";
+import { inspectImage, pullImage } from "../../docker/images";
+import { streamEvents } from "../../docker/events";
+import { runContainer, type RunResult } from "../../docker/run";
+import type { ServerContext } from "../context";
+import { formatGoDuration } from "../duration";
+import { baseLabels, COMPONENT_TASK, imageRef, LABEL_SERVICE, LABEL_VERSION } from "../naming";
+import type { TaskRequest } from "../validate";
+
+/** The ENTRYPOINT rule: no entrypoint → `/bin/sh -c <string>`; an entrypoint → the string as one argument; arrays are argv. */
+export function taskArgs(command: string | string[], imageEntrypoint: string[] | null | undefined): string[] {
+  if (Array.isArray(command)) return command;
+  const hasEntrypoint = Array.isArray(imageEntrypoint) && imageEntrypoint.length > 0;
+  return hasEntrypoint ? [command] : ["/bin/sh", "-c", command];
+}
+
+export function exitTrailer(code: number, error = ""): string {
+  return `\nExited (${code}) ${error}\n`;
+}
+
+export function timeoutTrailer(timeoutMs: number): string {
+  return exitTrailer(124, `The task timed out after ${formatGoDuration(timeoutMs)}. Forcefully removing container.`);
+}
+
+function plainError(status: number, message: string): Response {
+  return new Response(`ERROR: ${message}\n`, { status, headers: { "Content-Type": "text/plain" } });
+}
+
+async function ensureTaskImage(ctx: ServerContext, image: string): Promise<any> {
+  const found = await inspectImage(ctx.docker, image);
+  if (found) return found;
+  await pullImage(ctx.docker, image, { signal: ctx.shutdown });
+  const pulled = await inspectImage(ctx.docker, image);
+  if (!pulled) throw new Error(`image ${image} is still missing after the pull`);
+  return pulled;
+}
+
+export async function runTask(ctx: ServerContext, service: string, task: TaskRequest, request: Request): Promise<Response> {
+  if (ctx.shutdown.aborted) return plainError(503, "The server is shutting down.");
+  const image = imageRef(ctx.config.imagePrefix, service, task.version);
+  let info: any;
+  try {
+    info = await ensureTaskImage(ctx, image);
+  } catch (err) {
+    return plainError(500, `The image ${image} is not available: ${(err as Error).message}`);
+  }
+  const args = taskArgs(task.command, info?.Config?.Entrypoint);
+  const name = `${service}-${task.version}-task-${randomBytes(6).toString("hex")}`;
+
+  // Ends the task: the client went away, or the server is stopping.
+  const stop = new AbortController();
+  let stopReason: "client" | "shutdown" | undefined;
+  const onClientGone = () => ((stopReason ??= "client"), stop.abort());
+  const onShutdown = () => ((stopReason ??= "shutdown"), stop.abort());
+  request.signal.addEventListener("abort", onClientGone, { once: true });
+  ctx.shutdown.addEventListener("abort", onShutdown, { once: true });
+
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  let open = true;
+  const write = (data: Uint8Array | string) => {
+    if (!open) return;
+    try {
+      controller.enqueue(typeof data === "string" ? new TextEncoder().encode(data) : data.slice());
+    } catch {
+      open = false;
+    }
+  };
+  const close = () => {
+    if (!open) return;
+    open = false;
+    try {
+      controller.close();
+    } catch {}
+  };
+  const stream = new ReadableStream<Uint8Array>({
+    start: (c) => void (controller = c),
+    cancel: () => {
+      open = false;
+      onClientGone();
+    },
+  });
+
+  // "Started" = the engine's start event for our unique name, or first output, or the end.
+  let markStarted!: () => void;
+  const started = new Promise<void>((resolve) => (markStarted = resolve));
+  const events = new AbortController();
+  streamEvents(
+    ctx.docker,
+    { filters: { type: ["container"], event: ["start"], container: [name] }, since: Math.floor(Date.now() / 1000) - 1, signal: events.signal },
+    () => markStarted(),
+  ).catch(() => {});
+
+  const timeoutMs = ctx.config.taskTimeoutMs;
+  const run: Promise<RunResult> = runContainer(ctx.docker, {
+    image,
+    args,
+    name,
+    labels: { ...baseLabels(ctx.config.scopeLabels, COMPONENT_TASK), [LABEL_SERVICE]: service, [LABEL_VERSION]: task.version },
+    timeoutMs,
+    signal: stop.signal,
+    onOutput: (_stream, chunk) => {
+      markStarted();
+      write(chunk);
+    },
+  });
+  const cleanup = () => {
+    events.abort();
+    request.signal.removeEventListener("abort", onClientGone);
+    ctx.shutdown.removeEventListener("abort", onShutdown);
+  };
+  const first = await Promise.race([started.then(() => "started" as const), run.then(() => "done" as const, () => "error" as const)]);
+  events.abort();
+  if (first === "error") {
+    cleanup();
+    const err = await run.catch((e: Error) => e);
+    return plainError(500, `The task could not start: ${(err as Error).message}`);
+  }
+  ctx.logger.debug(`task ${name} started: ${JSON.stringify(args)}`);
+  run.then(
+    (r) => {
+      if (r.timedOut) write(timeoutTrailer(timeoutMs));
+      else if (stopReason === "shutdown") write(exitTrailer(r.exitCode, "The server is shutting down; the task was killed."));
+      else if (stopReason !== "client") write(exitTrailer(r.exitCode));
+      ctx.logger.info(`task ${name} exited ${r.exitCode}${r.timedOut ? " (timed out)" : stopReason ? ` (${stopReason === "client" ? "client disconnected" : "shutdown"})` : ""}`);
+    },
+    (err: Error) => write(`\nERROR: ${err.message}\n`),
+  ).finally(() => {
+    cleanup();
+    close();
+  });
+  return new Response(stream, { status: 200, headers: { "Content-Type": "text/plain", "X-Content-Type-Options": "nosniff" } });
+}

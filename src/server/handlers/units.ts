@@ -1,0 +1,69 @@
+/**
+ * GET .../units (spec section 3, decision 2). The Fleet vocabulary: running and ready →
+ * `launched`; created/starting (or running, not ready yet) → `loaded`; exited/dead →
+ * `inactive`. Extra fields (container, port, health, routing) follow the original ones.
+ */
+import type { ServerContext } from "../context";
+import { jsonResponse } from "../http";
+import { dialOf, listInstances } from "../instances";
+import type { Instance } from "../naming";
+import { tcpConnect } from "../readiness";
+
+export interface Unit {
+  service: string;
+  instance: string;
+  version: string;
+  current_state: "launched" | "loaded" | "inactive";
+  desired_state: "launched" | "inactive";
+  machine_id: string;
+  deploy_timestamp: string;
+  container_id: string;
+  container_name: string;
+  container_state: string;
+  host_port: number | null;
+  health: string | null;
+  ready: boolean;
+  routed: boolean | null;
+}
+
+export function currentState(i: Pick<Instance, "state" | "health">, ready: boolean): Unit["current_state"] {
+  if (i.state === "running") return ready ? "launched" : "loaded";
+  if (i.state === "created" || i.state === "restarting" || i.state === "paused") return "loaded";
+  return "inactive";
+}
+
+/** Ready: healthy per its HEALTHCHECK, else seen ready by a rollout, else its port answers now. */
+async function isReadyNow(ctx: ServerContext, i: Instance): Promise<boolean> {
+  if (i.state !== "running") return false;
+  if (i.health) return i.health === "healthy";
+  if (ctx.ready.has(i.id)) return true;
+  if (!i.address) return false;
+  return tcpConnect(i.address, i.containerPort, 500);
+}
+
+export async function listUnits(ctx: ServerContext, service: string): Promise<Response> {
+  const [instances, machineId] = await Promise.all([listInstances(ctx, service), ctx.machineId()]);
+  const routed = ctx.router ? new Set(await ctx.router.upstreams(service).catch(() => [] as string[])) : undefined;
+  const units: Unit[] = [];
+  for (const i of instances.sort((a, b) => a.startedAt.localeCompare(b.startedAt) || a.instance - b.instance)) {
+    const ready = await isReadyNow(ctx, i);
+    const dial = dialOf(ctx, i);
+    units.push({
+      service: i.service,
+      instance: String(i.instance),
+      version: i.version,
+      current_state: currentState(i, ready),
+      desired_state: ctx.retiring.has(i.id) ? "inactive" : "launched",
+      machine_id: machineId,
+      deploy_timestamp: i.timestamp,
+      container_id: i.id,
+      container_name: i.name,
+      container_state: i.state,
+      host_port: i.hostPort ?? null,
+      health: i.health ?? null,
+      ready,
+      routed: routed ? !!dial && routed.has(dial) : null,
+    });
+  }
+  return jsonResponse(200, { units });
+}

@@ -1,0 +1,38 @@
+/** Per-key serialization: `run(key, fn)` runs fn after every earlier fn of the same key settled. */
+export class KeyedMutex {
+  private tails = new Map<string, Promise<unknown>>();
+
+  run<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.tails.get(key) ?? Promise.resolve();
+    const next = prev.then(fn, fn);
+    const tail = next.catch(() => {});
+    this.tails.set(key, tail);
+    tail.then(() => {
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    });
+    return next;
+  }
+}
+
+/** Try-locks: one holder per key, no waiting (a busy service answers 409). */
+export class ServiceLocks {
+  private held = new Map<string, string>();
+
+  tryAcquire(key: string, holder: string): boolean {
+    if (this.held.has(key)) return false;
+    this.held.set(key, holder);
+    return true;
+  }
+
+  release(key: string): void {
+    this.held.delete(key);
+  }
+
+  holder(key: string): string | undefined {
+    return this.held.get(key);
+  }
+
+  isHeld(key: string): boolean {
+    return this.held.has(key);
+  }
+}

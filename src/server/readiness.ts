@@ -1,0 +1,160 @@
+/**
+ * The readiness gate (spec decision 3): an instance is ready when the image's Docker
+ * HEALTHCHECK reports healthy, or (no HEALTHCHECK) when its container port accepts a TCP
+ * connection, and then, with --health-path, when an HTTP GET of that path through the
+ * published port answers 2xx/3xx.
+ *
+ * The TCP check dials the container's own address: the published host port is held open
+ * by docker-proxy whether or not the app listens, so it proves nothing.
+ */
+import type { DockerClient } from "../docker/client";
+import { containerLogs, inspectContainer } from "../docker/containers";
+
+export interface ProbeOptions {
+  containerPort: number;
+  publishHost: string;
+  healthPath?: string;
+}
+
+export type ProbeResult =
+  | { kind: "ready"; hostPort?: number }
+  | { kind: "waiting"; why: string }
+  /** The instance cannot become ready any more (exited, gone). */
+  | { kind: "failed"; why: string };
+
+/** The address a client on this host dials for a port published on `publishHost`. */
+export function dialHost(publishHost: string): string {
+  return publishHost === "0.0.0.0" ? "127.0.0.1" : publishHost === "::" ? "::1" : publishHost;
+}
+
+export function tcpConnect(hostname: string, port: number, timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    let done = false;
+    const finish = (ok: boolean, socket?: { end(): void }) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      try {
+        socket?.end();
+      } catch {}
+      resolve(ok);
+    };
+    const timer = setTimeout(() => finish(false), timeoutMs);
+    Bun.connect({
+      hostname,
+      port,
+      socket: {
+        open: (s) => finish(true, s),
+        data() {},
+        error: () => finish(false),
+        connectError: () => finish(false),
+        close() {},
+      },
+    }).catch(() => finish(false));
+  });
+}
+
+function containerAddress(info: any): string | undefined {
+  const ns = info?.NetworkSettings;
+  if (ns?.IPAddress) return ns.IPAddress;
+  for (const n of Object.values<any>(ns?.Networks ?? {})) if (n?.IPAddress) return n.IPAddress;
+  return undefined;
+}
+
+function publishedPort(info: any, containerPort: number): number | undefined {
+  const b = info?.NetworkSettings?.Ports?.[`${containerPort}/tcp`];
+  const p = Array.isArray(b) ? b.find((x: any) => x?.HostPort) : undefined;
+  return p ? Number(p.HostPort) : undefined;
+}
+
+/** One look at the instance. */
+export async function probeInstance(d: DockerClient, id: string, o: ProbeOptions): Promise<ProbeResult> {
+  const info = await inspectContainer(d, id);
+  if (!info) return { kind: "failed", why: "the container is gone" };
+  const st = info.State ?? {};
+  if (st.Status === "exited" || st.Status === "dead") {
+    return { kind: "failed", why: `the container exited with code ${st.ExitCode}${st.Error ? ` (${st.Error})` : ""}` };
+  }
+  if (st.Status !== "running") return { kind: "waiting", why: `the container is ${st.Status}` };
+  const hostPort = publishedPort(info, o.containerPort);
+  if (st.Health) {
+    if (st.Health.Status === "healthy") return { kind: "ready", hostPort };
+    const last = st.Health.Log?.[st.Health.Log.length - 1];
+    const detail = last ? `: exit ${last.ExitCode}${String(last.Output ?? "").trim() ? `, ${String(last.Output).trim().slice(0, 200)}` : ""}` : "";
+    return { kind: "waiting", why: `its HEALTHCHECK reports ${st.Health.Status}${detail}` };
+  }
+  const address = containerAddress(info);
+  if (!address) return { kind: "waiting", why: "the container has no network address" };
+  if (!(await tcpConnect(address, o.containerPort))) return { kind: "waiting", why: `nothing accepts connections on port ${o.containerPort}` };
+  if (o.healthPath) {
+    if (!hostPort) return { kind: "waiting", why: `port ${o.containerPort} is not published` };
+    const url = `http://${dialHost(o.publishHost)}:${hostPort}${o.healthPath}`;
+    try {
+      const res = await fetch(url, { redirect: "manual", signal: AbortSignal.timeout(2000) });
+      await res.arrayBuffer().catch(() => {});
+      if (res.status < 200 || res.status >= 400) return { kind: "waiting", why: `GET ${o.healthPath} answered ${res.status}` };
+    } catch (err) {
+      return { kind: "waiting", why: `GET ${o.healthPath} failed: ${(err as Error).message}` };
+    }
+  }
+  return { kind: "ready", hostPort };
+}
+
+export interface WaitReadyOptions extends ProbeOptions {
+  /** Epoch ms after which the instance has failed. */
+  deadline: number;
+  signal?: AbortSignal;
+  /** Poll interval (the first probes come sooner: a fast app should not wait a whole second). */
+  intervalMs?: number;
+}
+
+export type ReadyOutcome =
+  | { ready: true; hostPort?: number }
+  | { ready: false; why: string; aborted?: boolean; timedOut?: boolean };
+
+/** Polls until ready, failed, past the deadline, or aborted. */
+export async function waitReady(d: DockerClient, id: string, o: WaitReadyOptions): Promise<ReadyOutcome> {
+  const interval = o.intervalMs ?? 1000;
+  const early = [50, 100, 150, 200, 300, 500];
+  let lastWhy = "no probe ran";
+  for (let attempt = 0; ; attempt++) {
+    if (o.signal?.aborted) return { ready: false, why: "interrupted", aborted: true };
+    let r: ProbeResult;
+    try {
+      r = await probeInstance(d, id, o);
+    } catch (err) {
+      r = { kind: "waiting", why: (err as Error).message };
+    }
+    if (r.kind === "ready") return { ready: true, hostPort: r.hostPort };
+    if (r.kind === "failed") return { ready: false, why: r.why };
+    lastWhy = r.why;
+    const pause = Math.min(early[attempt] ?? interval, interval);
+    if (Date.now() + pause > o.deadline) {
+      return { ready: false, why: lastWhy, timedOut: true };
+    }
+    await sleep(pause, o.signal);
+  }
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+    signal?.addEventListener("abort", done, { once: true });
+  });
+}
+
+/** The last lines of an instance's output (stdout and stderr), for a failure record. */
+export async function lastLogLines(d: DockerClient, id: string, lines = 20): Promise<string[]> {
+  try {
+    const parts: Uint8Array[] = [];
+    await containerLogs(d, id, { tail: lines, onChunk: (_stream, data) => parts.push(data.slice()) });
+    return Buffer.concat(parts).toString("utf8").split("\n").map((l) => l.trimEnd()).filter(Boolean).slice(-lines);
+  } catch {
+    return [];
+  }
+}

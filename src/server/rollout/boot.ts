@@ -1,0 +1,100 @@
+/** Boot step: pull the image when missing, then create and start the new instances. */
+import { createContainer, inspectContainer, removeContainer, startContainer } from "../../docker/containers";
+import { inspectImage, pullImage } from "../../docker/images";
+import type { ServerContext } from "../context";
+import {
+  baseLabels,
+  COMPONENT_INSTANCE,
+  LABEL_COUNT,
+  LABEL_DESTROY_PREVIOUS,
+  LABEL_HISTORY,
+  LABEL_INSTANCE,
+  LABEL_PORT,
+  LABEL_PREVIOUS,
+  LABEL_REPLACES,
+  LABEL_ROLLBACK_OF,
+  LABEL_SERVICE,
+  LABEL_STARTED_AT,
+  LABEL_TIMESTAMP,
+  LABEL_VERSION,
+} from "../naming";
+import { type DeployPlan, newInstanceName } from "./plan";
+
+/** Pulls `image` when the engine does not have it (credentials from the Docker client config). */
+export async function ensureImage(ctx: ServerContext, image: string): Promise<void> {
+  if (await inspectImage(ctx.docker, image)) return;
+  ctx.logger.info(`pulling ${image}`);
+  await pullImage(ctx.docker, image, { signal: ctx.shutdown });
+}
+
+/** The create body of new instance k (pure). Port published on --publish-host, ephemeral host port. */
+export function buildInstanceBody(plan: DeployPlan, k: number, o: { containerPort: number; publishHost: string; scope: Record<string, string> }): Record<string, unknown> {
+  const port = `${o.containerPort}/tcp`;
+  const labels: Record<string, string> = {
+    ...baseLabels(o.scope, COMPONENT_INSTANCE),
+    [LABEL_SERVICE]: plan.service,
+    [LABEL_VERSION]: plan.version,
+    [LABEL_TIMESTAMP]: plan.timestamp,
+    [LABEL_INSTANCE]: String(k),
+    [LABEL_PORT]: String(o.containerPort),
+    [LABEL_COUNT]: String(plan.count),
+    [LABEL_DESTROY_PREVIOUS]: String(plan.destroyPrevious),
+    [LABEL_STARTED_AT]: plan.startedAt,
+    [LABEL_HISTORY]: plan.history,
+  };
+  const replaces = plan.replaces.get(k);
+  if (replaces) labels[LABEL_REPLACES] = replaces;
+  if (plan.previous) labels[LABEL_PREVIOUS] = plan.previous.key;
+  if (plan.rollbackOf) labels[LABEL_ROLLBACK_OF] = plan.rollbackOf;
+  return {
+    Image: plan.image,
+    Labels: labels,
+    ExposedPorts: { [port]: {} },
+    HostConfig: {
+      PortBindings: { [port]: [{ HostIp: o.publishHost, HostPort: "" }] },
+      LogConfig: { Type: "json-file", Config: { "max-size": "10m", "max-file": "3" } },
+    },
+  };
+}
+
+export interface BootedInstance {
+  k: number;
+  id: string;
+  name: string;
+  /** When the container started (epoch ms): the readiness deadline counts from here, also after a restart. */
+  startedAtMs: number;
+}
+
+/**
+ * Creates (or, when resuming, finds) instance k and starts it. A container of that name that
+ * already exists is reused when running, started when created, and reported failed when exited.
+ */
+export async function bootInstance(ctx: ServerContext, plan: DeployPlan, k: number): Promise<BootedInstance & { exited?: boolean }> {
+  const name = newInstanceName(plan, k);
+  const existing = await inspectContainer(ctx.docker, name);
+  if (existing) {
+    const status = existing.State?.Status;
+    if (status === "exited" || status === "dead") return { k, id: existing.Id, name, exited: true, startedAtMs: Date.now() };
+    if (status === "created") {
+      await startContainer(ctx.docker, existing.Id);
+      return { k, id: existing.Id, name, startedAtMs: Date.now() };
+    }
+    const started = Date.parse(existing.State?.StartedAt ?? "");
+    return { k, id: existing.Id, name, startedAtMs: Number.isFinite(started) ? started : Date.now() };
+  }
+  const body = buildInstanceBody(plan, k, { containerPort: ctx.config.containerPort, publishHost: ctx.config.publishHost, scope: ctx.config.scopeLabels });
+  const { Id } = await createContainer(ctx.docker, body, name);
+  try {
+    await startContainer(ctx.docker, Id);
+  } catch (err) {
+    // A container that cannot start stays "created": it is the failed instance; the caller removes it.
+    ctx.logger.warn(`${name} failed to start: ${(err as Error).message}`);
+    throw Object.assign(err as Error, { containerId: Id, containerName: name });
+  }
+  return { k, id: Id, name, startedAtMs: Date.now() };
+}
+
+/** Removes failed leftovers whose names the new instances need. */
+export async function removeLeftovers(ctx: ServerContext, plan: DeployPlan): Promise<void> {
+  for (const l of plan.leftovers) await removeContainer(ctx.docker, l.id, { force: true });
+}

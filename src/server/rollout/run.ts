@@ -1,0 +1,165 @@
+/**
+ * The rollout, as a short named sequence of steps (kamal's shape):
+ *
+ *   lock (held by the caller) → prepare (leftovers, image) → per instance k, at most
+ *   PIPELINES at once: boot → readiness gate → route → retire old k (pairing) →
+ *   sweep old instances without a counterpart (once all are ready) → settle the record.
+ *
+ * Every step is idempotent and everything it needs is in the instances' labels, so a
+ * restarted server resumes with the same code (resume.ts). On shutdown, readiness waits end
+ * at once and no new step starts: the rollout stops at a safe point and is resumed later.
+ */
+import type { ServerContext } from "../context";
+import { formatGoDuration } from "../duration";
+import { dialOf, discardInstance, forEachLimited, listInstances, retireInstance } from "../instances";
+import { deployKey, type Instance, isFailed } from "../naming";
+import { lastLogLines, waitReady } from "../readiness";
+import type { DeployRecord, InstanceRecord } from "../records";
+import { bootInstance, ensureImage, removeLeftovers } from "./boot";
+import type { DeployPlan } from "./plan";
+
+const PIPELINES = 8;
+
+interface InstanceOutcome {
+  k: number;
+  ok: boolean;
+  interrupted?: boolean;
+  reason?: string;
+  logTail?: string[];
+}
+
+/** The record a new deploy starts with. */
+export function newRecord(plan: DeployPlan): DeployRecord {
+  const ref = (key: string | undefined) => {
+    if (!key) return null;
+    const i = key.lastIndexOf(":");
+    return { version: key.slice(0, i), timestamp: key.slice(i + 1) };
+  };
+  return {
+    service: plan.service,
+    version: plan.version,
+    timestamp: plan.timestamp,
+    state: "rolling",
+    instance_count: plan.count,
+    destroy_previous: plan.requestedDestroyPrevious,
+    previous: ref(plan.previous?.key),
+    rollback_of: ref(plan.rollbackOf),
+    started_at: plan.startedAt,
+    finished_at: null,
+    reason: null,
+    log_tail: [],
+    instances: Array.from({ length: plan.count }, (_, i): InstanceRecord => ({
+      instance: String(i + 1),
+      container: `${plan.service}-${plan.version}-${plan.timestamp}-${i + 1}`,
+      state: "pending",
+      replaces: plan.replaces.get(i + 1) ?? null,
+      retired: false,
+      reason: null,
+    })),
+  };
+}
+
+export async function runRollout(ctx: ServerContext, plan: DeployPlan, record: DeployRecord): Promise<void> {
+  const say = (m: string) => ctx.logger.info(`${plan.service} ${plan.version}:${plan.timestamp}: ${m}`);
+  say(`rollout of ${plan.count} instance(s) of ${plan.image}${plan.previous ? `, replacing ${plan.previous.key}` : ""}`);
+  try {
+    await removeLeftovers(ctx, plan);
+    await ensureImage(ctx, plan.image);
+  } catch (err) {
+    if (ctx.shutdown.aborted) return;
+    return finish(ctx, plan, record, [{ k: 0, ok: false, reason: `The image ${plan.image} is not available: ${(err as Error).message}` }]);
+  }
+  const outcomes: InstanceOutcome[] = [];
+  const ks = Array.from({ length: plan.count }, (_, i) => i + 1);
+  await forEachLimited(ks, PIPELINES, async (k) => {
+    outcomes.push(await rolloutInstance(ctx, plan, record, k).catch((err): InstanceOutcome => ({ k, ok: false, reason: (err as Error).message })));
+  });
+  if (outcomes.some((o) => o.interrupted) || ctx.shutdown.aborted) {
+    say("interrupted by shutdown; the rollout resumes when the server starts again");
+    return;
+  }
+  if (outcomes.every((o) => o.ok) && plan.destroyPrevious) await sweepPrevious(ctx, plan);
+  finish(ctx, plan, record, outcomes);
+}
+
+/** boot → ready → route → retire old k. Never throws for the instance's own failure. */
+async function rolloutInstance(ctx: ServerContext, plan: DeployPlan, record: DeployRecord, k: number): Promise<InstanceOutcome> {
+  const rec = record.instances[k - 1]!;
+  rec.state = "booting";
+  const failed = async (reason: string, target?: { id: string; name: string; hostPort?: number }): Promise<InstanceOutcome> => {
+    const logTail = target ? await lastLogLines(ctx.docker, target.id) : [];
+    if (target) await discardInstance(ctx, { ...target, service: plan.service }).catch(() => {});
+    rec.state = "failed";
+    rec.reason = reason;
+    ctx.logger.warn(`${plan.service}: ${reason}`);
+    return { k, ok: false, reason, logTail };
+  };
+  let booted;
+  try {
+    booted = await bootInstance(ctx, plan, k);
+  } catch (err) {
+    const e = err as Error & { containerId?: string; containerName?: string };
+    const target = e.containerId ? { id: e.containerId, name: e.containerName ?? rec.container } : undefined;
+    return failed(`Instance ${k} (${rec.container}) could not start: ${e.message}`, target);
+  }
+  if (booted.exited) return failed(`Instance ${k} (${booted.name}) exited before it was ready.`, booted);
+  const timeout = ctx.config.healthTimeoutMs;
+  const outcome = await waitReady(ctx.docker, booted.id, {
+    containerPort: ctx.config.containerPort,
+    publishHost: ctx.config.publishHost,
+    healthPath: ctx.config.healthPath,
+    deadline: booted.startedAtMs + timeout,
+    signal: ctx.shutdown,
+  });
+  if (!outcome.ready) {
+    if (outcome.aborted) return { k, ok: false, interrupted: true };
+    const what = outcome.timedOut ? `was not ready after ${formatGoDuration(timeout)}` : "failed";
+    return failed(`Instance ${k} (${booted.name}) ${what}: ${outcome.why}.`, booted);
+  }
+  ctx.ready.add(booted.id);
+  const dial = dialOf(ctx, { hostPort: outcome.hostPort, hostIp: ctx.config.publishHost });
+  if (ctx.router && dial) {
+    try {
+      await ctx.router.addUpstream(plan.service, dial);
+    } catch (err) {
+      return failed(`Instance ${k} (${booted.name}) could not be routed: ${(err as Error).message}`, { ...booted, hostPort: outcome.hostPort });
+    }
+  }
+  rec.state = "ready";
+  if (ctx.shutdown.aborted) return { k, ok: true, interrupted: true };
+  const oldName = plan.replaces.get(k);
+  if (oldName && plan.destroyPrevious) {
+    const old = (await listInstances(ctx, plan.service)).find((i) => i.name === oldName);
+    if (old) await retireInstance(ctx, old);
+    rec.retired = true;
+  }
+  return { k, ok: true };
+}
+
+/** Retires what is left of the previous version (instances without a new counterpart, failed ones). */
+async function sweepPrevious(ctx: ServerContext, plan: DeployPlan): Promise<void> {
+  if (!plan.previous) return;
+  const prevKey = plan.previous.key;
+  const left = (await listInstances(ctx, plan.service)).filter((i) => deployKey(i.version, i.timestamp) === prevKey);
+  await forEachLimited(left, 4, (i: Instance) => (isFailed(i) ? discardInstance(ctx, i) : retireInstance(ctx, i)));
+}
+
+function finish(ctx: ServerContext, plan: DeployPlan, record: DeployRecord, outcomes: InstanceOutcome[]): void {
+  const failures = outcomes.filter((o) => !o.ok).sort((a, b) => a.k - b.k);
+  record.finished_at = new Date().toISOString();
+  if (failures.length === 0) {
+    record.state = "live";
+    if (plan.previous) {
+      const p = plan.previous.key;
+      const i = p.lastIndexOf(":");
+      ctx.log.settle(plan.service, p.slice(0, i), p.slice(i + 1), plan.rollbackOf === p ? "rolled_back" : "destroyed");
+    }
+    ctx.logger.info(`${plan.service} ${plan.version}:${plan.timestamp}: live`);
+    return;
+  }
+  const first = failures[0]!;
+  record.state = "failed";
+  record.reason = failures.length > 1 ? `${first.reason} (${failures.length} of ${plan.count} instances failed)` : first.reason ?? "failed";
+  record.log_tail = first.logTail ?? [];
+  ctx.logger.warn(`${plan.service} ${plan.version}:${plan.timestamp}: failed: ${record.reason}`);
+}

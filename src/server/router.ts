@@ -1,0 +1,150 @@
+/**
+ * Routing through Caddy's admin API (Vulcand's role, spec decision 5). Each service gets one
+ * route `{"@id": "deployster-route-<service>.<domain>", "match": [{"host": ["<service>.<domain>"]}]}`
+ * with one reverse_proxy handler (`@id` deployster-proxy-...) whose upstreams are the ready
+ * instances' published ports. The stable @ids let every change address the route directly
+ * (`/id/<id>/upstreams`), without indexes that shift. Caddy is the only state: each change
+ * reads the current upstreams and writes the new list, serialized per service.
+ */
+import { KeyedMutex } from "./mutex";
+
+export interface Router {
+  /** Human name for logs. */
+  readonly description: string;
+  /** Adds `dial` (host:port) to the service's upstreams; creates the route when missing. */
+  addUpstream(service: string, dial: string): Promise<void>;
+  /** Removes `dial`; the route goes when its last upstream goes. Resolves once Caddy stopped sending new requests to it. */
+  removeUpstream(service: string, dial: string): Promise<void>;
+  /** The service's current upstreams (dial addresses). */
+  upstreams(service: string): Promise<string[]>;
+  /** Checks the admin API answers. */
+  ping(): Promise<void>;
+}
+
+export class RouterError extends Error {
+  override name = "RouterError";
+}
+
+export interface CaddyRouterOptions {
+  adminUrl: string;
+  domain: string;
+  /** Server in apps.http.servers to add routes to (default: srv0 if present, else the first). */
+  server?: string;
+  fetch?: typeof fetch;
+}
+
+export function routeId(service: string, domain: string): string {
+  return `deployster-route-${service}.${domain}`;
+}
+
+export function proxyId(service: string, domain: string): string {
+  return `deployster-proxy-${service}.${domain}`;
+}
+
+/** The route for one service, as Caddy JSON. lb_try_duration: a failed dial is retried on another upstream. */
+export function buildRoute(service: string, domain: string, dials: string[]): Record<string, unknown> {
+  return {
+    "@id": routeId(service, domain),
+    match: [{ host: [`${service}.${domain}`] }],
+    handle: [
+      {
+        handler: "reverse_proxy",
+        "@id": proxyId(service, domain),
+        upstreams: dials.map((dial) => ({ dial })),
+        load_balancing: { selection_policy: { policy: "round_robin" }, try_duration: "5s", try_interval: "100ms" },
+      },
+    ],
+    terminal: true,
+  };
+}
+
+export class CaddyRouter implements Router {
+  readonly description: string;
+  private readonly mutex = new KeyedMutex();
+  private readonly fetch: typeof fetch;
+
+  constructor(private readonly o: CaddyRouterOptions) {
+    this.description = `Caddy at ${o.adminUrl} (*.${o.domain})`;
+    this.fetch = o.fetch ?? fetch;
+  }
+
+  private async call(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
+    let res: Response;
+    try {
+      res = await this.fetch(`${this.o.adminUrl}${path}`, {
+        method,
+        headers: body === undefined ? {} : { "Content-Type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(15_000),
+      });
+    } catch (err) {
+      throw new RouterError(`Caddy admin API at ${this.o.adminUrl} unreachable: ${(err as Error).message}`);
+    }
+    const text = await res.text();
+    let json: any;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = text;
+    }
+    return { status: res.status, json };
+  }
+
+  private async must(method: string, path: string, body?: unknown): Promise<any> {
+    const r = await this.call(method, path, body);
+    if (r.status >= 300) throw new RouterError(`Caddy: ${method} ${path} failed (${r.status}): ${r.json?.error ?? JSON.stringify(r.json)}`);
+    return r.json;
+  }
+
+  async ping(): Promise<void> {
+    await this.must("GET", "/config/");
+  }
+
+  async upstreams(service: string): Promise<string[]> {
+    const r = await this.call("GET", `/id/${proxyId(service, this.o.domain)}/upstreams`);
+    if (r.status === 404) return [];
+    if (r.status >= 300) throw new RouterError(`Caddy: reading the upstreams of ${service} failed (${r.status})`);
+    return (Array.isArray(r.json) ? r.json : []).map((u: any) => String(u?.dial ?? "")).filter(Boolean);
+  }
+
+  addUpstream(service: string, dial: string): Promise<void> {
+    return this.mutex.run(service, async () => {
+      const r = await this.call("GET", `/id/${proxyId(service, this.o.domain)}/upstreams`);
+      if (r.status === 404) return this.createRoute(service, [dial]);
+      if (r.status >= 300) throw new RouterError(`Caddy: reading the upstreams of ${service} failed (${r.status})`);
+      const current: any[] = Array.isArray(r.json) ? r.json : [];
+      if (current.some((u) => u?.dial === dial)) return;
+      await this.must("PATCH", `/id/${proxyId(service, this.o.domain)}/upstreams`, [...current, { dial }]);
+    });
+  }
+
+  removeUpstream(service: string, dial: string): Promise<void> {
+    return this.mutex.run(service, async () => {
+      const r = await this.call("GET", `/id/${proxyId(service, this.o.domain)}/upstreams`);
+      if (r.status === 404) return;
+      if (r.status >= 300) throw new RouterError(`Caddy: reading the upstreams of ${service} failed (${r.status})`);
+      const current: any[] = Array.isArray(r.json) ? r.json : [];
+      const rest = current.filter((u) => u?.dial !== dial);
+      if (rest.length === current.length) return;
+      if (rest.length === 0) await this.must("DELETE", `/id/${routeId(service, this.o.domain)}`);
+      else await this.must("PATCH", `/id/${proxyId(service, this.o.domain)}/upstreams`, rest);
+    });
+  }
+
+  /** Inserts the route first in the server's list (before any catch-all), creating what is missing. */
+  private async createRoute(service: string, dials: string[]): Promise<void> {
+    const route = buildRoute(service, this.o.domain, dials);
+    const servers = (await this.call("GET", "/config/apps/http/servers")).json;
+    if (!servers || typeof servers !== "object" || Object.keys(servers).length === 0) {
+      await this.must("PUT", "/config/apps/http/servers/deployster", { listen: [":80"], routes: [route] });
+      return;
+    }
+    const names = Object.keys(servers).sort();
+    const name = this.o.server ?? (names.includes("srv0") ? "srv0" : names[0]!);
+    const routes = servers[name]?.routes;
+    const base = `/config/apps/http/servers/${encodeURIComponent(name)}/routes`;
+    if (!Array.isArray(routes)) await this.must("PUT", base, [route]);
+    else if (routes.length === 0) await this.must("POST", base, route);
+    else await this.must("PUT", `${base}/0`, route);
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * The route table (pure): which handler a method and path select. Unknown paths → 404,
+ * known paths with another method → 405 with Allow. Authentication happens before this
+ * (app.ts), so 404 and 405 are only ever seen by authenticated clients.
+ */
+export type RouteName =
+  | "version"
+  | "createDeploy"
+  | "listDeploys"
+  | "showDeploy"
+  | "destroyDeploy"
+  | "listUnits"
+  | "runTask"
+  | "rollback";
+
+interface RouteDef {
+  method: string;
+  pattern: string[];
+  name: RouteName;
+}
+
+const ROUTES: RouteDef[] = [
+  { method: "GET", pattern: ["v1", "version"], name: "version" },
+  { method: "POST", pattern: ["v1", "services", ":name", "deploys"], name: "createDeploy" },
+  { method: "GET", pattern: ["v1", "services", ":name", "deploys"], name: "listDeploys" },
+  { method: "GET", pattern: ["v1", "services", ":name", "deploys", ":version"], name: "showDeploy" },
+  { method: "DELETE", pattern: ["v1", "services", ":name", "deploys", ":version"], name: "destroyDeploy" },
+  { method: "GET", pattern: ["v1", "services", ":name", "units"], name: "listUnits" },
+  { method: "POST", pattern: ["v1", "services", ":name", "tasks"], name: "runTask" },
+  { method: "POST", pattern: ["v1", "services", ":name", "rollback"], name: "rollback" },
+];
+
+export type RouteMatch =
+  | { kind: "found"; name: RouteName; params: Record<string, string> }
+  | { kind: "notFound" }
+  | { kind: "methodNotAllowed"; allow: string[] }
+  /** A path segment that is not valid percent-encoding. */
+  | { kind: "badPath" };
+
+function matchPattern(pattern: string[], segments: string[]): Record<string, string> | undefined {
+  if (pattern.length !== segments.length) return undefined;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < pattern.length; i++) {
+    const p = pattern[i]!;
+    const s = segments[i]!;
+    if (p.startsWith(":")) params[p.slice(1)] = s;
+    else if (p !== s) return undefined;
+  }
+  return params;
+}
+
+/** `pathname` as the URL gives it (still percent-encoded). */
+export function matchRoute(method: string, pathname: string): RouteMatch {
+  const raw = pathname.split("/").slice(1);
+  let segments: string[];
+  try {
+    segments = raw.map((s) => decodeURIComponent(s));
+  } catch {
+    return { kind: "badPath" };
+  }
+  const allow: string[] = [];
+  for (const r of ROUTES) {
+    const params = matchPattern(r.pattern, segments);
+    if (!params) continue;
+    if (r.method === method) return { kind: "found", name: r.name, params };
+    allow.push(r.method);
+  }
+  return allow.length ? { kind: "methodNotAllowed", allow } : { kind: "notFound" };
+}

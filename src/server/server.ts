@@ -1,0 +1,127 @@
+/**
+ * Starts `deployster serve`: checks the engine, builds the shared context, listens (a
+ * listen failure is a UserError: non-zero exit), then resumes unfinished rollouts in the
+ * background. `stop()` is the graceful SIGTERM path: stop accepting, end tasks, let
+ * rollouts reach a safe point.
+ */
+import type { Server } from "bun";
+import { DockerClient } from "../docker/client";
+import { DockerUnreachableError } from "../docker/errors";
+import { UserError } from "../errors";
+import { VERSION } from "../version";
+import { createApp } from "./app";
+import type { ServeConfig } from "./config";
+import { createLogger, type Logger, type ServerContext } from "./context";
+import { errorResponse } from "./http";
+import { ServiceLocks } from "./mutex";
+import { DeployLog } from "./records";
+import { resumeAll } from "./resume";
+import { CaddyRouter } from "./router";
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  ctx: ServerContext;
+  /** Resolves when start-up resumption has finished (tests, benchmarks). */
+  resumed: Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface StartServerOptions {
+  env?: Record<string, string | undefined>;
+  /** Where the start-up banner and a generated password go (stdout). */
+  print?: (line: string) => void;
+  logger?: Logger;
+  /** Pause between unrouting an instance and stopping it (default 1000 ms). */
+  drainMs?: number;
+}
+
+export async function startServer(config: ServeConfig, o: StartServerOptions = {}): Promise<RunningServer> {
+  const print = o.print ?? ((l: string) => process.stdout.write(`${l}\n`));
+  const logger = o.logger ?? createLogger(config.verbose);
+  let docker: DockerClient;
+  try {
+    docker = DockerClient.fromEnv(o.env ?? process.env);
+    await docker.apiVersion();
+  } catch (err) {
+    if (err instanceof DockerUnreachableError) throw new UserError(err.message);
+    throw new UserError(`Docker engine: ${(err as Error).message}`);
+  }
+  const router = config.caddyAdmin && config.domain ? new CaddyRouter({ adminUrl: config.caddyAdmin, domain: config.domain }) : undefined;
+  if (router) await router.ping().catch((err) => logger.warn(`${(err as Error).message} (routes are added once it answers)`));
+
+  const shutdown = new AbortController();
+  let machineId: Promise<string> | undefined;
+  const drainEnv = Number((o.env ?? process.env).DEPLOYSTER_DRAIN_MS);
+  const ctx: ServerContext = {
+    docker,
+    config,
+    router,
+    log: new DeployLog(),
+    locks: new ServiceLocks(),
+    logger,
+    shutdown: shutdown.signal,
+    ready: new Set(),
+    retiring: new Set(),
+    rollouts: new Set(),
+    drainMs: o.drainMs ?? (Number.isFinite(drainEnv) && drainEnv >= 0 ? drainEnv : 1000),
+    machineId: () => {
+      machineId ??= docker.json<{ ID: string }>("GET", "/info").then((i) => i.ID ?? "", (err) => {
+        machineId = undefined;
+        throw err;
+      });
+      return machineId;
+    },
+  };
+
+  const app = createApp(ctx);
+  let server: Server<undefined>;
+  try {
+    server = Bun.serve({
+      hostname: config.hostname,
+      port: config.port,
+      tls: config.tls,
+      // Tasks stream for as long as they run: no idle or write deadline.
+      idleTimeout: 0,
+      // Bodies are checked (64 KiB) after authentication; this is only the hard ceiling.
+      maxRequestBodySize: 1024 * 1024,
+      development: false,
+      fetch: app,
+      error: (err) => {
+        logger.warn(`request failed: ${err.message}`);
+        return errorResponse(500, err.message);
+      },
+    });
+  } catch (err) {
+    throw new UserError(`cannot listen on ${config.hostname}:${config.port}: ${(err as Error).message}`);
+  }
+  const scheme = config.tls ? "https" : "http";
+  const shownHost = config.hostname.includes(":") ? `[${config.hostname}]` : config.hostname;
+  const url = `${scheme}://${shownHost}:${server.port}`;
+  print(`deployster serve ${VERSION} listening on ${url}`);
+  print(`  engine ${docker.target}, images ${config.imagePrefix}/<service>:<version>, ${router ? `routing through ${router.description}` : "no router (instances on their host ports)"}`);
+  if (config.passwordGenerated) {
+    print(`  generated password for user "${config.username}": ${config.password}  (choose one with --password or DEPLOYSTER_PASSWORD)`);
+  }
+
+  const resumed = resumeAll(ctx).catch((err) => logger.warn(`start-up resumption failed: ${(err as Error).message}`));
+
+  let stopping: Promise<void> | undefined;
+  return {
+    url,
+    port: server.port ?? config.port,
+    ctx,
+    resumed,
+    stop() {
+      stopping ??= (async () => {
+        logger.info("shutting down: no new requests; rollouts stop at their next safe point");
+        shutdown.abort();
+        const closed = server.stop(false);
+        await Promise.allSettled([...ctx.rollouts]);
+        await Promise.race([closed, Bun.sleep(15_000)]);
+        logger.info("stopped");
+      })();
+      return stopping;
+    },
+  };
+}
