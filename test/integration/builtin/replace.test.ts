@@ -34,6 +34,7 @@ interface Probe {
   end: number;
   ok: boolean;
   body?: string;
+  error?: string;
 }
 
 /** GETs `url` back to back until stopped; every probe recorded with its time span. */
@@ -46,8 +47,8 @@ function startProbing(url: string): { stop: () => Promise<Probe[]> } {
       try {
         const r = await httpGet(url, 1000);
         probes.push({ start, end: Date.now(), ok: r.status === 200, body: r.body });
-      } catch {
-        probes.push({ start, end: Date.now(), ok: false });
+      } catch (err) {
+        probes.push({ start, end: Date.now(), ok: false, error: String(err) });
       }
       await Bun.sleep(20);
     }
@@ -121,13 +122,13 @@ describe("start-first replacement", () => {
     expect(healthy).toBeDefined();
     expect(oldStop).toBeDefined();
     expect(healthy!.t).toBeLessThan(oldStop!.t);
-    // Everything that completed before the old container was told to stop succeeded, and
-    // that window covers the new container's whole start-up (READY_DELAY=2s).
-    const before = probes.filter((p) => p.end < oldStop!.t);
-    expect(before.filter((p) => !p.ok)).toEqual([]);
-    expect(before.every((p) => p.body === "web 1")).toBe(true);
-    expect(before.length).toBeGreaterThan(20);
-    expect(oldStop!.t - before[0]!.start).toBeGreaterThan(2000);
+    // Every probe until the new container was healthy succeeded, and that window covers
+    // the new container's whole start-up (READY_DELAY=2s). The old one was stopped only after.
+    const untilHealthy = probes.filter((p) => p.end < healthy!.t);
+    expect(untilHealthy.filter((p) => !p.ok)).toEqual([]);
+    expect(untilHealthy.every((p) => p.body === "web 1")).toBe(true);
+    expect(untilHealthy.length).toBeGreaterThan(20);
+    expect(healthy!.t - untilHealthy[0]!.start).toBeGreaterThan(2000);
     expect(await namesFor(`${P}-web`)).toEqual([`${P}-web`]);
     old = now;
   }, 60_000);

@@ -142,7 +142,12 @@ export async function replaceStopFirst(ctx: StepContext): Promise<void> {
     id = await launch(ctx, ctx.spec.name);
   } catch (err) {
     await renameContainer(ctx.d, old.Id, ctx.spec.name);
-    if (old.State?.Running) await startContainer(ctx.d, old.Id);
+    if (old.State?.Running) {
+      await startContainer(ctx.d, old.Id);
+      await waitReady(ctx.d, old.Id, { timeoutMs: ctx.options.health_timeout_ms, signal: ctx.signal }).catch((e: Error) =>
+        ctx.log(`the restored container ${shortId(old.Id)} is not ready: ${e.message}`),
+      );
+    }
     throw failure(ctx, "the replacement failed", err, ` (it was removed; the old container ${shortId(old.Id)} was restored)`);
   }
   await removeContainer(ctx.d, old.Id, { force: true });
