@@ -17,6 +17,8 @@ export interface Context {
   workspace: string;
   confDir: string;
   workDir: string;
+  /** The home directory `~` expands to. */
+  home: string;
   verbose: boolean;
   confirm: ConfirmMode;
   version: string;
@@ -92,7 +94,7 @@ export async function buildContext(options: ContextOptions = {}): Promise<Contex
 
   if (verbose) vars._verbose = true;
   vars._confirm = confirm;
-  return { vars, workspace, confDir, workDir, verbose, confirm, version, evaluator };
+  return { vars, workspace, confDir, workDir, home, verbose, confirm, version, evaluator };
 }
 
 /** Auto variables files in `dir`, sorted by name; a missing directory has none. */

@@ -31,7 +31,7 @@ class Declined extends Error {}
  */
 export async function applyPlan(plan: Plan, options: ApplyOptions): Promise<ApplyResult> {
   const { session } = plan;
-  const started = Date.now();
+  const started = session.startedAt;
   const ask = createAsk(options);
   const byName = new Map(plan.resources.map((r) => [r.spec.name, r]));
   const outcomes = new Map<string, ApplyOutcome>();

@@ -54,6 +54,7 @@ export class Session {
   readonly limiter: Limiter;
   readonly stats: EngineStats;
   readonly signal: AbortSignal;
+  readonly startedAt = Date.now();
   private readonly types = new Map<string, ResourceType>();
   private readonly inits = new Map<string, Promise<InitResult>>();
   private docker?: DockerClient;
@@ -154,7 +155,7 @@ export class Session {
         return validateInitResult(spec.name, cached);
       }
     }
-    const raw = await this.invoke(spec, "init", undefined, (io) => type.init(this.base(spec), io));
+    const raw = await this.invoke(spec, "init", undefined, [], (io) => type.init(this.base(spec), io));
     const result = validateInitResult(spec.name, raw);
     if (cacheArgs) await writeInitCache(cacheArgs, result);
     return result;
@@ -162,7 +163,7 @@ export class Session {
 
   async state(spec: ResourceSpec, config: Record<string, unknown>, init: InitResult, mounts: string[]): Promise<StateResult> {
     const type = this.typeOf(spec.type);
-    const raw = await this.invoke(spec, "state", undefined, (io) => type.state({ ...this.base(spec), config }, init, mounts, io));
+    const raw = await this.invoke(spec, "state", undefined, mounts, (io) => type.state({ ...this.base(spec), config }, init, mounts, io));
     return validateStateResult(spec.name, raw);
   }
 
@@ -175,17 +176,23 @@ export class Session {
     mounts: string[],
   ): Promise<void> {
     const type = this.typeOf(spec.type);
-    await this.invoke(spec, "action", action.name, (io) => type.action({ ...this.base(spec), config, staleState }, action, init, mounts, io));
+    await this.invoke(spec, "action", action.name, mounts, (io) => type.action({ ...this.base(spec), config, staleState }, action, init, mounts, io));
   }
 
   /** One invocation under the limiter, with its live output and start/end events. */
-  private async invoke<T>(spec: ResourceSpec, phase: InvocationPhase, action: string | undefined, call: (io: InvocationIO) => Promise<T>): Promise<T> {
+  private async invoke<T>(
+    spec: ResourceSpec,
+    phase: InvocationPhase,
+    action: string | undefined,
+    mounts: string[],
+    call: (io: InvocationIO) => Promise<T>,
+  ): Promise<T> {
     await this.ensureDirs();
     return this.limiter.run(async () => {
       this.signal.throwIfAborted();
       const started = Date.now();
       const resource = spec.name;
-      this.emit({ event: "invocation-start", resource, phase, action });
+      this.emit({ event: "invocation-start", resource, phase, action, mounts });
       const io: InvocationIO = {
         signal: this.signal,
         output: (stream, line) => this.emit({ event: "output", resource, phase, action, stream, line }),

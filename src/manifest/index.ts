@@ -153,7 +153,7 @@ function normalizePlug(raw: RawEntry, context: Context, problems: string[]): Plu
   if (problems.length > before) return undefined;
   return {
     name: raw.name,
-    path: expandPath(path as string, context.workspace),
+    path: expandPath(path as string, context.workspace, context.home),
     readOnly: readOnly as boolean,
     resourceNames,
     resourceTypes,

@@ -19,7 +19,7 @@ export type ApplyOutcome = "unchanged" | "changed" | "failed" | "skipped";
 export type EngineEvent =
   | { event: "run-start"; command: "plan" | "apply"; runId: string; resources: number; parallelism: number }
   | { event: "pull"; image: string }
-  | { event: "invocation-start"; resource: string; phase: InvocationPhase; action?: string }
+  | { event: "invocation-start"; resource: string; phase: InvocationPhase; action?: string; /** plug mounts */ mounts: string[] }
   | { event: "invocation-end"; resource: string; phase: InvocationPhase; action?: string; ok: boolean; durationMs: number }
   | { event: "output"; resource: string; phase: InvocationPhase; action?: string; stream: "stdout" | "stderr"; line: string }
   | { event: "warning"; resource?: string; message: string }

@@ -35,7 +35,7 @@ export function createHumanReporter(o: HumanReporterOptions): Reporter {
           break;
         case "invocation-start":
           active.set(e.resource, (active.get(e.resource) ?? 0) + 1);
-          if (o.verbose) err(`${e.resource} | ${e.phase}${e.action ? ` ${e.action}` : ""} started`);
+          if (o.verbose) err(`${e.resource} | ${e.phase}${e.action ? ` ${e.action}` : ""} started${e.mounts.length ? ` (plugs: ${e.mounts.join(" ")})` : ""}`);
           break;
         case "invocation-end": {
           const n = (active.get(e.resource) ?? 1) - 1;
