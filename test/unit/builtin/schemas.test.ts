@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import Ajv from "ajv";
 import AjvDraft04 from "ajv-draft-04";
-import { containerConfigSchema } from "../../../src/resource-types/builtin/container/schema";
+import { containerConfigSchema, PORT_STRING_PATTERN } from "../../../src/resource-types/builtin/container/schema";
 import { imageConfigSchema } from "../../../src/resource-types/builtin/image/spec";
 import { networkConfigSchema } from "../../../src/resource-types/builtin/network/spec";
 import { volumeConfigSchema } from "../../../src/resource-types/builtin/volume/spec";
@@ -67,7 +67,7 @@ for (const [dialect, ajv] of Object.entries(validators)) {
     });
     test("bad values are errors with their paths", () => {
       const e = errors(ajv as Ajv, containerConfigSchema, { image: "x", ports: ["80", "nope"], restart: "sometimes", healthcheck: { interval: "soon" } });
-      expect(e.some((x) => x.startsWith("/ports/1 "))).toBe(true);
+      expect(e.filter((x) => x.startsWith("/ports/1 "))).toEqual([`/ports/1 must match pattern "${PORT_STRING_PATTERN}"`]);
       expect(e.some((x) => x.startsWith("/restart "))).toBe(true);
       expect(e.some((x) => x.startsWith("/healthcheck/interval "))).toBe(true);
       expect(errors(ajv as Ajv, containerConfigSchema, {})).toContain("/ must have required property 'image'");

@@ -11,9 +11,12 @@ export const PORT_STRING_PATTERN =
 /** `volume:/path[:ro|rw]` or `/host/path:/path[:ro|rw]` (`./rel` is relative to the workspace). */
 export const MOUNT_STRING_PATTERN = "^([^:]+):(/[^:]*)(?::(ro|rw))?$";
 
-const STRING_OR_LIST = {
-  oneOf: [{ type: "string" }, { type: "array", items: { type: "string" } }],
-} as const;
+/*
+ * Alternatives are written as one schema with a union `type` rather than `oneOf`: keywords
+ * only apply to their own type (pattern to strings, required to objects...), so a mistake
+ * yields the one relevant error instead of one per branch.
+ */
+const STRING_OR_LIST = { type: ["string", "array"], items: { type: "string" } } as const;
 
 export const containerConfigSchema = {
   type: "object",
@@ -25,10 +28,10 @@ export const containerConfigSchema = {
     command: STRING_OR_LIST,
     entrypoint: STRING_OR_LIST,
     env: {
-      oneOf: [
-        { type: "object", additionalProperties: SCALAR_SCHEMA },
-        { type: "array", items: { type: "string", pattern: "^[^=]+=" } },
-      ],
+      type: ["object", "array"],
+      additionalProperties: SCALAR_SCHEMA,
+      items: { type: "string", pattern: "^[^=]+=" },
+      description: "KEY: value map, or a list of KEY=value",
     },
     secret_env: {
       type: "array",
@@ -38,59 +41,44 @@ export const containerConfigSchema = {
     ports: {
       type: "array",
       items: {
-        oneOf: [
-          { type: "string", pattern: PORT_STRING_PATTERN },
-          { type: "integer", minimum: 1, maximum: 65535 },
-          {
-            type: "object",
-            additionalProperties: false,
-            required: ["target"],
-            properties: {
-              target: PORT_NUMBER,
-              published: { type: ["integer", "string"], pattern: "^[0-9]*$", minimum: 0, maximum: 65535 },
-              host_ip: { type: "string" },
-              protocol: { enum: ["tcp", "udp", "sctp"] },
-            },
-          },
-        ],
+        type: ["string", "integer", "object"],
+        pattern: PORT_STRING_PATTERN,
+        minimum: 1,
+        maximum: 65535,
+        additionalProperties: false,
+        required: ["target"],
+        properties: {
+          target: PORT_NUMBER,
+          published: { type: ["integer", "string"], pattern: "^[0-9]*$", minimum: 0, maximum: 65535 },
+          host_ip: { type: "string" },
+          protocol: { enum: ["tcp", "udp", "sctp"] },
+        },
       },
     },
     mounts: {
       type: "array",
       items: {
-        oneOf: [
-          { type: "string", pattern: MOUNT_STRING_PATTERN },
-          {
-            type: "object",
-            additionalProperties: false,
-            required: ["type", "target"],
-            properties: {
-              type: { enum: ["volume", "bind", "tmpfs"] },
-              source: { type: "string", minLength: 1 },
-              target: { type: "string", pattern: "^/" },
-              read_only: { type: "boolean" },
-            },
-          },
-        ],
+        type: ["string", "object"],
+        pattern: MOUNT_STRING_PATTERN,
+        additionalProperties: false,
+        required: ["type", "target"],
+        properties: {
+          type: { enum: ["volume", "bind", "tmpfs"] },
+          source: { type: "string", minLength: 1 },
+          target: { type: "string", pattern: "^/" },
+          read_only: { type: "boolean" },
+        },
       },
     },
     networks: {
-      oneOf: [
-        { type: "array", items: { type: "string", minLength: 1 } },
-        {
-          type: "object",
-          additionalProperties: {
-            oneOf: [
-              { type: "null" },
-              {
-                type: "object",
-                additionalProperties: false,
-                properties: { aliases: { type: "array", items: { type: "string", minLength: 1 } } },
-              },
-            ],
-          },
-        },
-      ],
+      type: ["array", "object"],
+      items: { type: "string", minLength: 1 },
+      additionalProperties: {
+        type: ["null", "object"],
+        additionalProperties: false,
+        properties: { aliases: { type: "array", items: { type: "string", minLength: 1 } } },
+      },
+      description: "network names, or a map name → {aliases} (the first network gives state.ip)",
     },
     labels: STRING_MAP_SCHEMA,
     restart: { type: "string", pattern: "^(no|always|unless-stopped|on-failure(:[0-9]+)?)$" },
