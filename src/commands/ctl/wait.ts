@@ -116,7 +116,7 @@ export function reportOutcome(out: CtlWriter, view: DeployView, service: string)
     case "live":
     {
       const { ready, total } = countReady(view);
-      writeLine(out, `Deploy live: ${who}${total > 0 ? ` (${ready}/${total} instance${total === 1 ? "" : "s"} ready)` : ""}`);
+      writeLine(out, `Deploy live: ${who}${total > 0 ? `, ${ready}/${total} instance${total === 1 ? "" : "s"} ready` : ""}`);
     }
       return 0;
     case "rolled_back":

@@ -116,7 +116,7 @@ describe("deploy", () => {
         "app v2 (2015.01.02-03.04.05): rolling, 0/2 instances ready",
         "app v2 (2015.01.02-03.04.05): rolling, 1/2 instances ready",
         "app v2 (2015.01.02-03.04.05): live, 2/2 instances ready",
-        "Deploy live: app v2 (2015.01.02-03.04.05) (2/2 instances ready)",
+        "Deploy live: app v2 (2015.01.02-03.04.05), 2/2 instances ready",
         "",
       ].join("\n"),
     );
@@ -150,7 +150,7 @@ describe("deploy", () => {
     const r = await ctl(["deploy", "app", "v2", "--wait"], {}, true);
     expect(r.code).toBe(0);
     expect(r.out).toContain("\r\x1b[Kapp v2: live, 1/1 instance ready (");
-    expect(r.out).toEndWith("\r\x1b[KDeploy live: app v2 (1/1 instance ready)\n");
+    expect(r.out).toEndWith("\r\x1b[KDeploy live: app v2, 1/1 instance ready\n");
   });
 
   test("--wait gives up after --wait-timeout", async () => {
@@ -289,7 +289,7 @@ describe("destroy, list, status, rollback", () => {
     expect(await ctl(["rollback", "app"])).toEqual({ code: 0, out: "Rollback triggered! (to app v1)\n", err: "" });
     const w = await ctl(["rollback", "app", "--wait"]);
     expect(w.code).toBe(0);
-    expect(w.out).toEndWith("Deploy live: app v1 (2015.01.02-03.04.07) (1/1 instance ready)\n");
+    expect(w.out).toEndWith("Deploy live: app v1 (2015.01.02-03.04.07), 1/1 instance ready\n");
     handler = () => apiError(409, "no previous version to roll back to", "Conflict");
     const f = await ctl(["rollback", "app"]);
     expect(f.code).toBe(1);
