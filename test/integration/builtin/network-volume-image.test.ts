@@ -6,41 +6,18 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { $ } from "bun";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { inspectContainer, inspectImage } from "../../../src/docker/index";
 import { docker, leftovers, removeByLabel, requireDocker } from "../../support/docker";
-import { actionsOf, converge, freePort, makeIO, planOf, runActions, uniquePrefix, type Resource } from "./helpers";
+import { startRegistry, type Registry } from "../../support/registry";
+import { actionsOf, converge, makeIO, planOf, runActions, uniquePrefix, type Resource } from "./helpers";
 
 const P = uniquePrefix();
 const RUN_LABEL = `deployster.test-run=${P}`;
 const labels = { "deployster.test": "builtin", "deployster.test-run": P };
 
-const registryPort = freePort();
-const REGISTRY = `127.0.0.1:${registryPort}`;
-const IMAGE_REF = `${REGISTRY}/${P}/web:v1`;
-let registry: ReturnType<typeof Bun.spawn> | undefined;
-let registryDir = "";
-
-async function startRegistry(): Promise<void> {
-  registryDir = mkdtempSync(join(tmpdir(), "deployster-registry-"));
-  const config = join(registryDir, "config.yml");
-  writeFileSync(
-    config,
-    `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${registryDir}/data\nhttp:\n  addr: ${REGISTRY}\n`,
-  );
-  registry = Bun.spawn(["docker-registry", "serve", config], { stdout: "ignore", stderr: "ignore" });
-  for (let i = 0; i < 100; i++) {
-    try {
-      if ((await fetch(`http://${REGISTRY}/v2/`)).ok) return;
-    } catch {
-      /* not up yet */
-    }
-    await Bun.sleep(100);
-  }
-  throw new Error("docker-registry did not start");
-}
+let registry: Registry;
+let REGISTRY = "";
+let IMAGE_REF = "";
 
 async function push(source: string): Promise<void> {
   await $`docker tag ${source} ${IMAGE_REF} && docker push ${IMAGE_REF}`.quiet();
@@ -48,7 +25,9 @@ async function push(source: string): Promise<void> {
 
 beforeAll(async () => {
   await requireDocker();
-  await startRegistry();
+  registry = await startRegistry();
+  REGISTRY = registry.host;
+  IMAGE_REF = `${REGISTRY}/${P}/web:v1`;
 });
 
 afterAll(async () => {
@@ -57,9 +36,7 @@ afterAll(async () => {
   // Pushes and pulls leave digest references (repo@sha256:...) on the fixture images.
   const refs = (await $`docker images --digests --format '{{.Repository}}@{{.Digest}}' ${`${REGISTRY}/${P}/web`}`.text()).split("\n").filter((l) => l.includes("@sha256:"));
   for (const ref of refs) await $`docker rmi ${ref}`.quiet().nothrow();
-  registry?.kill();
-  await registry?.exited;
-  rmSync(registryDir, { recursive: true, force: true });
+  await registry?.stop();
   expect(await leftovers(RUN_LABEL)).toEqual({ containers: [], networks: [], volumes: [] });
 });
 
