@@ -36,14 +36,14 @@ for (let i = 1; i <= 40; i++) {
 }
 writeFileSync(manifest, lines.join("\n") + "\n");
 
-/** Runs `fn` while counting container creations labelled deployster.managed on the engine. */
+/** Runs `fn` while counting creations of containers of the four bench types on the engine. */
 async function countingContainers<T>(fn: () => Promise<T>): Promise<[number, T]> {
   const ctl = new AbortController();
   let created = 0;
   const since = Math.floor(Date.now() / 1000) - 1;
   const watching = streamEvents(
     docker,
-    { since, signal: ctl.signal, filters: { type: ["container"], event: ["create"], label: ["deployster.managed=true"] } },
+    { since, signal: ctl.signal, filters: { type: ["container"], event: ["create"], image: FLAVOURS.map((_, i) => typeOf(i)) } },
     () => created++,
   );
   const value = await fn();
