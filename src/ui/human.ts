@@ -73,6 +73,7 @@ export function createHumanReporter(o: HumanReporterOptions): Reporter {
         case "resource-result":
           if (e.outcome === "changed") out(`${e.resource}: VALID after ${e.actions} action${e.actions === 1 ? "" : "s"}`);
           else if (e.outcome === "unchanged" && e.planned === "PENDING") out(`${e.resource}: VALID, nothing to do`);
+          else if (e.outcome === "failed" && e.error?.phase === "confirm") err(`${e.resource}: declined, not applied`);
           else if (e.outcome === "failed") err(`error: ${e.resource}: ${e.error?.phase} failed: ${e.error?.message}`);
           else if (e.outcome === "skipped") out(`${e.resource}: skipped (${e.cause === "aborted" ? "apply stopped" : `dependency '${e.cause}' failed`})`);
           break;
