@@ -1,81 +1,100 @@
 /**
  * Start-up: rebuild the deploy records from the engine and finish what a previous server
- * process left half done (spec decision 6). For each service, the newest deploy is
- * unfinished when it has fewer instances than its count, an instance that is not ready yet,
- * or (destroy_previous) instances of the version it replaces: then the same rollout code
- * runs again from the labels (ready → route and retire the old one; failed or past its
- * deadline → remove it; still starting → watch). Routes are reconciled too: upstreams with
- * no running instance behind them are removed, ready instances are (re-)added.
+ * process left half done (spec decision 6).
+ *
+ * `prepareResume` runs before the server listens: it lists the instances, rebuilds the
+ * records, and for each service decides whether its newest deploy is unfinished: fewer
+ * instances than its count, an instance that is not ready (yet), or (destroy_previous)
+ * instances of the version it replaces still there. Those services are locked and their
+ * records say `rolling` from the first request on. `runResume` then runs the same rollout
+ * code again from the labels (ready → route and retire the old one; failed or past its
+ * deadline → remove it; still starting → watch), and reconciles routes: upstreams with no
+ * running instance behind them go, ready instances are (re-)added.
  */
 import type { ServerContext } from "./context";
 import { dialOf, forEachLimited, listInstances } from "./instances";
 import { deployKey, type Instance, isFailed } from "./naming";
 import { probeInstance } from "./readiness";
-import { planFromLabels } from "./rollout/plan";
+import { type DeployPlan, planFromLabels } from "./rollout/plan";
 import { newRecord, runRollout } from "./rollout/run";
 
-export async function resumeAll(ctx: ServerContext): Promise<void> {
+interface ServiceResume {
+  service: string;
+  instances: Instance[];
+  /** Set when the newest deploy is unfinished. */
+  plan?: DeployPlan;
+  ready: Set<string>;
+}
+
+async function isReady(ctx: ServerContext, i: Instance): Promise<boolean> {
+  if (i.state !== "running") return false;
+  const r = await probeInstance(ctx.docker, i.id, {
+    containerPort: i.containerPort,
+    publishHost: ctx.config.publishHost,
+    healthPath: ctx.config.healthPath,
+  }).catch(() => undefined);
+  return r?.kind === "ready";
+}
+
+export async function prepareResume(ctx: ServerContext): Promise<ServiceResume[]> {
   const all = await listInstances(ctx);
   const byService = new Map<string, Instance[]>();
   for (const i of all) byService.set(i.service, [...(byService.get(i.service) ?? []), i]);
-  for (const [service, instances] of byService) ctx.log.rebuild(service, instances);
-  await forEachLimited([...byService.entries()], 2, async ([service, instances]) => {
-    if (ctx.shutdown.aborted || !ctx.locks.tryAcquire(service, "resume")) return;
-    const work = resumeService(ctx, service, instances)
-      .catch((err) => ctx.logger.warn(`${service}: resuming failed: ${(err as Error).message}`))
-      .finally(() => ctx.locks.release(service));
+  const out: ServiceResume[] = [];
+  for (const [service, instances] of byService) {
+    ctx.log.rebuild(service, instances);
+    const ready = new Set<string>();
+    await forEachLimited(instances.filter((i) => !isFailed(i)), 8, async (i) => {
+      if (await isReady(ctx, i)) ready.add(i.id);
+    });
+    for (const id of ready) ctx.ready.add(id);
+    const entry: ServiceResume = { service, instances, ready };
+    const newest = [...instances].sort((a, b) => b.startedAt.localeCompare(a.startedAt))[0]!;
+    const key = deployKey(newest.version, newest.timestamp);
+    const mine = instances.filter((i) => deployKey(i.version, i.timestamp) === key);
+    // A not-ready instance means an unfinished rollout only while it is within its readiness
+    // window (or while the old version is still there): one that died long after going
+    // live is not a rollout to resume (units show it inactive).
+    const windowOpen = (i: Instance) => (i.created * 1000 || 0) + ctx.config.healthTimeoutMs > Date.now();
+    const previousLeft = newest.destroyPrevious && !!newest.previous && instances.some((i) => deployKey(i.version, i.timestamp) === newest.previous);
+    const unfinished = mine.length < newest.count || previousLeft || mine.some((i) => !ready.has(i.id) && windowOpen(i));
+    if (unfinished && ctx.locks.tryAcquire(service, "resume")) {
+      entry.plan = planFromLabels(mine, instances, ctx.config.imagePrefix);
+      ctx.log.add(newRecord(entry.plan));
+      ctx.logger.info(`${service} ${key}: unfinished rollout found; resuming`);
+    }
+    out.push(entry);
+  }
+  return out;
+}
+
+/** Background part: routes, then the unfinished rollouts (services locked by prepareResume). */
+export async function runResume(ctx: ServerContext, entries: ServiceResume[]): Promise<void> {
+  await forEachLimited(entries, 2, async (e) => {
+    const work = resumeService(ctx, e)
+      .catch((err) => ctx.logger.warn(`${e.service}: resuming failed: ${(err as Error).message}`))
+      .finally(() => {
+        if (e.plan) ctx.locks.release(e.service);
+      });
     ctx.rollouts.add(work);
     work.finally(() => ctx.rollouts.delete(work));
     await work;
   });
 }
 
-async function isReady(ctx: ServerContext, i: Instance): Promise<{ ready: boolean; hostPort?: number }> {
-  if (i.state !== "running") return { ready: false };
-  const r = await probeInstance(ctx.docker, i.id, {
-    containerPort: i.containerPort,
-    publishHost: ctx.config.publishHost,
-    healthPath: ctx.config.healthPath,
-  }).catch(() => ({ kind: "waiting" as const, why: "" }));
-  return r.kind === "ready" ? { ready: true, hostPort: r.hostPort ?? i.hostPort } : { ready: false };
-}
-
-async function resumeService(ctx: ServerContext, service: string, instances: Instance[]): Promise<void> {
+async function resumeService(ctx: ServerContext, e: ServiceResume): Promise<void> {
   const router = ctx.router;
   if (router) {
-    const live = new Set(instances.filter((i) => i.state === "running").map((i) => dialOf(ctx, i)));
-    for (const dial of await router.upstreams(service)) {
-      if (!live.has(dial)) await router.removeUpstream(service, dial);
-    }
-  }
-  const newest = [...instances].sort((a, b) => b.startedAt.localeCompare(a.startedAt))[0];
-  if (!newest) return;
-  const key = deployKey(newest.version, newest.timestamp);
-  const mine = instances.filter((i) => deployKey(i.version, i.timestamp) === key);
-  const others = instances.filter((i) => deployKey(i.version, i.timestamp) !== key);
-  // Instances of other versions that serve: known ready, and routed.
-  await forEachLimited(others.filter((i) => !isFailed(i)), 4, async (i) => {
-    const r = await isReady(ctx, i);
-    if (!r.ready) return;
-    ctx.ready.add(i.id);
-    const dial = dialOf(ctx, i);
-    if (router && dial) await router.addUpstream(service, dial);
-  });
-  const readiness = await Promise.all(mine.map((i) => isReady(ctx, i)));
-  const unfinished =
-    mine.length < newest.count ||
-    readiness.some((r) => !r.ready) ||
-    (newest.destroyPrevious && !!newest.previous && others.some((i) => deployKey(i.version, i.timestamp) === newest.previous));
-  if (!unfinished) {
-    for (const i of mine) {
-      ctx.ready.add(i.id);
+    const running = new Set(e.instances.filter((i) => i.state === "running").map((i) => dialOf(ctx, i)));
+    for (const dial of await router.upstreams(e.service)) if (!running.has(dial)) await router.removeUpstream(e.service, dial);
+    // Ready instances serve; the rollout (if any) routes its new ones as they become ready.
+    const newKey = e.plan ? deployKey(e.plan.version, e.plan.timestamp) : undefined;
+    for (const i of e.instances) {
       const dial = dialOf(ctx, i);
-      if (router && dial) await router.addUpstream(service, dial);
+      if (dial && e.ready.has(i.id) && deployKey(i.version, i.timestamp) !== newKey) await router.addUpstream(e.service, dial);
     }
-    return;
   }
-  ctx.logger.info(`${service} ${key}: resuming an unfinished rollout`);
-  const plan = planFromLabels(mine, instances, ctx.config.imagePrefix);
-  const record = ctx.log.add(newRecord(plan));
-  await runRollout(ctx, plan, record);
+  if (!e.plan || ctx.shutdown.aborted) return;
+  const record = ctx.log.find(e.service, e.plan.version, e.plan.timestamp) ?? ctx.log.add(newRecord(e.plan));
+  await runRollout(ctx, e.plan, record);
 }

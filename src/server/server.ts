@@ -15,7 +15,7 @@ import { createLogger, type Logger, type ServerContext } from "./context";
 import { errorResponse } from "./http";
 import { ServiceLocks } from "./mutex";
 import { DeployLog } from "./records";
-import { resumeAll } from "./resume";
+import { prepareResume, runResume } from "./resume";
 import { CaddyRouter } from "./router";
 
 export interface RunningServer {
@@ -74,6 +74,11 @@ export async function startServer(config: ServeConfig, o: StartServerOptions = {
     },
   };
 
+  // Before listening: records rebuilt, unfinished rollouts locked and shown as rolling.
+  const pending = await prepareResume(ctx).catch((err) => {
+    logger.warn(`start-up resumption failed: ${(err as Error).message}`);
+    return [];
+  });
   const app = createApp(ctx);
   let server: Server<undefined>;
   try {
@@ -104,7 +109,7 @@ export async function startServer(config: ServeConfig, o: StartServerOptions = {
     print(`  generated password for user "${config.username}": ${config.password}  (choose one with --password or DEPLOYSTER_PASSWORD)`);
   }
 
-  const resumed = resumeAll(ctx).catch((err) => logger.warn(`start-up resumption failed: ${(err as Error).message}`));
+  const resumed = runResume(ctx, pending).catch((err) => logger.warn(`start-up resumption failed: ${(err as Error).message}`));
 
   let stopping: Promise<void> | undefined;
   return {
