@@ -76,6 +76,11 @@ export class TestScope {
     this.tags.push(`${PREFIX}/${service}:${version}`);
   }
 
+  /** An image reference to untag at the end (e.g. one the server pulled). */
+  track(ref: string): void {
+    this.tags.push(ref);
+  }
+
   async cleanup(): Promise<string[]> {
     await removeByLabel(this.fileLabel);
     for (const t of this.tags) await removeImage(docker, t).catch(() => {});
