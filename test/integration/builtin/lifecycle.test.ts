@@ -117,6 +117,14 @@ describe("built-in types on the real engine", () => {
     expect((await planOf(changed)).status).toBe("VALID");
   }, 60_000);
 
+  test("a container left by an interrupted replacement is planned as cleanup and removed", async () => {
+    await $`docker run -d --name ${P}-web-old-abc123 -l deployster.managed=true -l deployster.name=${P}-web -l deployster.test-run=${P} deployster-fixture/busybox:latest sleep 60`.quiet();
+    const changed: Resource = { ...web, config: webConfig({ env: { LOG_LEVEL: "debug", DB_PASSWORD: "an0ther-secret-value" } }) };
+    const { plan } = await converge(changed);
+    expect(actionsOf(plan)).toEqual([`cleanup: remove ${P}-web-old-abc123 (left by an interrupted replacement)`]);
+    expect((await $`docker ps -aq --filter name=${P}-web-old-abc123`.text()).trim()).toBe("");
+  }, 30_000);
+
   test("a failing container's error shows its logs with secrets masked", async () => {
     const bad: Resource = {
       name: "bad",

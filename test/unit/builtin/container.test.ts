@@ -179,6 +179,14 @@ describe("planContainer", () => {
     const dead = planContainer(spec(cfg), options(), { container: inspectFor(cfg, { state: { Status: "dead", Running: false } }), image: image() }) as any;
     expect(dead.actions[0].description).toContain("container is dead");
   });
+  test("containers left by an interrupted replacement are planned for cleanup", () => {
+    const facts = { container: inspectFor(cfg), image: image(), leftovers: ["web-old-abc123"] };
+    expect((planContainer(spec(cfg), options(), facts) as any).actions).toEqual([
+      { name: "cleanup", description: "remove web-old-abc123 (left by an interrupted replacement)" },
+    ]);
+    const stopped = { ...facts, container: inspectFor(cfg, { state: { Status: "exited", Running: false, ExitCode: 0 } }) };
+    expect((planContainer(spec(cfg), options(), stopped) as any).actions.map((a: any) => a.name)).toEqual(["cleanup", "start"]);
+  });
   test("a disconnected network is drift", () => {
     const net = { ...cfg, networks: ["app"] };
     const r = planContainer(spec(net), options(), { container: inspectFor(net), image: image() }) as any;

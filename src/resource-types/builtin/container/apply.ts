@@ -1,6 +1,7 @@
 /**
  * Effectful container steps: create, start, and the two replacement sequences.
- *   start-first: new under a temporary name → ready → stop+remove old → rename new.
+ *   start-first: new under a temporary name → ready → old renamed aside, new renamed to the
+ *                name → old stopped and removed.
  *   stop-first:  old renamed aside and stopped → new under the name → ready → remove old;
  *                if the new one fails, it is removed and the old one renamed back and started.
  * A new container that never becomes ready is removed; the old one keeps (or resumes) serving.
@@ -38,14 +39,23 @@ export interface StepContext {
 
 const suffix = () => randomBytes(3).toString("hex");
 
+/** Containers carrying `name` as their canonical name but running under another one. */
+async function listLeftovers(d: DockerClient, name: string): Promise<{ id: string; name: string }[]> {
+  const all = await listContainers(d, { all: true, labels: [`${LABEL_MANAGED}=true`, `${LABEL_NAME}=${name}`] });
+  return all
+    .map((c) => ({ id: c.Id as string, name: String(c.Names?.[0] ?? "").replace(/^\//, "") }))
+    .filter((c) => c.name !== name);
+}
+
+export async function findLeftovers(d: DockerClient, name: string): Promise<string[]> {
+  return (await listLeftovers(d, name)).map((c) => c.name).sort();
+}
+
 /** Removes containers left under a temporary name by an interrupted replacement. */
 export async function removeLeftovers(ctx: StepContext): Promise<void> {
-  const all = await listContainers(ctx.d, { all: true, labels: [`${LABEL_MANAGED}=true`, `${LABEL_NAME}=${ctx.spec.name}`] });
-  for (const c of all) {
-    const name = String(c.Names?.[0] ?? "").replace(/^\//, "");
-    if (name === ctx.spec.name) continue;
-    await removeContainer(ctx.d, c.Id, { force: true });
-    ctx.log(`removed leftover container ${name} (${shortId(c.Id)})`);
+  for (const c of await listLeftovers(ctx.d, ctx.spec.name)) {
+    await removeContainer(ctx.d, c.id, { force: true });
+    ctx.log(`removed leftover container ${c.name} (${shortId(c.id)})`);
   }
 }
 
@@ -120,12 +130,16 @@ export async function replaceStartFirst(ctx: StepContext): Promise<void> {
   } catch (err) {
     throw failure(ctx, "the replacement failed", err, ` (it was removed; the old container ${shortId(old.Id)} keeps running)`);
   }
-  await stopContainer(ctx.d, old.Id, stopTimeoutOf(old));
-  await removeContainer(ctx.d, old.Id, { force: true });
-  ctx.log(`stopped and removed the old container ${shortId(old.Id)}`);
+  // Hand the name over first, so that it always names a serving container; if we are
+  // interrupted after this, the old one is a leftover under `-old-` (planned as cleanup).
+  const aside = `${ctx.spec.name}-old-${suffix()}`;
+  await renameContainer(ctx.d, old.Id, aside);
   await renameContainer(ctx.d, id, ctx.spec.name);
   untrackContainer(id);
   ctx.log(`renamed ${temp} to ${ctx.spec.name}`);
+  await stopContainer(ctx.d, old.Id, stopTimeoutOf(old));
+  await removeContainer(ctx.d, old.Id, { force: true });
+  ctx.log(`stopped and removed the old container ${shortId(old.Id)}`);
 }
 
 export async function replaceStopFirst(ctx: StepContext): Promise<void> {

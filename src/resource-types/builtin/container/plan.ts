@@ -15,6 +15,8 @@ export interface ContainerFacts {
   container: any | null;
   /** Inspect of spec.image, or null when it is not present locally. */
   image: any | null;
+  /** Names of containers left under a temporary name by an interrupted replacement. */
+  leftovers?: string[];
 }
 
 /** Start-first unless something forbids two copies running at once; the reason is shown. */
@@ -82,12 +84,16 @@ export function planContainer(spec: ContainerSpec, options: ContainerOptions, fa
     const action: ActionSpec = { name: "recreate", description: `recreate (${how}): ${reasons.join("; ")}`, args: [order] };
     return { status: "STALE", staleState: state, actions: [action] };
   }
+  const cleanup: ActionSpec[] = facts.leftovers?.length
+    ? [{ name: "cleanup", description: `remove ${facts.leftovers.join(", ")} (left by an interrupted replacement)` }]
+    : [];
   if (c.State?.Paused) {
-    return { status: "STALE", staleState: state, actions: [{ name: "unpause", description: `unpause container ${spec.name}` }] };
+    return { status: "STALE", staleState: state, actions: [...cleanup, { name: "unpause", description: `unpause container ${spec.name}` }] };
   }
   if (!c.State?.Running) {
     const exit = c.State?.Status === "exited" ? ` (exited with code ${c.State.ExitCode})` : ` (${c.State?.Status ?? "not running"})`;
-    return { status: "STALE", staleState: state, actions: [{ name: "start", description: `start container ${spec.name}${exit}` }] };
+    return { status: "STALE", staleState: state, actions: [...cleanup, { name: "start", description: `start container ${spec.name}${exit}` }] };
   }
+  if (cleanup.length) return { status: "STALE", staleState: state, actions: cleanup };
   return { status: "VALID", state };
 }

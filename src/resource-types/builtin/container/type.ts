@@ -2,7 +2,7 @@ import { inspectContainer, inspectImage } from "../../../docker/index";
 import type { ActionSpec, ResourceType } from "../../types";
 import { Masker } from "../common/mask";
 import { builtinInit, makeLog, unknownAction, type ActionRequest, type BuiltinTypeOptions, type StateRequest } from "../common/runtime";
-import { createFresh, replaceStartFirst, replaceStopFirst, startExisting, type StepContext } from "./apply";
+import { createFresh, findLeftovers, removeLeftovers, replaceStartFirst, replaceStopFirst, startExisting, type StepContext } from "./apply";
 import { planContainer } from "./plan";
 import { containerConfigSchema } from "./schema";
 import { CONTAINER_TYPE, normalizeContainerConfig, normalizeContainerOptions, secretValues } from "./spec";
@@ -27,8 +27,12 @@ export function createContainerType(opts: BuiltinTypeOptions): ResourceType {
       const masker = new Masker(secretValues(spec));
       return masked(masker, async () => {
         const d = opts.docker();
-        const [container, image] = await Promise.all([inspectContainer(d, spec.name), inspectImage(d, spec.image)]);
-        const result = planContainer(spec, normalizeContainerOptions(req.config), { container, image });
+        const [container, image, leftovers] = await Promise.all([
+          inspectContainer(d, spec.name),
+          inspectImage(d, spec.image),
+          findLeftovers(d, spec.name),
+        ]);
+        const result = planContainer(spec, normalizeContainerOptions(req.config), { container, image, leftovers });
         // Descriptions are built from masked diffs; this is the belt to those braces.
         if (result.status === "STALE") for (const a of result.actions) if (a.description) a.description = masker.mask(a.description);
         return result;
@@ -48,6 +52,8 @@ export function createContainerType(opts: BuiltinTypeOptions): ResourceType {
         switch (action.name) {
           case "create":
             return createFresh(ctx);
+          case "cleanup":
+            return removeLeftovers(ctx);
           case "start":
           case "unpause":
             return startExisting(ctx);
