@@ -18,6 +18,7 @@ export async function createPlan(manifest: Manifest, context: Context, options: 
   const session = new Session(context, options);
   const specs = Object.values(manifest.resources);
   session.checkTypes(specs);
+  await session.checkEngine(specs);
   const graph = buildGraph(manifest.resources);
   const planned = new Map<string, PlannedResource>();
   session.emit({ event: "run-start", command, runId: session.runId, resources: specs.length, parallelism: options.parallelism ?? DEFAULT_PARALLELISM });

@@ -85,6 +85,15 @@ export class Session {
     }
   }
 
+  /**
+   * When image types are involved, makes sure the engine answers before anything runs, so an
+   * engine that is down is one clear error instead of one failure per resource.
+   */
+  async checkEngine(specs: ResourceSpec[]): Promise<void> {
+    if (this.options.resolveType || specs.every((s) => isBuiltinType(s.type))) return;
+    await this.dockerClient().ping(this.signal);
+  }
+
   typeOf(type: string): ResourceType {
     let t = this.types.get(type);
     if (t) return t;

@@ -81,6 +81,11 @@ describe("manifest errors", () => {
     expectCleanError(await deployster(["plan", "nope.yaml"], { cwd }), "error: manifest 'nope.yaml' not found\n");
   }, TIMEOUT);
 
+  test.concurrent("an engine that does not answer is one clear error, before anything runs", async () => {
+    const r = await deployster(["plan"], { cwd: workspace("dependency-state"), env: { DOCKER_HOST: "unix:///nonexistent/docker.sock" } });
+    expectCleanError(r, /^error: cannot reach the Docker engine at unix:\/\/\/nonexistent\/docker\.sock \(no such socket\)/);
+  }, TIMEOUT);
+
   test.concurrent("bad flags are one-line errors", async () => {
     const cwd = workspace("cycle");
     expectCleanError(await deployster(["plan", "--parallelism", "0"], { cwd }), "invalid --parallelism '0'");

@@ -17,7 +17,7 @@ export function createFakeWorld() {
       return init;
     },
     async state(req, _init, _mounts, io) {
-      calls.push({ phase: "state", req: structuredClone(req) });
+      calls.push({ phase: "state", req: structuredClone(req) as unknown as Record<string, unknown> });
       const c = req.config as { value?: unknown; fail?: string; stuck?: boolean; sleep?: number };
       running++;
       maxRunning = Math.max(maxRunning, running);
@@ -37,7 +37,7 @@ export function createFakeWorld() {
       }
     },
     async action(req, action: ActionSpec, _init, _mounts, io) {
-      calls.push({ phase: "action", req: structuredClone(req), action: action.name });
+      calls.push({ phase: "action", req: structuredClone(req) as unknown as Record<string, unknown>, action: action.name });
       const c = req.config as { value?: unknown; fail?: string };
       io.output("stdout", `setting ${req.name}`);
       if (c.fail === "action") throw new Error(`action '${action.name}' of '${req.name}' terminated with exit code 3`);
