@@ -11,7 +11,7 @@ import { VERSION } from "../../version";
 import { DeploysterClient, parseBaseUrl } from "../../client/client";
 import { loadCaCert } from "../../client/transport";
 import { type CtlInvocation, type GlobalOptions, parseCtlArgs } from "./args";
-import { type CtlContext, type CtlWriter, writeLine } from "./io";
+import { type CtlContext, type CtlWriter, StreamWriter, writeLine } from "./io";
 import { formatUsage } from "./usage";
 import { runDeploy } from "./deploy";
 import { runDestroy } from "./destroy";
@@ -60,8 +60,8 @@ function dispatch(ctx: CtlContext, inv: CtlInvocation): Promise<number> {
 }
 
 export async function runCtl(args: string[], opts: RunCtlOptions): Promise<number> {
-  const stdout = opts.stdout ?? process.stdout;
-  const stderr = opts.stderr ?? process.stderr;
+  const stdout = opts.stdout ?? new StreamWriter(process.stdout);
+  const stderr = opts.stderr ?? new StreamWriter(process.stderr);
   const prog = opts.programName ?? defaultProgramName();
   const parsed = parseCtlArgs(args, opts.env);
   switch (parsed.kind) {

@@ -5,7 +5,56 @@ import type { DeploysterClient } from "../../client/client";
 export interface CtlWriter {
   write(chunk: string | Uint8Array): unknown;
   isTTY?: boolean;
-  once?(event: "drain", listener: () => void): unknown;
+  /** Resolves when a write that returned false has drained; rejects if the stream broke. */
+  waitDrain?(): Promise<void>;
+}
+
+type NodeWritable = {
+  write(chunk: string | Uint8Array): boolean;
+  isTTY?: boolean;
+  on(event: "error", listener: (err: Error) => void): unknown;
+  once(event: "drain", listener: () => void): unknown;
+  off?(event: "drain", listener: () => void): unknown;
+};
+
+/**
+ * process.stdout/stderr for the commands. A closed pipe (`deployctl run ... | head`) makes
+ * Node-style streams emit 'error' (EPIPE) and never 'drain' again: without this wrapper the
+ * error goes unhandled and a writer waiting for 'drain' waits forever.
+ */
+export class StreamWriter implements CtlWriter {
+  private error: Error | undefined;
+  private wake: (() => void) | undefined;
+
+  constructor(private readonly stream: NodeWritable) {
+    stream.on("error", (err) => {
+      this.error ??= err;
+      this.wake?.();
+    });
+  }
+
+  get isTTY(): boolean {
+    return this.stream.isTTY === true;
+  }
+
+  write(chunk: string | Uint8Array): boolean {
+    if (this.error) throw this.error;
+    return this.stream.write(chunk);
+  }
+
+  waitDrain(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      if (this.error) return reject(this.error);
+      const done = () => {
+        this.wake = undefined;
+        this.stream.off?.("drain", done);
+        if (this.error) reject(this.error);
+        else resolve();
+      };
+      this.wake = done;
+      this.stream.once("drain", done);
+    });
+  }
 }
 
 export interface CtlContext {
@@ -24,7 +73,7 @@ export function writeLine(out: CtlWriter, line = ""): void {
 /** Writes a chunk honouring backpressure, so a fast task can't fill memory behind a slow pipe. */
 export async function writeChunk(out: CtlWriter, chunk: Uint8Array): Promise<void> {
   const ok = out.write(chunk);
-  if (ok === false && typeof out.once === "function") await new Promise<void>((resolve) => out.once!("drain", resolve));
+  if (ok === false && out.waitDrain) await out.waitDrain();
 }
 
 /**

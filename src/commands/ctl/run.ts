@@ -13,26 +13,47 @@ export interface RunOptions {
   taskCommand: string;
 }
 
+/** What a shell reports for a process killed by SIGPIPE: our reader went away (`| head`). */
+export const BROKEN_PIPE_EXIT_CODE = 141;
+
+function isBrokenPipe(err: unknown): boolean {
+  return (err as { code?: string })?.code === "EPIPE";
+}
+
 export async function runTask(ctx: CtlContext, options: RunOptions): Promise<number> {
   const res = await ctx.client.createTask(options.service, options.version, options.taskCommand);
   if (res.status !== 200) return reportHttpFailure(ctx, "Task failed to launch :(", res);
   const scanner = new TaskTrailerScanner();
-  if (res.body) {
-    const reader = res.body.getReader();
-    try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        if (!value || value.length === 0) continue;
-        scanner.push(value);
-        await writeChunk(ctx.stdout, value);
+  const reader = res.body?.getReader();
+  let complete = !reader;
+  try {
+    while (reader) {
+      let chunk: Awaited<ReturnType<typeof reader.read>>;
+      try {
+        chunk = await reader.read();
+      } catch (err) {
+        throw new UserError(
+          `the task's output stream from ${ctx.client.origin} broke off before its exit status ` +
+            `(${(err as Error)?.message ?? err}); the task's result is unknown`,
+        );
       }
-    } catch (err) {
-      throw new UserError(
-        `the task's output stream from ${ctx.client.origin} broke off before its exit status ` +
-          `(${(err as Error)?.message ?? err}); the task's result is unknown`,
-      );
+      if (chunk.done) {
+        complete = true;
+        break;
+      }
+      if (!chunk.value || chunk.value.length === 0) continue;
+      scanner.push(chunk.value);
+      try {
+        await writeChunk(ctx.stdout, chunk.value);
+      } catch (err) {
+        // Whoever read our output is gone; stopping the stream ends the task on the server.
+        if (isBrokenPipe(err)) return BROKEN_PIPE_EXIT_CODE;
+        throw new UserError(`cannot write the task's output: ${(err as Error)?.message ?? err}`);
+      }
     }
+  } finally {
+    // Never leave the response half-read: it would keep the process (and the task) alive.
+    if (!complete) await reader?.cancel().catch(() => {});
   }
   const trailer = scanner.finish();
   if (!trailer) {

@@ -3,7 +3,9 @@
  * codes of every command (the real server is exercised in test/integration/ctl/).
  */
 import { afterAll, beforeEach, describe, expect, test } from "bun:test";
+import { EventEmitter } from "node:events";
 import { runCtl } from "../../../src/commands/ctl/index";
+import { StreamWriter, writeChunk } from "../../../src/commands/ctl/io";
 
 type Handler = (req: Request, url: URL) => Response | Promise<Response>;
 let handler: Handler = () => new Response("no handler", { status: 500 });
@@ -203,6 +205,36 @@ describe("run", () => {
     expect(r.err).toContain('ended without its "Exited (N)" line');
   });
 
+  test("a reader that goes away (`| head`): the stream is dropped, exit 141, no hang", async () => {
+    let cancelled = false;
+    handler = () =>
+      new Response(
+        new ReadableStream({
+          async pull(c) {
+            await Bun.sleep(1);
+            c.enqueue(new TextEncoder().encode("line\n"));
+          },
+          cancel() {
+            cancelled = true;
+          },
+        }),
+        { status: 200 },
+      );
+    const stderr = sink();
+    let writes = 0;
+    const stdout = {
+      write() {
+        if (++writes > 3) throw Object.assign(new Error("EPIPE: broken pipe, write"), { code: "EPIPE" });
+        return true;
+      },
+    };
+    const code = await runCtl(["run", "app", "v1", "yes"], { env: { DEPLOYSTER_URL: URL_ }, stdout, stderr });
+    expect(code).toBe(141);
+    expect(stderr.text).toBe("");
+    await Bun.sleep(50);
+    expect(cancelled).toBe(true);
+  });
+
   test("non-200 → Task failed to launch :( and the two lines", async () => {
     handler = () => new Response("ERROR: no such image\n", { status: 500 });
     const r = await ctl(["run", "app", "v1", "x"]);
@@ -328,5 +360,31 @@ describe("usage and connection errors", () => {
   test("a missing --ca-cert file is one line", async () => {
     const r = await ctl(["list", "app", "--ca-cert", "/nonexistent/ca.pem"]);
     expect(r).toEqual({ code: 1, out: "", err: "Error: cannot read the CA certificate /nonexistent/ca.pem (--ca-cert): no such file\n" });
+  });
+});
+
+describe("StreamWriter", () => {
+  function fakeStream() {
+    const e = new EventEmitter() as EventEmitter & { write(c: unknown): boolean; isTTY?: boolean };
+    e.write = () => false;
+    return e;
+  }
+
+  test("waits for drain", async () => {
+    const s = fakeStream();
+    const w = new StreamWriter(s);
+    const p = writeChunk(w, new Uint8Array([1]));
+    setTimeout(() => s.emit("drain"), 5);
+    await p;
+  });
+
+  test("an EPIPE 'error' wakes a writer waiting for drain, and later writes throw", async () => {
+    const s = fakeStream();
+    const w = new StreamWriter(s);
+    const p = writeChunk(w, new Uint8Array([1]));
+    setTimeout(() => s.emit("error", Object.assign(new Error("EPIPE"), { code: "EPIPE" })), 5);
+    expect(await p.catch((e) => e.code)).toBe("EPIPE");
+    expect(() => w.write("x")).toThrow("EPIPE");
+    expect(w.isTTY).toBe(false);
   });
 });
