@@ -27,7 +27,7 @@ beforeAll(async () => {
   await tags.tag("deployster/app:v3", SERVICE, "v3");
   await tags.tag("deployster/app:never-ready", SERVICE, "never-ready");
   link = makeDeployctlLink();
-  server = await startServer({ fileLabel: FILE, args: ["--health-timeout", "6s"] });
+  server = await startServer({ fileLabel: FILE, args: ["--health-timeout", "20s"] });
 }, 180_000);
 
 afterAll(async () => {

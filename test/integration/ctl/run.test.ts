@@ -23,7 +23,7 @@ beforeAll(async () => {
   // deployster/task has one: the command string reaches it as one argument.
   await tags.tag("deployster/task:v1", SERVICE, "entrypoint");
   link = makeDeployctlLink();
-  server = await startServer({ fileLabel: FILE, args: ["--task-timeout", "3s"] });
+  server = await startServer({ fileLabel: FILE });
 }, 120_000);
 
 afterAll(async () => {
@@ -54,12 +54,19 @@ test("exit 3: the task's own code", async () => {
   expect(r.err).toBe("");
 }, 60_000);
 
-test("exit 124: the task timed out (serve --task-timeout 3s)", async () => {
-  const started = Date.now();
-  const r = await ctl(["run", SERVICE, "v1", "--", "sleep", "60"]);
-  expect(r.code).toBe(124);
-  expect(r.out).toMatch(/\nExited \(124\) The task timed out after 3s\. Forcefully removing container\.\n$/);
-  expect(Date.now() - started).toBeLessThan(40_000);
+test("exit 124: the task timed out (a server with --task-timeout 3s)", async () => {
+  // Its own server: a short timeout on the main one would also catch slow starts under load.
+  const short = await startServer({ fileLabel: FILE, args: ["--task-timeout", "3s"] });
+  try {
+    const started = Date.now();
+    const r = await runBinary([BIN, "ctl", "run", SERVICE, "v1", "--", "sleep", "60"], { DEPLOYSTER_URL: short.url, DEPLOYSTER_PASSWORD: PASSWORD });
+    expect(r.code).toBe(124);
+    expect(r.out).toMatch(/\nExited \(124\) The task timed out after 3s\. Forcefully removing container\.\n$/);
+    expect(r.err).toBe("");
+    expect(Date.now() - started).toBeLessThan(50_000);
+  } finally {
+    await short.stop();
+  }
 }, 90_000);
 
 test("-- passes options to the task verbatim", async () => {
@@ -106,6 +113,36 @@ test("a version whose image doesn't exist: Task failed to launch :(, exit 1", as
   expect(lines[1]).toMatch(/^-- Response Status: \d{3} /);
   expect(lines[2]).toStartWith("-- Response Body: ");
 }, 120_000);
+
+test("a stream cut before its Exited line (server killed mid-task): one line, exit 1", async () => {
+  const doomed = await startServer({ fileLabel: FILE });
+  try {
+    const proc = Bun.spawn([BIN, "ctl", "run", SERVICE, "v1", "echo started; sleep 60"], {
+      env: { ...process.env, DEPLOYSTER_URL: doomed.url, DEPLOYSTER_PASSWORD: PASSWORD }, stdout: "pipe", stderr: "pipe",
+    });
+    const reader = (proc.stdout as ReadableStream<Uint8Array>).getReader();
+    let out = "";
+    while (!out.includes("started\n")) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      out += new TextDecoder().decode(value);
+    }
+    doomed.proc.kill("SIGKILL");
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      out += new TextDecoder().decode(value);
+    }
+    const err = await new Response(proc.stderr).text();
+    expect(await proc.exited).toBe(1);
+    expect(out).toBe("started\n");
+    expect(err.trimEnd().split("\n")).toHaveLength(1);
+    expect(err).toMatch(/^Error: the task's output (stream from .* broke off|from .* ended without)/);
+  } finally {
+    await doomed.stop();
+    // the killed server could not remove its task container: the label cleanup in afterAll does
+  }
+}, 90_000);
 
 test("invoked as deployctl", async () => {
   const r = await runBinary([link.path, "run", SERVICE, "v1", "--", "echo", "-n", "hi"], env());
