@@ -83,6 +83,40 @@ describe("usage", () => {
   });
 });
 
+describe("the server says no: the original's three lines on stdout, exit 1", () => {
+  const block = (heading: string, status: string) => new RegExp(`^${heading}\\n-- Response Status: ${status}\\n-- Response Body: \\{"description":".+","error":"[^"]+"\\}\\n\\n$`);
+
+  test("destroy of an invalid version: Destroy failed :(", async () => {
+    const r = await ctl(["destroy", "ctltest-errors", "bad:version"], good());
+    expect(r.code).toBe(1);
+    expect(r.err).toBe("");
+    expect(r.out).toMatch(block("Destroy failed :\\(", "400 Bad Request"));
+  });
+
+  test("list of an invalid service name: List failed :(", async () => {
+    const r = await ctl(["list", "_bad"], good());
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(block("List failed :\\(", "400 Bad Request"));
+  });
+
+  test("status of an unknown deploy: Status failed :( with the 404", async () => {
+    const r = await ctl(["status", "ctltest-errors", "v1"], good());
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(block("Status failed :\\(", "404 Not Found"));
+  });
+
+  test("rollback with nothing running: Rollback failed :( with the 409", async () => {
+    const r = await ctl(["rollback", "ctltest-errors"], good());
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(block("Rollback failed :\\(", "409 Conflict"));
+  });
+
+  test("status of a service without deploys: exit 0", async () => {
+    expect(await ctl(["status", "ctltest-errors"], good())).toEqual({ code: 0, out: "No deploys.\n", err: "" });
+    expect(JSON.parse((await ctl(["status", "ctltest-errors", "--json"], good())).out)).toEqual({ deploys: [] });
+  });
+});
+
 describe("missing the server: one clear line, exit 1", () => {
   test("a bad URL", async () => {
     for (const url of ["localhost:3000", "ftp://127.0.0.1:3000", "not a url"]) {
