@@ -21,7 +21,7 @@ export async function runApplyCommand(manifests: string[], options: EngineComman
     throw new UserError(`apply asks for confirmation (-c ${run.confirm}) but stdin is not a terminal; pass --yes (or -c NO) to apply without asking`);
   }
   const reporter = options.json ? createNdjsonReporter(stdout) : createHumanReporter({ out: stdout, err: stderr, verbose: !!options.verbose });
-  const prompt = run.confirm === "NO" ? undefined : createTerminalPrompt(stdin, process.stderr);
+  const prompt = run.confirm === "NO" ? undefined : createTerminalPrompt(stdin, stderr);
   const unregister = onShutdown(() => {
     reporter.emit({ event: "stopped", reason: "interrupted: running containers were killed and removed" });
     return 130;

@@ -5,7 +5,7 @@ import type { Writer } from "./human";
  * Yes/no questions on a terminal: the question goes to `output`, one line is read from
  * `input`. Anything but y/yes is a no (the default). `close` releases stdin.
  */
-export function createTerminalPrompt(input: NodeJS.ReadableStream, output: Writer & NodeJS.WritableStream) {
+export function createTerminalPrompt(input: NodeJS.ReadableStream, output: Writer) {
   let rl: ReturnType<typeof createInterface> | undefined;
   let closed = false;
   const lines: string[] = [];
