@@ -142,14 +142,18 @@ export function buildDeployStatusRequest(
 
 /**
  * GET of a status URL the server handed out (the `Location` header of a 201). A relative
- * Location is resolved against the base URL's origin; one on another origin is refused, so
- * that the credentials never travel to a host the user did not name.
+ * Location is resolved against the base URL; when the base URL has a path prefix (a proxy
+ * mounting deployster under /deployster) and the server's absolute path lacks it, the
+ * prefix is added. One on another origin is refused, so that the credentials never travel
+ * to a host the user did not name.
  */
 export function buildLocationRequest(baseUrl: URL | string, creds: ApiCredentials, location: string): ApiRequest | undefined {
   const base = new URL(String(baseUrl));
+  const prefix = base.pathname.replace(/\/+$/, "");
+  const path = prefix && location.startsWith("/") && !location.startsWith(`${prefix}/`) ? prefix + location : location;
   let target: URL;
   try {
-    target = new URL(location, base.origin + base.pathname.replace(/\/*$/, "/"));
+    target = new URL(path, `${base.origin}${prefix}/`);
   } catch {
     return undefined;
   }

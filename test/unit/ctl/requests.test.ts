@@ -65,5 +65,9 @@ test("Location: relative or same-origin only (credentials never go elsewhere)", 
   );
   expect(buildLocationRequest(base, creds, "http://127.0.0.1:3000/v1/x")?.headers.Authorization).toBe(auth);
   expect(buildLocationRequest(base, creds, "http://evil.example/v1/x")).toBeUndefined();
+  expect(buildLocationRequest(base, creds, "//evil.example/v1/x")).toBeUndefined();
+  const prefixed = new URL("https://h.example/deployster/");
+  expect(buildLocationRequest(prefixed, creds, "/v1/services/app/deploys/v2")?.url).toBe("https://h.example/deployster/v1/services/app/deploys/v2");
+  expect(buildLocationRequest(prefixed, creds, "/deployster/v1/x")?.url).toBe("https://h.example/deployster/v1/x");
   expect(buildLocationRequest(base, creds, "https://127.0.0.1:3000/v1/x")).toBeUndefined();
 });
