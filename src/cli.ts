@@ -35,7 +35,7 @@ export function buildCli(): CAC {
     .action(async (manifests: string[], options) => (await import("./commands/plan")).runPlanCommand(manifests, options));
 
   engineOptions(cli.command("apply [...manifests]", "Plan, confirm and converge the resources"))
-    .example("deployster apply -y fixtures/quickstart/deployster.yaml")
+    .example("deployster apply -y --var-file fixtures/quickstart/vars/site.yaml fixtures/quickstart/*.yaml")
     .action(async (manifests: string[], options) => (await import("./commands/apply")).runApplyCommand(manifests, options));
 
   cli
