@@ -113,12 +113,11 @@ export function reportOutcome(out: CtlWriter, view: DeployView, service: string)
   const who = describeDeploy(view, service);
   const reason = view.reason ? `: ${view.reason}` : "";
   switch (view.state) {
-    case "live":
-    {
+    case "live": {
       const { ready, total } = countReady(view);
       writeLine(out, `Deploy live: ${who}${total > 0 ? `, ${ready}/${total} instance${total === 1 ? "" : "s"} ready` : ""}`);
-    }
       return 0;
+    }
     case "rolled_back":
       writeLine(out, `Deploy rolled back: ${who}${reason}`);
       break;
