@@ -23,8 +23,8 @@ function startProxy(tls?: { cert: string; key: string }): TCPSocketListener<{ up
           allowHalfOpen: true,
           socket: {
             data: (_u, chunk) => void client.write(chunk),
-            close: () => client.end(),
-            error: () => client.end(),
+            close: () => void client.end(),
+            error: () => void client.end(),
           },
         }).then((u) => {
           client.data.upstream = u;
