@@ -3,7 +3,8 @@
  *
  *   lock (held by the caller) → prepare (leftovers, image) → per instance k, at most
  *   PIPELINES at once: boot → readiness gate → route → retire old k (pairing) →
- *   sweep old instances without a counterpart (once all are ready) → settle the record.
+ *   sweep old instances without a counterpart (once all are ready) → prune failed
+ *   leftovers of other versions → settle the record.
  *
  * Every step is idempotent and everything it needs is in the instances' labels, so a
  * restarted server resumes with the same code (resume.ts). On shutdown, readiness waits end
@@ -78,7 +79,10 @@ export async function runRollout(ctx: ServerContext, plan: DeployPlan, record: D
     say("interrupted by shutdown; the rollout resumes when the server starts again");
     return;
   }
-  if (outcomes.every((o) => o.ok) && plan.destroyPrevious) await sweepPrevious(ctx, plan);
+  if (outcomes.every((o) => o.ok) && plan.requestedDestroyPrevious) {
+    await sweepPrevious(ctx, plan);
+    await pruneFailed(ctx, plan);
+  }
   finish(ctx, plan, record, outcomes);
 }
 
@@ -142,6 +146,13 @@ async function sweepPrevious(ctx: ServerContext, plan: DeployPlan): Promise<void
   const prevKey = plan.previous.key;
   const left = (await listInstances(ctx, plan.service)).filter((i) => deployKey(i.version, i.timestamp) === prevKey);
   await forEachLimited(left, 4, (i: Instance) => (isFailed(i) ? discardInstance(ctx, i) : retireInstance(ctx, i)));
+}
+
+/** Prune: failed leftovers (exited, dead) of other versions go once the new version is live. */
+async function pruneFailed(ctx: ServerContext, plan: DeployPlan): Promise<void> {
+  const key = deployKey(plan.version, plan.timestamp);
+  const dead = (await listInstances(ctx, plan.service)).filter((i) => deployKey(i.version, i.timestamp) !== key && (i.state === "exited" || i.state === "dead"));
+  await forEachLimited(dead, 4, (i) => discardInstance(ctx, i));
 }
 
 function finish(ctx: ServerContext, plan: DeployPlan, record: DeployRecord, outcomes: InstanceOutcome[]): void {

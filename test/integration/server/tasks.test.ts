@@ -95,6 +95,22 @@ describe("tasks", () => {
     expect(body.endsWith("\n")).toBe(true);
   });
 
+  test("task containers: unique names, no extra mounts, privileges or host networking", async () => {
+    const [c] = await waitFor("the long task's container", async () => {
+      const cs = await taskContainers();
+      return cs.length > 0 ? cs : undefined;
+    }, 30_000);
+    const info = await docker.json("GET", `/containers/${c.Id}/json`);
+    expect(info.Name).toMatch(new RegExp(`^/${SVC}-v1-task-[0-9a-f]{12}$`));
+    expect(info.HostConfig.Privileged).toBe(false);
+    expect(info.HostConfig.Binds ?? []).toEqual([]);
+    expect(info.Mounts).toEqual([]);
+    expect(info.HostConfig.CapAdd ?? []).toEqual([]);
+    expect(["default", "bridge"]).toContain(info.HostConfig.NetworkMode);
+    expect(info.HostConfig.PidMode).toBe("");
+    expect(info.Config.Labels).toMatchObject({ "deployster.managed": "true", "deployster.service": SVC, "deployster.version": "v1" });
+  });
+
   test("malformed task bodies → 400", async () => {
     expect((await s.json("POST", `/v1/services/${SVC}/tasks`, {})).status).toBe(400);
     expect((await s.json("POST", `/v1/services/${SVC}/tasks`, { task: { version: "v1" } })).status).toBe(400);
