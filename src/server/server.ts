@@ -88,8 +88,9 @@ export async function startServer(config: ServeConfig, o: StartServerOptions = {
       tls: config.tls,
       // Tasks stream for as long as they run: no idle or write deadline.
       idleTimeout: 0,
-      // Bodies are checked (64 KiB) after authentication; this is only the hard ceiling.
-      maxRequestBodySize: 1024 * 1024,
+      // Bodies are limited (64 KiB, streaming) by the handlers, after authentication: Bun's
+      // own limit would answer 413 before the 401.
+      maxRequestBodySize: Number.MAX_SAFE_INTEGER,
       development: false,
       fetch: app,
       error: (err) => {

@@ -242,6 +242,10 @@ describe("input handling (decision 10)", () => {
     expect((await s.json("POST", `/v1/services/${SVC}/deploys`, big)).status).toBe(413);
     const task = JSON.stringify({ task: { version: "v1", command: "x".repeat(200_000) } });
     expect((await s.json("POST", `/v1/services/${SVC}/tasks`, task)).status).toBe(413);
+    // authentication comes first even for a body far over any limit
+    const huge = await s.call("POST", `/v1/services/${SVC}/deploys`, "x".repeat(3_000_000), { auth: null });
+    expect(huge.status).toBe(401);
+    expect(huge.headers.get("www-authenticate")).toBe('Basic realm="Deployster"');
   });
 
   test("fuzz: hundreds of bad bodies and names, each a 4xx, the server survives", async () => {
