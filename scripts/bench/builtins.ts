@@ -14,7 +14,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { DockerClient } from "../../src/docker/client";
-import { listContainers, removeContainer } from "../../src/docker/containers";
+import { listContainers, removeContainer, stopContainer } from "../../src/docker/containers";
 import { inspectImage } from "../../src/docker/images";
 import { listNetworks, removeNetwork } from "../../src/docker/networks";
 import { fmtMs, median, ratio, timed } from "./stats";
@@ -25,6 +25,8 @@ const BIN = join(ROOT, "bin/deployster");
 const IMAGE = "deployster-fixture/web:1";
 const BENCH_LABEL = "deployster.test=bench-builtins";
 const docker = DockerClient.fromEnv();
+/** Per-run name part, so that a run never meets objects of an earlier (interrupted) one. */
+const RUN = Math.random().toString(36).slice(2, 6);
 const workspace = mkdtempSync(join(tmpdir(), "deployster-bench-builtins-"));
 
 function deploysterManifest(prefix: string, n: number): string {
@@ -72,8 +74,8 @@ interface Stack {
 }
 
 function writeStacks(tag: string, n: number): { ds: Stack; dc: Stack } {
-  const ds = { name: `dsb${tag}`, dir: join(workspace, `ds-${tag}`) };
-  const dc = { name: `dcb${tag}`, dir: join(workspace, `dc-${tag}`) };
+  const ds = { name: `dsb${RUN}${tag}`, dir: join(workspace, `ds-${tag}`) };
+  const dc = { name: `dcb${RUN}${tag}`, dir: join(workspace, `dc-${tag}`) };
   for (const s of [ds, dc]) Bun.spawnSync(["mkdir", "-p", s.dir]);
   writeFileSync(join(ds.dir, "deployster.yaml"), deploysterManifest(ds.name, n));
   writeFileSync(join(dc.dir, "docker-compose.yml"), composeFile(dc.name, n));
@@ -90,18 +92,37 @@ const deploysterApply = (s: Stack, extra: string[] = []) => run([BIN, "apply", "
 const deploysterPlan = (s: Stack) => run([BIN, "plan", join(s.dir, "deployster.yaml")], s.dir);
 const composeUp = (s: Stack) => run(["docker-compose", "-p", s.name, "up", "-d"], s.dir);
 
+/** Network removal can race the engine's endpoint teardown of just-removed containers. */
+async function removeNetworkPatiently(id: string): Promise<void> {
+  for (let i = 0; ; i++) {
+    try {
+      return await removeNetwork(docker, id);
+    } catch (err) {
+      if (i >= 20) throw err;
+      await Bun.sleep(250);
+    }
+  }
+}
+
+/**
+ * One at a time, stopped before removed: concurrent forced removals on a busy 2-core engine
+ * (20.10) have been seen to leak a network endpoint count, leaving a network nobody can remove.
+ */
+async function stopAndRemove(id: string): Promise<void> {
+  await stopContainer(docker, id, 2);
+  await removeContainer(docker, id, { force: true });
+}
+
 /** Removes a stack's containers and network (untimed), whichever tool made them. */
 async function removeStack(prefix: string): Promise<void> {
   const cs = await listContainers(docker, { all: true, labels: [BENCH_LABEL] });
   const mine = cs.filter((c) => String(c.Names?.[0] ?? "").startsWith(`/${prefix}`));
-  for (let i = 0; i < mine.length; i += 8) await Promise.all(mine.slice(i, i + 8).map((c) => removeContainer(docker, c.Id, { force: true })));
-  for (const n of await listNetworks(docker, { labels: [BENCH_LABEL] })) if (n.Name.startsWith(prefix)) await removeNetwork(docker, n.Id);
+  for (const c of mine) await stopAndRemove(c.Id);
+  for (const n of await listNetworks(docker, { labels: [BENCH_LABEL] })) if (n.Name.startsWith(prefix)) await removeNetworkPatiently(n.Id);
 }
 
 async function removeAll(): Promise<void> {
-  const cs = await listContainers(docker, { all: true, labels: [BENCH_LABEL] });
-  for (let i = 0; i < cs.length; i += 8) await Promise.all(cs.slice(i, i + 8).map((c) => removeContainer(docker, c.Id, { force: true })));
-  for (const n of await listNetworks(docker, { labels: [BENCH_LABEL] })) await removeNetwork(docker, n.Id);
+  for (const prefix of [`dsb${RUN}`, `dcb${RUN}`]) await removeStack(prefix);
 }
 
 async function main(): Promise<void> {
@@ -154,7 +175,10 @@ async function main(): Promise<void> {
 
 try {
   await main();
+} catch (err) {
+  console.error(`benchmark failed: ${(err as Error).message}`);
+  process.exitCode = 1;
 } finally {
-  await removeAll();
+  await removeAll().catch((err) => console.error(`clean-up failed: ${(err as Error).message}`));
   rmSync(workspace, { recursive: true, force: true });
 }

@@ -136,6 +136,7 @@ describe("built-in types on the real engine", () => {
         env: { TOKEN: "tok-123456-secret" },
         secret_env: ["TOKEN"],
         labels,
+        min_running: "1s", // a first create is otherwise checked once, which may beat the exit
       },
     };
     const err = await converge(bad).then(() => null, (e: Error) => e);

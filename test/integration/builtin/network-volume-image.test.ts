@@ -122,4 +122,14 @@ describe("deployster/docker-image", () => {
     const { state } = await converge(img("always"));
     expect(state.id).toBe((await inspectImage(docker, "deployster-fixture/web:2")).Id);
   }, 60_000);
+
+  test("a container whose image is missing pulls it on create, with progress", async () => {
+    await $`docker rmi ${IMAGE_REF}`.quiet();
+    const c: Resource = { name: "pulled", type: "deployster/docker-container", config: { name: `${P}-pulled`, image: IMAGE_REF, labels, stop_timeout: 1 } };
+    const io = makeIO();
+    const { plan, state } = await converge(c, io);
+    expect(actionsOf(plan)).toEqual([`create: create and start container ${P}-pulled (image ${IMAGE_REF}, image will be pulled)`]);
+    expect(io.lines[0]).toBe(`pulling ${IMAGE_REF}`);
+    expect(state.running).toBe(true);
+  }, 60_000);
 });

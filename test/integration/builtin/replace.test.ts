@@ -152,6 +152,24 @@ describe("start-first replacement", () => {
   }, 60_000);
 });
 
+describe("replacement without a healthcheck", () => {
+  const job = (command: string): Resource => ({
+    name: "job",
+    type: "deployster/docker-container",
+    config: { name: `${P}-job`, image: "deployster-fixture/busybox:latest", command, restart: "on-failure", labels, stop_timeout: 1 },
+  });
+
+  test("a replacement that dies within min_running (even restarting) is removed; the old one keeps running", async () => {
+    const first = await converge(job("sleep 600"));
+    const err = await converge(job("sh -c 'sleep 0.3; exit 4'")).then(() => null, (e: Error) => e);
+    expect(err?.message).toMatch(/the replacement failed: it (exited with code 4|exited and was restarted|is restarting)/);
+    const still = await inspectContainer(docker, `${P}-job`);
+    expect(still.Id).toBe(first.state.id);
+    expect(still.State.Running).toBe(true);
+    expect(await namesFor(`${P}-job`)).toEqual([`${P}-job`]);
+  }, 60_000);
+});
+
 describe("stop-first replacement (fixed host port)", () => {
   const port = freePort();
   const fixed = (over: Record<string, unknown> = {}, env: Record<string, string> = {}) =>

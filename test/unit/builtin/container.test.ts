@@ -248,4 +248,14 @@ describe("judgeReadiness", () => {
     expect(judgeReadiness({ State: { Running: true } }).verdict).toBe("ready");
     expect(judgeReadiness(null).verdict).toBe("failed");
   });
+  test("without a healthcheck: a minimum running time, and a restart is a failure", () => {
+    const running = { State: { Running: true, StartedAt: "t1" }, RestartCount: 0 };
+    expect(judgeReadiness(running, { minRunningMs: 1000, runningForMs: 300, firstStartedAt: "t1" }).verdict).toBe("waiting");
+    expect(judgeReadiness(running, { minRunningMs: 1000, runningForMs: 1200, firstStartedAt: "t1" }).verdict).toBe("ready");
+    const restarted = { State: { Running: true, StartedAt: "t2", ExitCode: 1 }, RestartCount: 1 };
+    expect(judgeReadiness(restarted, { minRunningMs: 1000, runningForMs: 1200, firstStartedAt: "t1" })).toEqual({
+      verdict: "failed",
+      reason: "it exited and was restarted (restart count 1)",
+    });
+  });
 });

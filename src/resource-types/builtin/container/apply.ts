@@ -21,13 +21,14 @@ import {
   trackContainer,
   untrackContainer,
 } from "../../../docker/index";
+import { DockerApiError } from "../../../docker/errors";
 import { UserError } from "../../../errors";
 import { shortId } from "../common/hash";
 import { LABEL_MANAGED, LABEL_NAME } from "../common/labels";
 import { pullWithProgress } from "../common/pull";
 import { buildContainerCreateBody } from "./body";
 import { waitReady } from "./ready";
-import type { ContainerOptions, ContainerSpec } from "./spec";
+import { DEFAULT_MIN_RUNNING_REPLACE_MS, type ContainerOptions, type ContainerSpec } from "./spec";
 
 export interface StepContext {
   d: DockerClient;
@@ -59,6 +60,17 @@ export async function removeLeftovers(ctx: StepContext): Promise<void> {
   }
 }
 
+/** Creates; when the engine lacks the image (404 "No such image"), pulls it and creates again. */
+async function createPullingIfMissing(ctx: StepContext, body: Record<string, unknown>, name: string): Promise<{ Id: string }> {
+  try {
+    return await createContainer(ctx.d, body, name);
+  } catch (err) {
+    if (!(err instanceof DockerApiError && err.status === 404 && /no such image/i.test(err.engineMessage))) throw err;
+    await pullWithProgress(ctx.d, ctx.spec.image, ctx.log, ctx.signal);
+    return createContainer(ctx.d, body, name);
+  }
+}
+
 export async function ensureImage(ctx: StepContext): Promise<void> {
   if (await inspectImage(ctx.d, ctx.spec.image)) return;
   await pullWithProgress(ctx.d, ctx.spec.image, ctx.log, ctx.signal);
@@ -68,16 +80,17 @@ export async function ensureImage(ctx: StepContext): Promise<void> {
  * Creates, attaches and starts a container named `name`, then waits until it is ready.
  * If anything after the create fails, the new container is removed before rethrowing.
  */
-async function launch(ctx: StepContext, name: string): Promise<string> {
+async function launch(ctx: StepContext, name: string, replacing = false): Promise<string> {
   const { body, extraNetworks } = buildContainerCreateBody(ctx.spec);
-  const { Id } = await createContainer(ctx.d, body, name);
+  const { Id } = await createPullingIfMissing(ctx, body, name);
   trackContainer(ctx.d, Id); // removed on Ctrl-C until it has taken over
   try {
     for (const n of extraNetworks) await connectNetwork(ctx.d, n.name, Id, { aliases: n.aliases });
     await startContainer(ctx.d, Id);
     const waiting = ctx.spec.healthcheck && !("disable" in ctx.spec.healthcheck) ? " (waiting for healthy)" : "";
     ctx.log(`started container ${name} (${shortId(Id)})${waiting}`);
-    const ms = await waitReady(ctx.d, Id, { timeoutMs: ctx.options.health_timeout_ms, signal: ctx.signal });
+    const minRunningMs = ctx.options.min_running_ms ?? (replacing ? DEFAULT_MIN_RUNNING_REPLACE_MS : 0);
+    const ms = await waitReady(ctx.d, Id, { timeoutMs: ctx.options.health_timeout_ms, minRunningMs, signal: ctx.signal });
     if (ms > 500) ctx.log(`container ${name} is ready after ${(ms / 1000).toFixed(1)}s`);
     return Id;
   } catch (err) {
@@ -93,7 +106,6 @@ function failure(ctx: StepContext, what: string, err: unknown, after: string): U
 
 export async function createFresh(ctx: StepContext): Promise<void> {
   await removeLeftovers(ctx);
-  await ensureImage(ctx);
   try {
     untrackContainer(await launch(ctx, ctx.spec.name));
   } catch (err) {
@@ -108,7 +120,7 @@ export async function startExisting(ctx: StepContext): Promise<void> {
   else await startContainer(ctx.d, c.Id);
   ctx.log(`started container ${ctx.spec.name} (${shortId(c.Id)})`);
   try {
-    await waitReady(ctx.d, c.Id, { timeoutMs: ctx.options.health_timeout_ms, signal: ctx.signal });
+    await waitReady(ctx.d, c.Id, { timeoutMs: ctx.options.health_timeout_ms, minRunningMs: ctx.options.min_running_ms, signal: ctx.signal });
   } catch (err) {
     throw failure(ctx, "did not become ready after start", err, "");
   }
@@ -122,11 +134,10 @@ export async function replaceStartFirst(ctx: StepContext): Promise<void> {
   const old = await inspectContainer(ctx.d, ctx.spec.name);
   if (!old) return createFresh(ctx);
   await removeLeftovers(ctx);
-  await ensureImage(ctx);
   const temp = `${ctx.spec.name}-next-${suffix()}`;
   let id: string;
   try {
-    id = await launch(ctx, temp);
+    id = await launch(ctx, temp, true);
   } catch (err) {
     throw failure(ctx, "the replacement failed", err, ` (it was removed; the old container ${shortId(old.Id)} keeps running)`);
   }
@@ -153,7 +164,7 @@ export async function replaceStopFirst(ctx: StepContext): Promise<void> {
   ctx.log(`stopped the old container ${shortId(old.Id)} (renamed ${aside})`);
   let id: string;
   try {
-    id = await launch(ctx, ctx.spec.name);
+    id = await launch(ctx, ctx.spec.name, true);
   } catch (err) {
     await renameContainer(ctx.d, old.Id, ctx.spec.name);
     if (old.State?.Running) {

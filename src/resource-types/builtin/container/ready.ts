@@ -3,6 +3,8 @@ import { containerLogs, inspectContainer } from "../../../docker/containers";
 
 export interface WaitReadyOptions {
   timeoutMs: number;
+  /** Without a healthcheck: how long it must keep running (one start, no restart) to count. */
+  minRunningMs?: number;
   signal?: AbortSignal;
   pollMs?: number;
 }
@@ -12,10 +14,20 @@ export class NotReadyError extends Error {
   override name = "NotReadyError";
 }
 
-/** Pure verdict on one inspect: ready, still waiting, or failed (with the reason). */
-export function judgeReadiness(inspect: any | null): { verdict: "ready" | "waiting" | "failed"; reason?: string } {
+/**
+ * Pure verdict on one inspect: ready, still waiting, or failed (with the reason).
+ * `firstStartedAt` (State.StartedAt when waiting began) and `runningForMs` apply the
+ * minimum-running rule to containers without a healthcheck.
+ */
+export function judgeReadiness(
+  inspect: any | null,
+  minimum: { minRunningMs?: number; runningForMs?: number; firstStartedAt?: string } = {},
+): { verdict: "ready" | "waiting" | "failed"; reason?: string } {
   if (!inspect) return { verdict: "failed", reason: "the container disappeared" };
   const s = inspect.State ?? {};
+  if (minimum.firstStartedAt && s.StartedAt && s.StartedAt !== minimum.firstStartedAt) {
+    return { verdict: "failed", reason: `it exited and was restarted (restart count ${inspect.RestartCount ?? "?"})` };
+  }
   if (!s.Running && !s.Restarting) {
     return { verdict: "failed", reason: `it exited with code ${s.ExitCode}${s.Error ? ` (${s.Error})` : ""}` };
   }
@@ -29,6 +41,7 @@ export function judgeReadiness(inspect: any | null): { verdict: "ready" | "waiti
     return { verdict: "waiting", reason: `health is ${s.Health.Status}` };
   }
   if (s.Restarting) return { verdict: "waiting", reason: "it is restarting" };
+  if ((minimum.runningForMs ?? 0) < (minimum.minRunningMs ?? 0)) return { verdict: "waiting", reason: "it has not been running long enough" };
   return { verdict: "ready" };
 }
 
@@ -44,20 +57,25 @@ async function tailLogs(d: DockerClient, id: string): Promise<string> {
 
 /**
  * Waits until a started container is ready: healthy when it has a healthcheck (its own or
- * its image's), running otherwise. Fails fast when it exits or turns unhealthy.
+ * its image's), otherwise running (for at least `minRunningMs`, without a restart). Fails
+ * fast when it exits, restarts or turns unhealthy.
  */
 export async function waitReady(d: DockerClient, id: string, opts: WaitReadyOptions): Promise<number> {
   const started = Date.now();
   let poll = 100;
+  let firstStartedAt: string | undefined;
   for (;;) {
-    const judged = judgeReadiness(await inspectContainer(d, id));
+    const inspect = await inspectContainer(d, id);
+    firstStartedAt ??= inspect?.State?.StartedAt;
+    const judged = judgeReadiness(inspect, { minRunningMs: opts.minRunningMs, runningForMs: Date.now() - started, firstStartedAt });
     if (judged.verdict === "ready") return Date.now() - started;
     if (judged.verdict === "failed") throw new NotReadyError(`${judged.reason}${await tailLogs(d, id)}`);
     if (Date.now() - started > opts.timeoutMs) {
       throw new NotReadyError(`not ready after ${Math.round(opts.timeoutMs / 1000)}s (${judged.reason})${await tailLogs(d, id)}`);
     }
     if (opts.signal?.aborted) throw new NotReadyError("aborted");
-    await Bun.sleep(poll);
+    const left = (opts.minRunningMs ?? 0) - (Date.now() - started);
+    await Bun.sleep(left > 0 ? Math.min(poll, left) : poll);
     poll = Math.min(poll * 2, opts.pollMs ?? 500);
   }
 }

@@ -98,6 +98,10 @@ export const containerConfigSchema = {
     working_dir: { type: "string" },
     stop_timeout: { type: "integer", minimum: 0, description: "Seconds between SIGTERM and SIGKILL on stop" },
     health_timeout: { ...DURATION_SCHEMA, description: "How long apply waits for a new container to be healthy (default 60s)" },
+    min_running: {
+      ...DURATION_SCHEMA,
+      description: "Without a healthcheck, how long a new container must keep running to count as ready (default 1s when replacing, 0 for a first create)",
+    },
     update_order: {
       enum: ["start-first", "stop-first"],
       description: "How a changed container is replaced; start-first falls back to stop-first when a fixed host port forbids it",

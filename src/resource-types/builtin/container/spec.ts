@@ -13,6 +13,11 @@ import { splitCommand } from "./words";
 
 export const CONTAINER_TYPE = "deployster/docker-container";
 export const DEFAULT_HEALTH_TIMEOUT_MS = 60_000;
+/**
+ * Default minimum running time without a healthcheck: a replacement must survive a moment
+ * before the old container goes; a first create is only checked once (as compose does).
+ */
+export const DEFAULT_MIN_RUNNING_REPLACE_MS = 1000;
 
 export interface PortSpec {
   container_port: number;
@@ -64,6 +69,8 @@ export interface ContainerSpec {
 /** How apply behaves; not part of the container, so not hashed (changing it recreates nothing). */
 export interface ContainerOptions {
   health_timeout_ms: number;
+  /** Without a healthcheck, how long a new container must keep running to count as ready. */
+  min_running_ms?: number;
   update_order: "start-first" | "stop-first";
 }
 
@@ -197,8 +204,10 @@ export function normalizeContainerConfig(resourceName: string, config: Record<st
 
 export function normalizeContainerOptions(config: Record<string, unknown>): ContainerOptions {
   const t = config.health_timeout as number | string | undefined;
+  const m = config.min_running as number | string | undefined;
   return {
     health_timeout_ms: t === undefined ? DEFAULT_HEALTH_TIMEOUT_MS : parseDurationMs(t),
+    min_running_ms: m === undefined ? undefined : parseDurationMs(m),
     update_order: (config.update_order as ContainerOptions["update_order"] | undefined) ?? "start-first",
   };
 }
