@@ -1,4 +1,5 @@
 import type { ResourceType } from "../types";
+import { BurstCache } from "./common/burst-cache";
 import { lazyDockerFromEnv, type BuiltinTypeOptions } from "./common/runtime";
 import { createContainerType } from "./container/type";
 import { createImageType } from "./image/type";
@@ -25,7 +26,8 @@ export function isBuiltinType(type: string): boolean {
 
 /** The four Docker built-ins, talking to the engine `opts.docker` returns. */
 export function createDockerBuiltinTypes(opts: BuiltinTypeOptions): ResourceType[] {
-  return [createNetworkType(opts), createVolumeType(opts), createImageType(opts), createContainerType(opts)];
+  const shared = { ...opts, cache: opts.cache ?? new BurstCache() };
+  return [createNetworkType(shared), createVolumeType(shared), createImageType(shared), createContainerType(shared)];
 }
 
 // Registered on import: the engine resolves `deployster/...` types through getBuiltinType.

@@ -6,6 +6,7 @@ import Ajv from "ajv";
 import { existsSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { DockerClient, type RequestOptions } from "../../../src/docker/client";
+import { BurstCache } from "../../../src/resource-types/builtin/common/burst-cache";
 import { createDockerBuiltinTypes } from "../../../src/resource-types/builtin/index";
 import type { ActionSpec, InvocationIO, ResourceType, StateResult } from "../../../src/resource-types/types";
 import { docker } from "../../support/docker";
@@ -23,7 +24,9 @@ export class RecordingClient extends DockerClient {
 }
 
 export const client = new RecordingClient(docker.host);
-const types = new Map(createDockerBuiltinTypes({ docker: () => client }).map((t) => [t.type, t]));
+/** Cleared at the start of every top-level plan: each stands for a new deployster process. */
+const cache = new BurstCache();
+const types = new Map(createDockerBuiltinTypes({ docker: () => client, cache }).map((t) => [t.type, t]));
 const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
 
 export interface Resource {
@@ -52,7 +55,8 @@ export async function validate(r: Resource): Promise<string[]> {
   return (fn.errors ?? []).map((e) => `config${e.instancePath.replace(/\/(\d+)/g, "[$1]").replace(/\//g, ".")} ${e.message}`);
 }
 
-export async function planOf(r: Resource, io = makeIO()): Promise<StateResult> {
+export async function planOf(r: Resource, io = makeIO(), freshRun = true): Promise<StateResult> {
+  if (freshRun) cache.clear();
   const problems = await validate(r);
   if (problems.length) throw new Error(`illegal config for '${r.name}': ${problems.join("; ")}`);
   const t = typeOf(r);
@@ -73,7 +77,7 @@ export async function runActions(r: Resource, plan: StateResult, io = makeIO()):
 export async function converge(r: Resource, io = makeIO()): Promise<{ plan: StateResult; state: Record<string, any> }> {
   const plan = await planOf(r, io);
   await runActions(r, plan, io);
-  const after = await planOf(r, io);
+  const after = await planOf(r, io, false);
   if (after.status !== "VALID") throw new Error(`expected '${r.name}' to be VALID after applying actions: ${JSON.stringify(after)}`);
   return { plan, state: after.state };
 }

@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { diffValues, formatChanges, flatten } from "../../../src/resource-types/builtin/common/diff";
 import { parseDurationMs } from "../../../src/resource-types/builtin/common/duration";
 import { hashSpec, shortId, stableStringify } from "../../../src/resource-types/builtin/common/hash";
+import { BurstCache } from "../../../src/resource-types/builtin/common/burst-cache";
 import { Masker } from "../../../src/resource-types/builtin/common/mask";
 import { createPullProgress } from "../../../src/resource-types/builtin/common/pull";
 import { splitCommand } from "../../../src/resource-types/builtin/container/words";
@@ -96,5 +97,22 @@ describe("pull progress", () => {
       "abc: Pull complete",
       "Status: Downloaded newer image for x/web:2",
     ]);
+  });
+});
+
+describe("BurstCache", () => {
+  test("shares a query within the window, forgets failures, clears around actions", async () => {
+    let now = 0;
+    const cache = new BurstCache(1000, () => now);
+    let loads = 0;
+    const load = async () => ++loads;
+    expect(await cache.get("k", load)).toBe(1);
+    expect(await cache.get("k", load)).toBe(1);
+    now = 1500;
+    expect(await cache.get("k", load)).toBe(2);
+    await cache.around(async () => {});
+    expect(await cache.get("k", load)).toBe(3);
+    await expect(cache.get("bad", () => Promise.reject(new Error("x")))).rejects.toThrow("x");
+    expect(await cache.get("bad", load)).toBe(4);
   });
 });

@@ -1,6 +1,7 @@
 import { DockerClient } from "../../../docker/client";
 import { UserError } from "../../../errors";
 import type { ActionSpec, InitResult, InvocationBase, InvocationIO } from "../../types";
+import type { BurstCache } from "./burst-cache";
 import { Masker } from "./mask";
 
 /** How a built-in type reaches the engine; injected so tests can pass their own client. */
@@ -14,6 +15,8 @@ export function lazyDockerFromEnv(env: Record<string, string | undefined> = proc
 
 export interface BuiltinTypeOptions {
   docker: DockerProvider;
+  /** Shared by the built-in types of one engine (see BurstCache); each type makes one if absent. */
+  cache?: BurstCache;
 }
 
 /**

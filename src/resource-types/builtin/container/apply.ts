@@ -48,8 +48,17 @@ async function listLeftovers(d: DockerClient, name: string): Promise<{ id: strin
     .filter((c) => c.name !== name);
 }
 
-export async function findLeftovers(d: DockerClient, name: string): Promise<string[]> {
-  return (await listLeftovers(d, name)).map((c) => c.name).sort();
+/** Every canonical name with containers left under other names: name → their names. */
+export async function listLeftoverNames(d: DockerClient): Promise<Map<string, string[]>> {
+  const all = await listContainers(d, { all: true, labels: [`${LABEL_MANAGED}=true`, LABEL_NAME] });
+  const out = new Map<string, string[]>();
+  for (const c of all) {
+    const canonical = c.Labels?.[LABEL_NAME];
+    const name = String(c.Names?.[0] ?? "").replace(/^\//, "");
+    if (!canonical || name === canonical) continue;
+    out.set(canonical, [...(out.get(canonical) ?? []), name].sort());
+  }
+  return out;
 }
 
 /** Removes containers left under a temporary name by an interrupted replacement. */

@@ -1,8 +1,9 @@
 import { inspectContainer, inspectImage } from "../../../docker/index";
+import { BurstCache } from "../common/burst-cache";
 import type { ActionSpec, ResourceType } from "../../types";
 import { Masker } from "../common/mask";
 import { builtinInit, makeLog, unknownAction, type ActionRequest, type BuiltinTypeOptions, type StateRequest } from "../common/runtime";
-import { createFresh, findLeftovers, removeLeftovers, replaceStartFirst, replaceStopFirst, startExisting, type StepContext } from "./apply";
+import { createFresh, listLeftoverNames, removeLeftovers, replaceStartFirst, replaceStopFirst, startExisting, type StepContext } from "./apply";
 import { planContainer } from "./plan";
 import { containerConfigSchema } from "./schema";
 import { CONTAINER_TYPE, normalizeContainerConfig, normalizeContainerOptions, secretValues } from "./spec";
@@ -17,6 +18,7 @@ async function masked<T>(masker: Masker, fn: () => Promise<T>): Promise<T> {
 }
 
 export function createContainerType(opts: BuiltinTypeOptions): ResourceType {
+  const cache = opts.cache ?? new BurstCache();
   return {
     type: CONTAINER_TYPE,
     async init() {
@@ -27,10 +29,11 @@ export function createContainerType(opts: BuiltinTypeOptions): ResourceType {
       const masker = new Masker(secretValues(spec));
       return masked(masker, async () => {
         const d = opts.docker();
+        // One image inspect and one leftover listing serve every container of a plan burst.
         const [container, image, leftovers] = await Promise.all([
           inspectContainer(d, spec.name),
-          inspectImage(d, spec.image),
-          findLeftovers(d, spec.name),
+          cache.get(`image:${spec.image}`, () => inspectImage(d, spec.image)),
+          cache.get("leftovers", () => listLeftoverNames(d)).then((all) => all.get(spec.name) ?? []),
         ]);
         const result = planContainer(spec, normalizeContainerOptions(req.config), { container, image, leftovers });
         // Descriptions are built from masked diffs; this is the belt to those braces.
@@ -38,30 +41,32 @@ export function createContainerType(opts: BuiltinTypeOptions): ResourceType {
         return result;
       });
     },
-    async action(req: ActionRequest, action: ActionSpec, _init, _mounts, io) {
-      const spec = normalizeContainerConfig(req.name, req.config, req.workspace);
-      const masker = new Masker(secretValues(spec));
-      const ctx: StepContext = {
-        d: opts.docker(),
-        spec,
-        options: normalizeContainerOptions(req.config),
-        log: makeLog(io, masker),
-        signal: io.signal,
-      };
-      await masked(masker, async () => {
-        switch (action.name) {
-          case "create":
-            return createFresh(ctx);
-          case "cleanup":
-            return removeLeftovers(ctx);
-          case "start":
-          case "unpause":
-            return startExisting(ctx);
-          case "recreate":
-            return action.args?.[0] === "stop-first" ? replaceStopFirst(ctx) : replaceStartFirst(ctx);
-          default:
-            unknownAction(CONTAINER_TYPE, action);
-        }
+    action(req: ActionRequest, action: ActionSpec, _init, _mounts, io) {
+      return cache.around(async () => {
+        const spec = normalizeContainerConfig(req.name, req.config, req.workspace);
+        const masker = new Masker(secretValues(spec));
+        const ctx: StepContext = {
+          d: opts.docker(),
+          spec,
+          options: normalizeContainerOptions(req.config),
+          log: makeLog(io, masker),
+          signal: io.signal,
+        };
+        await masked(masker, async () => {
+          switch (action.name) {
+            case "create":
+              return createFresh(ctx);
+            case "cleanup":
+              return removeLeftovers(ctx);
+            case "start":
+            case "unpause":
+              return startExisting(ctx);
+            case "recreate":
+              return action.args?.[0] === "stop-first" ? replaceStopFirst(ctx) : replaceStartFirst(ctx);
+            default:
+              unknownAction(CONTAINER_TYPE, action);
+          }
+        });
       });
     },
   };

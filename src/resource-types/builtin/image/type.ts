@@ -1,5 +1,6 @@
 import { inspectImage, registryAuthHeader } from "../../../docker/index";
 import type { DockerClient } from "../../../docker/client";
+import { BurstCache } from "../common/burst-cache";
 import type { ActionSpec, ResourceType } from "../../types";
 import { pullWithProgress } from "../common/pull";
 import { builtinInit, makeLog, unknownAction, type ActionRequest, type BuiltinTypeOptions, type StateRequest } from "../common/runtime";
@@ -17,6 +18,7 @@ export async function fetchRemoteDigest(d: DockerClient, ref: string, signal?: A
 }
 
 export function createImageType(opts: BuiltinTypeOptions): ResourceType {
+  const cache = opts.cache ?? new BurstCache();
   return {
     type: IMAGE_TYPE,
     async init() {
@@ -38,10 +40,12 @@ export function createImageType(opts: BuiltinTypeOptions): ResourceType {
       }
       return planImage(spec, inspect, remote);
     },
-    async action(req: ActionRequest, action: ActionSpec, _init, _mounts, io) {
-      if (action.name !== "pull") unknownAction(IMAGE_TYPE, action);
-      const spec = normalizeImageConfig(req.config);
-      await pullWithProgress(opts.docker(), spec.reference, makeLog(io), io.signal);
+    action(req: ActionRequest, action: ActionSpec, _init, _mounts, io) {
+      return cache.around(async () => {
+        if (action.name !== "pull") unknownAction(IMAGE_TYPE, action);
+        const spec = normalizeImageConfig(req.config);
+        await pullWithProgress(opts.docker(), spec.reference, makeLog(io), io.signal);
+      });
     },
   };
 }

@@ -1,5 +1,6 @@
 import { connectNetwork, createNetwork, disconnectNetwork, inspectContainer, inspectNetwork, removeNetwork } from "../../../docker/index";
 import { UserError } from "../../../errors";
+import { BurstCache } from "../common/burst-cache";
 import type { ActionSpec, ResourceType, StateResult } from "../../types";
 import { diffValues, formatChanges } from "../common/diff";
 import { hashSpec } from "../common/hash";
@@ -29,6 +30,7 @@ export function planNetwork(spec: ReturnType<typeof normalizeNetworkConfig>, ins
 }
 
 export function createNetworkType(opts: BuiltinTypeOptions): ResourceType {
+  const cache = opts.cache ?? new BurstCache();
   return {
     type: NETWORK_TYPE,
     async init() {
@@ -38,18 +40,20 @@ export function createNetworkType(opts: BuiltinTypeOptions): ResourceType {
       const spec = normalizeNetworkConfig(req.name, req.config);
       return planNetwork(spec, await inspectNetwork(opts.docker(), spec.name));
     },
-    async action(req: ActionRequest, action: ActionSpec, _init, _mounts, io) {
-      const d = opts.docker();
-      const spec = normalizeNetworkConfig(req.name, req.config);
-      const log = makeLog(io);
-      if (action.name === "create") {
-        const { Id } = await createNetwork(d, buildNetworkCreateBody(spec));
-        log(`created network ${spec.name} (${Id.slice(0, 12)})`);
-      } else if (action.name === "recreate") {
-        await recreateNetwork(opts, spec, log);
-      } else {
-        unknownAction(NETWORK_TYPE, action);
-      }
+    action(req: ActionRequest, action: ActionSpec, _init, _mounts, io) {
+      return cache.around(async () => {
+        const d = opts.docker();
+        const spec = normalizeNetworkConfig(req.name, req.config);
+        const log = makeLog(io);
+        if (action.name === "create") {
+          const { Id } = await createNetwork(d, buildNetworkCreateBody(spec));
+          log(`created network ${spec.name} (${Id.slice(0, 12)})`);
+        } else if (action.name === "recreate") {
+          await recreateNetwork(opts, spec, log);
+        } else {
+          unknownAction(NETWORK_TYPE, action);
+        }
+      });
     },
   };
 }

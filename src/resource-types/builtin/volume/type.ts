@@ -1,5 +1,6 @@
 import { createVolume, inspectVolume, removeVolume } from "../../../docker/index";
 import { UserError } from "../../../errors";
+import { BurstCache } from "../common/burst-cache";
 import type { ActionSpec, ResourceType, StateResult } from "../../types";
 import { diffValues, formatChanges } from "../common/diff";
 import { hashSpec } from "../common/hash";
@@ -28,6 +29,7 @@ export function planVolume(spec: VolumeSpec, inspect: any | null): StateResult {
 }
 
 export function createVolumeType(opts: BuiltinTypeOptions): ResourceType {
+  const cache = opts.cache ?? new BurstCache();
   return {
     type: VOLUME_TYPE,
     async init() {
@@ -37,23 +39,25 @@ export function createVolumeType(opts: BuiltinTypeOptions): ResourceType {
       const spec = normalizeVolumeConfig(req.name, req.config);
       return planVolume(spec, await inspectVolume(opts.docker(), spec.name));
     },
-    async action(req: ActionRequest, action: ActionSpec, _init, _mounts, io) {
-      const d = opts.docker();
-      const spec = normalizeVolumeConfig(req.name, req.config);
-      const log = makeLog(io);
-      if (action.name === "recreate") {
-        const users: any[] = await d.json("GET", "/containers/json", { query: { all: true, filters: { volume: [spec.name] } } });
-        if (users.length) {
-          const names = users.map((c) => String(c.Names?.[0] ?? c.Id).replace(/^\//, "")).join(", ");
-          throw new UserError(`volume '${spec.name}' must be recreated but is in use by: ${names} (remove those containers first)`);
+    action(req: ActionRequest, action: ActionSpec, _init, _mounts, io) {
+      return cache.around(async () => {
+        const d = opts.docker();
+        const spec = normalizeVolumeConfig(req.name, req.config);
+        const log = makeLog(io);
+        if (action.name === "recreate") {
+          const users: any[] = await d.json("GET", "/containers/json", { query: { all: true, filters: { volume: [spec.name] } } });
+          if (users.length) {
+            const names = users.map((c) => String(c.Names?.[0] ?? c.Id).replace(/^\//, "")).join(", ");
+            throw new UserError(`volume '${spec.name}' must be recreated but is in use by: ${names} (remove those containers first)`);
+          }
+          await removeVolume(d, spec.name);
+          log(`removed volume ${spec.name}`);
+        } else if (action.name !== "create") {
+          unknownAction(VOLUME_TYPE, action);
         }
-        await removeVolume(d, spec.name);
-        log(`removed volume ${spec.name}`);
-      } else if (action.name !== "create") {
-        unknownAction(VOLUME_TYPE, action);
-      }
-      const v = await createVolume(d, buildVolumeCreateBody(spec));
-      log(`created volume ${spec.name} at ${v.Mountpoint}`);
+        const v = await createVolume(d, buildVolumeCreateBody(spec));
+        log(`created volume ${spec.name} at ${v.Mountpoint}`);
+      });
     },
   };
 }
