@@ -6,7 +6,6 @@
  *                if the new one fails, it is removed and the old one renamed back and started.
  * A new container that never becomes ready is removed; the old one keeps (or resumes) serving.
  */
-import { randomBytes } from "node:crypto";
 import type { DockerClient } from "../../../docker/client";
 import {
   connectNetwork,
@@ -38,7 +37,7 @@ export interface StepContext {
   signal?: AbortSignal;
 }
 
-const suffix = () => randomBytes(3).toString("hex");
+const suffix = () => Math.floor(Math.random() * 0x1000000).toString(16).padStart(6, "0");
 
 /** Containers carrying `name` as their canonical name but running under another one. */
 async function listLeftovers(d: DockerClient, name: string): Promise<{ id: string; name: string }[]> {
