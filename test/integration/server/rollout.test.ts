@@ -61,6 +61,8 @@ describe("rollouts through Caddy", () => {
     const liveAt = Date.now();
     await Bun.sleep(1000);
     const stats = await load.stop();
+    if (stats.failed) console.error("failed requests:", JSON.stringify(stats.failures, null, 1));
+    console.error(`v1→v2 under load: ${stats.total} requests, ${stats.failed} failed, bodies ${JSON.stringify(stats.bodies)}`);
     expect(rec.state).toBe("live");
     expect(rec.instances.map((i: any) => `${i.instance}:${i.state}:${i.retired}`)).toEqual(["1:ready:true", "2:ready:true", "3:ready:true"]);
     expect(stats.failures).toEqual([]);
@@ -82,6 +84,7 @@ describe("rollouts through Caddy", () => {
     expect((await s.call("POST", `/v1/services/${SVC}/deploys`, { deploy: { version: "never-ready", destroy_previous: true } })).status).toBe(201);
     const rec = await settled(s, SVC, "never-ready");
     const stats = await load.stop();
+    console.error(`never-ready under load: ${stats.total} requests, ${stats.failed} failed`);
     expect(stats.failures).toEqual([]);
     expect(stats.total).toBeGreaterThan(20);
     expect(rec.state).toBe("failed");
