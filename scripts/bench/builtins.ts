@@ -9,7 +9,7 @@
 // Each measurement is repeated (alternating which tool goes first) and the median is shown.
 // Every container and network carries deployster.managed=true and deployster.test=bench-builtins
 // and is removed at the end.
-// Usage: bun scripts/bench/builtins.ts [repetitions=5]   (needs bin/deployster and fixture image web)
+// Usage: bun scripts/bench/builtins.ts [repetitions=5]   (needs bin/deployster, or DEPLOYSTER_BIN, and fixture image web)
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -21,7 +21,7 @@ import { fmtMs, median, ratio, timed } from "./stats";
 
 const REPS = Number(process.argv[2] ?? 5);
 const ROOT = resolve(import.meta.dir, "../..");
-const BIN = join(ROOT, "bin/deployster");
+const BIN = process.env.DEPLOYSTER_BIN ?? join(ROOT, "bin/deployster");
 const IMAGE = "deployster-fixture/web:1";
 const BENCH_LABEL = "deployster.test=bench-builtins";
 const docker = DockerClient.fromEnv();
