@@ -195,7 +195,7 @@ async function main(): Promise<void> {
         if (who === "deployster") {
           const r = await deploysterRollout(server, caddy);
           ds.push(r);
-          console.log(`  #${i + 1} deployster ${fmtMs(r.ms).padStart(9)}   under load through Caddy: ${r.load.total} requests, ${r.load.failed} failed`);
+          console.log(`  #${i + 1} deployster ${fmtMs(r.ms).padStart(9)}   under load through Caddy: ${r.load.total} requests, ${r.load.failed} failed (${r.load.retried} resent once on a closed keep-alive connection)`);
         } else {
           const r = await swarmRollout();
           sw.push(r);
@@ -223,11 +223,12 @@ async function main(): Promise<void> {
     const rMs = median(runTask);
     const fails = ds.reduce((n, r) => n + r.load.failed, 0);
     const reqs = ds.reduce((n, r) => n + r.load.total, 0);
+    const resent = ds.reduce((n, r) => n + r.load.retried, 0);
     console.log("");
     console.log("                                   deployster     baseline      ratio   target");
     console.log(`rollout 3× v1→v2 (median of ${REPS})     ${fmtMs(dMs).padStart(9)}    ${fmtMs(sMs).padStart(9)}      ${ratio(dMs, sMs).padStart(5)}   ≤ 1.00 × swarm service update`);
     console.log(`task "echo hi" (median of ${taskReps})        ${fmtMs(aMs).padStart(9)}    ${fmtMs(rMs).padStart(9)}      ${ratio(aMs, rMs).padStart(5)}   ≤ 1.20 × docker run --rm`);
-    console.log(`failed requests under load         ${String(fails).padStart(9)}          n/a              0 (of ${reqs} requests through Caddy during deployster's rollouts)`);
+    console.log(`failed requests under load         ${String(fails).padStart(9)}          n/a              0 (of ${reqs} requests through Caddy during deployster's rollouts; ${resent} resent once after Caddy closed an idle keep-alive connection)`);
     const sample = ds.flatMap((r) => r.load.failures).slice(0, 3);
     if (sample.length) console.log(`  e.g. ${sample.map((f) => `${f.status} ${f.error ?? f.body}`).join("; ")}`);
   } finally {

@@ -2,7 +2,7 @@
  * Reading instances from the engine, and the two ways one leaves: retire (unroute, drain,
  * stop gracefully, remove) and discard (a new instance that never became ready).
  */
-import { listContainers, removeContainer, stopContainer } from "../docker/containers";
+import { inspectContainer, listContainers, removeContainer, stopContainer } from "../docker/containers";
 import type { ServerContext } from "./context";
 import { instanceFilters, type Instance, parseInstance } from "./naming";
 import { dialHost } from "./readiness";
@@ -22,6 +22,17 @@ export async function listInstances(ctx: ServerContext, service?: string): Promi
 export function dialOf(ctx: ServerContext, i: Pick<Instance, "hostPort" | "hostIp">): string | undefined {
   if (!i.hostPort) return undefined;
   return `${dialHost(i.hostIp || ctx.config.publishHost)}:${i.hostPort}`;
+}
+
+/**
+ * Adds a ready instance to the router. A destroy may run concurrently (it does not take the
+ * service lock): when the instance started retiring, or is already gone, by the time the
+ * add is applied, the add is undone so that no upstream outlives its container.
+ */
+export async function routeInstance(ctx: ServerContext, service: string, id: string, dial: string): Promise<void> {
+  if (!ctx.router) return;
+  await ctx.router.addUpstream(service, dial);
+  if (ctx.retiring.has(id) || !(await inspectContainer(ctx.docker, id))) await ctx.router.removeUpstream(service, dial);
 }
 
 /** Grace for the app to finish its requests after SIGTERM. */

@@ -12,7 +12,7 @@
  * running instance behind them go, ready instances are (re-)added.
  */
 import type { ServerContext } from "./context";
-import { dialOf, forEachLimited, listInstances } from "./instances";
+import { dialOf, forEachLimited, listInstances, routeInstance } from "./instances";
 import { deployKey, type Instance, isFailed } from "./naming";
 import { probeInstance } from "./readiness";
 import { type DeployPlan, planFromLabels } from "./rollout/plan";
@@ -89,10 +89,8 @@ async function resumeService(ctx: ServerContext, e: ServiceResume): Promise<void
     for (const dial of await router.upstreams(e.service)) if (!running.has(dial)) await router.removeUpstream(e.service, dial);
     // Ready instances serve; the rollout (if any) routes its new ones as they become ready.
     const newKey = e.plan ? deployKey(e.plan.version, e.plan.timestamp) : undefined;
-    for (const i of e.instances) {
-      const dial = dialOf(ctx, i);
-      if (dial && e.ready.has(i.id) && deployKey(i.version, i.timestamp) !== newKey) await router.addUpstream(e.service, dial);
-    }
+    const serving = e.instances.filter((i) => e.ready.has(i.id) && dialOf(ctx, i) && deployKey(i.version, i.timestamp) !== newKey);
+    await forEachLimited(serving, 8, (i) => routeInstance(ctx, e.service, i.id, dialOf(ctx, i)!));
   }
   if (!e.plan || ctx.shutdown.aborted) return;
   const record = ctx.log.find(e.service, e.plan.version, e.plan.timestamp) ?? ctx.log.add(newRecord(e.plan));

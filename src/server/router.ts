@@ -5,6 +5,12 @@
  * instances' published ports. The stable @ids let every change address the route directly
  * (`/id/<id>/upstreams`), without indexes that shift. Caddy is the only state: each change
  * reads the current upstreams and writes the new list, serialized per service.
+ *
+ * Changes are coalesced per service for BATCH_MS: every admin API change makes Caddy reload
+ * its whole configuration, which closes its idle client keep-alive connections (a client
+ * that sends on one at that instant sees a reset). Instances of one rollout become ready
+ * and are retired within milliseconds of each other, so a rollout costs two reloads, not
+ * two per instance.
  */
 import { KeyedMutex } from "./mutex";
 
@@ -58,10 +64,19 @@ export function buildRoute(service: string, domain: string, dials: string[]): Re
   };
 }
 
+const BATCH_MS = 30;
+
+interface PendingChange {
+  adds: Set<string>;
+  removes: Set<string>;
+  waiters: { resolve: () => void; reject: (err: unknown) => void }[];
+}
+
 export class CaddyRouter implements Router {
   readonly description: string;
   private readonly mutex = new KeyedMutex();
   private readonly fetch: typeof fetch;
+  private readonly pending = new Map<string, PendingChange>();
 
   constructor(private readonly o: CaddyRouterOptions) {
     this.description = `Caddy at ${o.adminUrl} (*.${o.domain})`;
@@ -108,27 +123,49 @@ export class CaddyRouter implements Router {
   }
 
   addUpstream(service: string, dial: string): Promise<void> {
-    return this.mutex.run(service, async () => {
-      const r = await this.call("GET", `/id/${proxyId(service, this.o.domain)}/upstreams`);
-      if (r.status === 404) return this.createRoute(service, [dial]);
-      if (r.status >= 300) throw new RouterError(`Caddy: reading the upstreams of ${service} failed (${r.status})`);
-      const current: any[] = Array.isArray(r.json) ? r.json : [];
-      if (current.some((u) => u?.dial === dial)) return;
-      await this.must("PATCH", `/id/${proxyId(service, this.o.domain)}/upstreams`, [...current, { dial }]);
-    });
+    return this.change(service, (p) => (p.removes.delete(dial), p.adds.add(dial)));
   }
 
   removeUpstream(service: string, dial: string): Promise<void> {
-    return this.mutex.run(service, async () => {
-      const r = await this.call("GET", `/id/${proxyId(service, this.o.domain)}/upstreams`);
-      if (r.status === 404) return;
-      if (r.status >= 300) throw new RouterError(`Caddy: reading the upstreams of ${service} failed (${r.status})`);
-      const current: any[] = Array.isArray(r.json) ? r.json : [];
-      const rest = current.filter((u) => u?.dial !== dial);
-      if (rest.length === current.length) return;
-      if (rest.length === 0) await this.must("DELETE", `/id/${routeId(service, this.o.domain)}`);
-      else await this.must("PATCH", `/id/${proxyId(service, this.o.domain)}/upstreams`, rest);
-    });
+    return this.change(service, (p) => (p.adds.delete(dial), p.removes.add(dial)));
+  }
+
+  /** Queues a change; all changes of a service within BATCH_MS are applied with one write. */
+  private change(service: string, edit: (p: PendingChange) => void): Promise<void> {
+    let p = this.pending.get(service);
+    if (!p) {
+      const batch: PendingChange = { adds: new Set(), removes: new Set(), waiters: [] };
+      p = batch;
+      this.pending.set(service, batch);
+      setTimeout(() => {
+        if (this.pending.get(service) === batch) this.pending.delete(service);
+        this.mutex.run(service, () => this.apply(service, batch)).then(
+          () => batch.waiters.forEach((w) => w.resolve()),
+          (err) => batch.waiters.forEach((w) => w.reject(err)),
+        );
+      }, BATCH_MS);
+    }
+    edit(p);
+    const batch = p;
+    return new Promise<void>((resolve, reject) => batch.waiters.push({ resolve, reject }));
+  }
+
+  private async apply(service: string, change: PendingChange): Promise<void> {
+    const path = `/id/${proxyId(service, this.o.domain)}/upstreams`;
+    const r = await this.call("GET", path);
+    if (r.status >= 300 && r.status !== 404) throw new RouterError(`Caddy: reading the upstreams of ${service} failed (${r.status})`);
+    const exists = r.status !== 404;
+    const current: any[] = exists && Array.isArray(r.json) ? r.json : [];
+    const next = current.filter((u) => !change.removes.has(u?.dial));
+    for (const dial of change.adds) if (!next.some((u) => u?.dial === dial)) next.push({ dial });
+    const same = next.length === current.length && next.every((u, i) => u === current[i]);
+    if (same && exists) return;
+    if (!exists) {
+      if (next.length > 0) await this.createRoute(service, next.map((u) => String(u.dial)));
+      return;
+    }
+    if (next.length === 0) await this.must("DELETE", `/id/${routeId(service, this.o.domain)}`);
+    else await this.must("PATCH", path, next);
   }
 
   /** Inserts the route first in the server's list (before any catch-all), creating what is missing. */

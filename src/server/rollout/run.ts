@@ -12,7 +12,7 @@
  */
 import type { ServerContext } from "../context";
 import { formatGoDuration } from "../duration";
-import { dialOf, discardInstance, forEachLimited, listInstances, retireInstance } from "../instances";
+import { dialOf, discardInstance, forEachLimited, listInstances, retireInstance, routeInstance } from "../instances";
 import { deployKey, type Instance, isFailed } from "../naming";
 import { lastLogLines, waitReady } from "../readiness";
 import type { DeployRecord, InstanceRecord } from "../records";
@@ -124,7 +124,7 @@ async function rolloutInstance(ctx: ServerContext, plan: DeployPlan, record: Dep
   const dial = dialOf(ctx, { hostPort: outcome.hostPort, hostIp: ctx.config.publishHost });
   if (ctx.router && dial) {
     try {
-      await ctx.router.addUpstream(plan.service, dial);
+      await routeInstance(ctx, plan.service, booted.id, dial);
     } catch (err) {
       return failed(`Instance ${k} (${booted.name}) could not be routed: ${(err as Error).message}`, { ...booted, hostPort: outcome.hostPort });
     }

@@ -80,6 +80,7 @@ describe("resumption", () => {
       }, 90_000, 200);
       await Bun.sleep(500);
       const stats = await load.stop();
+      console.error(`SIGKILL mid-rollout under load: ${stats.total} requests, ${stats.failed} failed, ${stats.retried} retried`);
       expect(stats.failures).toEqual([]);
       expect(stats.bodies.slow).toBeGreaterThan(0);
       expect(rec.instances.every((i: any) => i.state === "ready" && i.retired)).toBe(true);
