@@ -1,6 +1,37 @@
 import { cac, type CAC } from "cac";
 import { VERSION } from "./version";
 
+/**
+ * cac 7 hands mri camelCased names as its boolean list, so a hyphenated boolean flag
+ * (`--detailed-exitcode FILE`) would swallow the next word as its value. Rewrite such flags
+ * to `--flag=true` before parsing, and turn the resulting strings back into booleans after.
+ */
+function hyphenatedBooleanFlags(cli: CAC): Set<string> {
+  const flags = new Set<string>();
+  for (const cmd of [cli.globalCommand, ...cli.commands]) {
+    for (const o of cmd.options) {
+      if (!o.isBoolean || o.negated) continue;
+      for (const part of o.rawName.split(",")) {
+        const flag = part.trim();
+        if (/^--[a-z0-9]+(-[a-z0-9]+)+$/.test(flag)) flags.add(flag);
+      }
+    }
+  }
+  return flags;
+}
+
+export function parseArgv(cli: CAC, args: string[]): void {
+  const flags = hyphenatedBooleanFlags(cli);
+  const end = args.indexOf("--");
+  const rewritten = args.map((a, i) => ((end < 0 || i < end) && flags.has(a) ? `${a}=true` : a));
+  cli.parse(["bun", "deployster", ...rewritten], { run: false });
+  const names = new Set([...flags].map((f) => f.slice(2).replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase())));
+  for (const n of names) {
+    const v = cli.options[n];
+    if (v === "true" || v === "false") cli.options[n] = v === "true";
+  }
+}
+
 /** Repeatable options arrive as a string once and as an array when repeated. */
 export function asList(v: unknown): string[] {
   if (v === undefined || v === null || v === false) return [];

@@ -1,5 +1,5 @@
 import { basename } from "node:path";
-import { buildCli } from "./cli";
+import { buildCli, parseArgv } from "./cli";
 import { ExitError, InternalError, UserError } from "./errors";
 import { DockerApiError, DockerUnreachableError } from "./docker/errors";
 import { installSignalHandlers } from "./shutdown";
@@ -21,7 +21,7 @@ export async function main(argv: string[], argv0: string = process.argv0): Promi
       return await runCtl(asDeployctl ? args : args.slice(1), { env: process.env });
     }
     const cli = buildCli();
-    cli.parse(["bun", "deployster", ...args], { run: false });
+    parseArgv(cli, args);
     if (!cli.matchedCommand) {
       if (cli.options.help || cli.options.version) return 0;
       if (cli.args.length > 0) throw new UserError(`unknown command: ${cli.args[0]} (see deployster --help)`);

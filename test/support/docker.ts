@@ -38,10 +38,14 @@ export async function leftovers(label: string): Promise<Leftovers> {
   };
 }
 
-/** Removes containers, then networks and volumes, carrying `label`. */
+/**
+ * Removes containers, then networks and volumes, carrying `label`. One at a time: Docker
+ * 20.10 can leak a network's endpoint count when attached containers are force-removed
+ * concurrently, leaving a network that cannot be removed until dockerd restarts.
+ */
 export async function removeByLabel(label: string): Promise<void> {
   const cs = await listContainers(docker, { all: true, labels: [label] });
-  await Promise.all(cs.map((c) => removeContainer(docker, c.Id, { force: true, volumes: true })));
+  for (const c of cs) await removeContainer(docker, c.Id, { force: true, volumes: true });
   const ns = await listNetworks(docker, { labels: [label] });
   for (const n of ns) await removeNetwork(docker, n.Id).catch(() => {});
   const vs = await listVolumes(docker, { labels: [label] });
