@@ -1,69 +1,22 @@
-import Ajv, { type ErrorObject, type ValidateFunction } from "ajv";
-import Ajv2019 from "ajv/dist/2019";
-import Ajv2020 from "ajv/dist/2020";
-import AjvDraft04 from "ajv-draft-04";
+import type Ajv from "ajv";
+import type { ErrorObject, ValidateFunction } from "ajv";
 import { ProtocolError, UserError } from "../errors";
 import { formatPath, pointerSegments } from "../manifest/problems";
 import type { ActionSpec, InitResult, StateResult } from "../resource-types/types";
+import { CONFIG_AJV_OPTIONS, createAjv, dialectOf, type Dialect } from "./ajv-setup";
+import { fixedValidator } from "./fixed-validators";
+import { builtinConfigValidators } from "./generated/validators";
 
 /**
  * Validation of what resource types answer (resource-protocol.md section 5) and of a
- * resource's rendered config against its type's `config_schema`.
+ * resource's rendered config against its type's `config_schema`. Our own schemas are
+ * precompiled (src/engine/generated/validators.ts); an image's config_schema is compiled by
+ * Ajv at run time, with an instance of its dialect built on first need.
  */
 
-const strings = { type: "array", items: { type: "string" } };
-const stateActionSchema = {
-  type: "object",
-  additionalProperties: false,
-  properties: { image: { type: "string" }, entrypoint: { type: "string" }, args: strings },
-};
-const initSchema = {
-  type: "object",
-  additionalProperties: false,
-  required: ["state_action"],
-  properties: {
-    state_action: stateActionSchema,
-    config_schema: { type: "object" },
-    plugs: {
-      type: "object",
-      additionalProperties: {
-        type: "object",
-        additionalProperties: false,
-        required: ["container_path"],
-        properties: { container_path: { type: "string", minLength: 1 }, optional: { type: "boolean" }, writable: { type: "boolean" } },
-      },
-    },
-  },
-};
-const actionSchema = {
-  type: "object",
-  additionalProperties: false,
-  required: ["name"],
-  properties: {
-    name: { type: "string", minLength: 1 },
-    description: { type: "string" },
-    image: { type: "string" },
-    entrypoint: { type: "string" },
-    args: strings,
-  },
-};
-const validSchema = {
-  type: "object",
-  additionalProperties: false,
-  required: ["status", "state"],
-  properties: { status: { const: "VALID" }, state: { type: "object" } },
-};
-const staleSchema = {
-  type: "object",
-  additionalProperties: false,
-  required: ["status", "actions"],
-  properties: { status: { const: "STALE" }, staleState: { type: "object" }, actions: { type: "array", minItems: 1, items: actionSchema } },
-};
-
-const ajv = new Ajv({ allErrors: true, strict: false });
-const validateInit = ajv.compile(initSchema);
-const validateValid = ajv.compile(validSchema);
-const validateStale = ajv.compile(staleSchema);
+const validateInit = fixedValidator("initResult");
+const validateValid = fixedValidator("validResult");
+const validateStale = fixedValidator("staleResult");
 
 function describe(errors: ErrorObject[] | null | undefined, root: unknown): string {
   return (errors ?? [])
@@ -116,28 +69,26 @@ export function withActionDefaults(action: ActionSpec, type: string): Required<P
 }
 
 const configValidators = new Map<string, ValidateFunction>();
-const drafts = {
-  draft04: new AjvDraft04({ allErrors: true, strict: false, validateFormats: false, logger: false }),
-  draft07: new Ajv({ allErrors: true, strict: false, validateFormats: false, logger: false }),
-  draft2019: new Ajv2019({ allErrors: true, strict: false, validateFormats: false, logger: false }),
-  draft2020: new Ajv2020({ allErrors: true, strict: false, validateFormats: false, logger: false }),
-};
+/** By schema object: built-in types answer the same object every time. */
+const configValidatorsBySchema = new WeakMap<object, ValidateFunction>();
+const precompiledConfig = new Map<string, () => unknown>(builtinConfigValidators as [string, () => unknown][]);
+const drafts: Partial<Record<Dialect, Ajv>> = {};
 
-/** Old images were written against Draft 4; a schema naming a later draft gets that one. */
 function validatorFor(schema: Record<string, unknown>): ValidateFunction {
-  const key = JSON.stringify(schema);
-  let v = configValidators.get(key);
+  let v = configValidatorsBySchema.get(schema);
   if (v) return v;
-  const declared = typeof schema.$schema === "string" ? schema.$schema : "";
-  const engine = /2020-12/.test(declared)
-    ? drafts.draft2020
-    : /2019-09/.test(declared)
-      ? drafts.draft2019
-      : /draft-0[67]/.test(declared)
-        ? drafts.draft07
-        : drafts.draft04;
-  v = engine.compile(schema);
-  configValidators.set(key, v);
+  const key = JSON.stringify(schema);
+  v = configValidators.get(key);
+  if (!v) {
+    const precompiled = precompiledConfig.get(key);
+    if (precompiled) v = precompiled() as ValidateFunction;
+    else {
+      const dialect = dialectOf(schema);
+      v = (drafts[dialect] ??= createAjv(dialect, CONFIG_AJV_OPTIONS)).compile(schema);
+    }
+    configValidators.set(key, v);
+  }
+  configValidatorsBySchema.set(schema, v);
   return v;
 }
 

@@ -1,10 +1,10 @@
-import Ajv from "ajv";
 import { UserError, ValidationError } from "../errors";
 import type { Context } from "../context/index";
 import { expandPath } from "../context/paths";
 import { buildGraph, findCycle } from "../engine/graph";
+import { fixedValidator } from "../engine/fixed-validators";
 import { describeSchemaErrors, describeValue } from "./problems";
-import { manifestSchema, NAME_RE } from "./schema";
+import { NAME_RE } from "./schema";
 import { displayPath, readYamlFile, type YamlFile } from "./yaml";
 
 export interface PlugSpec {
@@ -41,8 +41,8 @@ interface RawEntry {
   source: string;
 }
 
-const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
-const validateSchema = ajv.compile(manifestSchema);
+/** manifestSchema (./schema.ts), precompiled by scripts/gen-validators.ts. */
+const validateSchema = fixedValidator("manifest");
 
 /**
  * Loads, validates and merges manifest files, then evaluates what is evaluated at load

@@ -1,10 +1,16 @@
-/** The manifest's JSON Schema (resource-protocol.md section 2), checked with ajv. */
+/**
+ * The manifest's JSON Schema (resource-protocol.md section 2), checked with ajv. Precompiled
+ * into src/engine/generated/validators.ts: after a change, run `bun scripts/gen-validators.ts`.
+ */
 export const NAME_PATTERN = "^[a-zA-Z][a-zA-Z0-9_\\-]*$";
 export const NAME_RE = new RegExp(NAME_PATTERN);
 
 const stringList = { type: "array", items: { type: "string" } };
 // `readonly` / `read_only` may be an expression evaluated at load, hence the string.
 const boolOrExpression = { type: ["boolean", "string"] };
+
+/** The Ajv options the manifest schema is compiled with. */
+export const MANIFEST_AJV_OPTIONS = { allErrors: true, strict: true, allowUnionTypes: true } as const;
 
 export const manifestSchema = {
   type: "object",
