@@ -40,12 +40,19 @@ describe("timeouts and interruption (decision 5)", () => {
       stdout: "pipe",
       stderr: "pipe",
     });
-    const out = new Response(p.stdout).text();
+    // Collect stdout as it streams, so SIGINT is sent only once the action is visibly
+    // running (on a loaded machine the container can run before its output arrives).
+    let stdout = "";
+    const out = (async () => {
+      const decoder = new TextDecoder();
+      for await (const chunk of p.stdout) stdout += decoder.decode(chunk, { stream: true });
+      return stdout;
+    })();
     const err = new Response(p.stderr).text();
     let running: any;
-    for (let i = 0; i < 600 && !running; i++) {
+    for (let i = 0; i < 600 && !(running && stdout.includes("waiting forever")); i++) {
       running = (await containersOf(runId)).find((c) => c.Labels["deployster.phase"] === "action" && c.State === "running");
-      if (!running) await Bun.sleep(100);
+      if (!(running && stdout.includes("waiting forever"))) await Bun.sleep(100);
     }
     expect(running).toBeDefined();
     expect(running.Labels).toMatchObject({
