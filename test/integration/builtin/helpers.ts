@@ -10,6 +10,9 @@ import { BurstCache } from "../../../src/resource-types/builtin/common/burst-cac
 import { createDockerBuiltinTypes } from "../../../src/resource-types/builtin/index";
 import type { ActionSpec, InvocationIO, ResourceType, StateResult } from "../../../src/resource-types/types";
 import { docker } from "../../support/docker";
+import { BIN, ensureBinary, ROOT } from "../../support/binary";
+
+export { BIN, ensureBinary, ROOT };
 
 export const TEST_LABEL = "deployster.test=builtin";
 export const LABELS = { "deployster.test": "builtin" };
@@ -105,34 +108,8 @@ export function freePort(): number {
 
 export const HEALTHCHECK = { test: "wget -q -O /dev/null http://127.0.0.1:$PORT/health", interval: "300ms", timeout: "2s", retries: 3, start_period: "3s" };
 
-export const ROOT = join(import.meta.dir, "../../..");
-export const BIN = join(ROOT, "bin/deployster");
 
-function newestSource(dir: string): number {
-  let newest = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    newest = Math.max(newest, e.isDirectory() ? newestSource(p) : statSync(p).mtimeMs);
-  }
-  return newest;
-}
 
-/**
- * bin/deployster, compiled when missing or older than src/ (the suite's set-up normally
- * builds it; compiled next to it and renamed, so a concurrent user never sees half a file).
- */
-export function ensureBinary(): string {
-  if (existsSync(BIN) && newestSource(join(ROOT, "src")) <= statSync(BIN).mtimeMs) return BIN;
-  const tmp = join(ROOT, `bin/.deployster.builtin.${process.pid}.tmp`);
-  const p = Bun.spawnSync([process.execPath, "build", "--compile", join(ROOT, "bin/deployster.ts"), "--outfile", tmp], { cwd: ROOT });
-  if (p.exitCode !== 0) {
-    rmSync(tmp, { force: true });
-    if (!existsSync(BIN)) throw new Error(`cannot compile bin/deployster:\n${p.stderr.toString()}`);
-    return BIN;
-  }
-  renameSync(tmp, BIN);
-  return BIN;
-}
 
 export interface BinaryResult {
   code: number;

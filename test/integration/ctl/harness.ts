@@ -11,42 +11,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { inspectImage, removeImage, tagImage } from "../../../src/docker/images";
 import { docker, leftovers, removeByLabel, requireDocker } from "../../support/docker";
+import { BIN, ensureBinary, ROOT } from "../../support/binary";
 
-export const ROOT = join(import.meta.dir, "../../..");
-export const BIN = join(ROOT, "bin/deployster");
+export { BIN, ensureBinary, ROOT };
+
 export const PASSWORD = "ctl-test-password";
 /** Image prefix the test servers use (serve --docker-hub-username), so tags never clash. */
 export const PREFIX = "ctltest";
 export const AREA_LABEL = "deployster.test=ctl";
 
-function newestSource(dir: string): number {
-  let newest = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    newest = Math.max(newest, e.isDirectory() ? newestSource(p) : statSync(p).mtimeMs);
-  }
-  return newest;
-}
 
-/**
- * The suite (scripts/setup.sh) compiles bin/deployster before the tests; when this file
- * runs on its own with a stale or missing binary, compile it (next to it, then rename, as
- * setup.sh does, so a concurrent user never sees half a file).
- */
-export async function ensureBinary(): Promise<string> {
-  const stale = !existsSync(BIN) || newestSource(join(ROOT, "src")) > statSync(BIN).mtimeMs;
-  if (!stale) return BIN;
-  const tmp = join(ROOT, `bin/.deployster.ctltest.${process.pid}.tmp`);
-  const p = Bun.spawnSync([process.execPath, "build", "--compile", join(ROOT, "bin/deployster.ts"), "--outfile", tmp], { cwd: ROOT });
-  if (p.exitCode === 0) {
-    const { renameSync } = await import("node:fs");
-    renameSync(tmp, BIN);
-  } else {
-    rmSync(tmp, { force: true });
-    if (!existsSync(BIN)) throw new Error(`cannot compile bin/deployster:\n${p.stderr.toString()}`);
-  }
-  return BIN;
-}
 
 /** This process's environment without any DEPLOYSTER_* variable (tests set their own). */
 export function cleanEnv(): Record<string, string> {

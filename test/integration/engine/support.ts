@@ -10,33 +10,14 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { inspectImage, listContainers } from "../../../src/docker/index";
 import { docker, requireDocker } from "../../support/docker";
+import { BIN, ensureBinary, ROOT } from "../../support/binary";
 
-export const ROOT = resolve(import.meta.dir, "../../..");
-export const BIN = join(ROOT, "bin/deployster");
+export { BIN, ensureBinary, ROOT };
+
 export const RUN_PREFIX = "enginetest-";
 const created: string[] = [];
 
-function newestSource(dir: string): number {
-  let newest = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    newest = Math.max(newest, e.isDirectory() ? newestSource(p) : statSync(p).mtimeMs);
-  }
-  return newest;
-}
 
-/** Compiles bin/deployster when a source is newer than it (setup.sh does the same). */
-export function ensureBinary(): void {
-  if (existsSync(BIN) && newestSource(join(ROOT, "src")) <= statSync(BIN).mtimeMs) return;
-  const tmp = join(ROOT, `bin/.deployster.engine.${process.pid}.tmp`);
-  const p = Bun.spawnSync([process.execPath, "build", "--compile", join(ROOT, "bin/deployster.ts"), "--outfile", tmp], { cwd: ROOT });
-  if (p.exitCode !== 0) {
-    rmSync(tmp, { force: true });
-    if (!existsSync(BIN)) throw new Error(`cannot compile bin/deployster:\n${p.stderr.toString()}`);
-    return;
-  }
-  renameSync(tmp, BIN);
-}
 
 /** The engine is up, the binary is current and the rt-* fixture types exist. */
 export async function prepare(): Promise<void> {

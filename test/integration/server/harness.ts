@@ -13,35 +13,15 @@ import type { Subprocess } from "bun";
 import { removeImage, tagImage } from "../../../src/docker/images";
 import { docker, leftovers, removeByLabel, requireDocker } from "../../support/docker";
 import { freePort } from "../../support/registry";
+import { BIN, ensureBinary, ROOT } from "../../support/binary";
 
-export const ROOT = join(import.meta.dir, "../../..");
-export const BIN = join(ROOT, "bin/deployster");
+export { BIN, ensureBinary, ROOT };
+
 export const PASSWORD = "server-test-password";
 export const PREFIX = "srvtest";
 export const AREA_LABEL = "deployster.test=server";
 
-function newestSource(dir: string): number {
-  let newest = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    newest = Math.max(newest, e.isDirectory() ? newestSource(p) : statSync(p).mtimeMs);
-  }
-  return newest;
-}
 
-/** The suite compiles bin/deployster first; a file run alone recompiles a stale binary (atomically). */
-export async function ensureBinary(): Promise<string> {
-  const stale = !existsSync(BIN) || newestSource(join(ROOT, "src")) > statSync(BIN).mtimeMs;
-  if (!stale) return BIN;
-  const tmp = join(ROOT, `bin/.deployster.srvtest.${process.pid}.tmp`);
-  const p = Bun.spawnSync([process.execPath, "build", "--compile", join(ROOT, "bin/deployster.ts"), "--outfile", tmp], { cwd: ROOT });
-  if (p.exitCode === 0) renameSync(tmp, BIN);
-  else {
-    rmSync(tmp, { force: true });
-    if (!existsSync(BIN)) throw new Error(`cannot compile bin/deployster:\n${p.stderr.toString()}`);
-  }
-  return BIN;
-}
 
 export function cleanEnv(extra: Record<string, string | undefined> = {}): Record<string, string> {
   const env: Record<string, string> = {};
