@@ -146,7 +146,7 @@ compile_binary() {
   # Compile next to it and rename: a test running the old binary never sees a half-written
   # file, and rename avoids "text file busy".
   local tmp="bin/.deployster.$$.tmp" log; log="$(mktemp)"
-  if ! node_modules/.bin/bun build --compile bin/deployster.ts --outfile "$tmp" >"$log" 2>&1; then
+  if ! node_modules/.bin/bun build --compile --bytecode --format=esm bin/deployster.ts --outfile "$tmp" >"$log" 2>&1; then
     cat "$log" >&2; rm -f "$tmp" "$log"; die "bun build --compile failed"
   fi
   rm -f "$log"

@@ -126,7 +126,7 @@ async function removeAll(): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  if (!existsSync(BIN)) throw new Error("bin/deployster is missing: bun build --compile bin/deployster.ts --outfile bin/deployster");
+  if (!existsSync(BIN)) throw new Error("bin/deployster is missing: bun run build");
   if (!(await inspectImage(docker, IMAGE))) throw new Error(`${IMAGE} is missing: bash scripts/build-fixture-images.sh web`);
   console.log(`deployster built-ins vs docker-compose 1.29 (medians of ${REPS}; ${navigator.hardwareConcurrency} cores)\n`);
 

@@ -21,7 +21,7 @@ function newestSource(dir: string): number {
 export function ensureBinary(): string {
   if (existsSync(BIN) && newestSource(join(ROOT, "src")) <= statSync(BIN).mtimeMs) return BIN;
   const tmp = join(ROOT, `bin/.deployster.test.${process.pid}.tmp`);
-  const p = Bun.spawnSync([process.execPath, "build", "--compile", join(ROOT, "bin/deployster.ts"), "--outfile", tmp], { cwd: ROOT });
+  const p = Bun.spawnSync([process.execPath, "build", "--compile", "--bytecode", "--format=esm", join(ROOT, "bin/deployster.ts"), "--outfile", tmp], { cwd: ROOT });
   if (p.exitCode === 0) renameSync(tmp, BIN);
   else {
     rmSync(tmp, { force: true });
