@@ -55,7 +55,9 @@ export function buildRunCreateBody(o: RunOptions): Record<string, unknown> {
     AttachStderr: true,
     OpenStdin: withStdin,
     StdinOnce: withStdin,
-    HostConfig: { Binds: o.binds, NetworkMode: o.network, AutoRemove: false },
+    // The engine removes the container as soon as it exits (as `docker run --rm` does);
+    // runContainer still force-removes it on every path where that was not confirmed.
+    HostConfig: { Binds: o.binds, NetworkMode: o.network, AutoRemove: true },
   };
 }
 
@@ -94,6 +96,7 @@ export async function runContainer(d: DockerClient, o: RunOptions): Promise<RunR
   };
   let timedOut = false;
   let aborted = false;
+  let removed = false;
   // One controller ends everything still pending (attach, wait, stdin) on timeout or abort,
   // so a hung engine call cannot keep the run (and its container) alive.
   const life = new AbortController();
@@ -136,7 +139,8 @@ export async function runContainer(d: DockerClient, o: RunOptions): Promise<RunR
         },
       }),
       // Registered (headers received) before start, so a fast exit cannot be missed.
-      d.request("POST", `/containers/${id}/wait`, { query: { condition: "next-exit" }, signal: life.signal }),
+      // condition=removed: answers with the exit code once AutoRemove has removed it.
+      d.request("POST", `/containers/${id}/wait`, { query: { condition: "removed" }, signal: life.signal }),
     ]);
     const [attachment, waitRes] = await Promise.race([setup, ended]);
     life.signal.addEventListener("abort", () => attachment.close(), { once: true });
@@ -148,6 +152,7 @@ export async function runContainer(d: DockerClient, o: RunOptions): Promise<RunR
       attachment.closeStdin();
     }
     const [status] = await Promise.race([Promise.all([waitRes.json() as Promise<{ StatusCode: number }>, attachment.done]), ended]);
+    removed = true;
     return result(status.StatusCode);
   } catch (err) {
     if (err instanceof RunInterruptedError) return result(137);
@@ -156,7 +161,7 @@ export async function runContainer(d: DockerClient, o: RunOptions): Promise<RunR
     if (timer) clearTimeout(timer);
     life.abort();
     o.signal?.removeEventListener("abort", onAbort);
-    await removeContainer(d, id, { force: true }).catch(() => {});
+    if (!removed) await removeContainer(d, id, { force: true }).catch(() => {});
     untrackContainer(id);
   }
 }

@@ -117,6 +117,22 @@ describe("runContainer on the real engine", () => {
     expect(after).toEqual([]);
   });
 
+  test("SIGKILL of the process: the engine still removes the container once it exits", async () => {
+    const label = "docker-sigkill";
+    const proc = Bun.spawn(["bun", `${import.meta.dir}/run-sigint.fixture.ts`, "2", label], { stdout: "pipe", stderr: "inherit" });
+    const first = await proc.stdout.getReader().read();
+    expect(new TextDecoder().decode(first.value)).toContain("started");
+    expect((await listContainers(docker, { labels: [`deployster.test=${label}`] })).length).toBe(1);
+    proc.kill("SIGKILL");
+    await proc.exited;
+    let left = 1;
+    for (let i = 0; i < 100 && left > 0; i++) {
+      await Bun.sleep(100);
+      left = (await listContainers(docker, { labels: [`deployster.test=${label}`] })).length;
+    }
+    expect(left).toBe(0);
+  });
+
   test("nothing labelled by this file is left", async () => {
     expect((await leftovers(LABEL)).containers).toEqual([]);
   });
