@@ -40,10 +40,21 @@ writeFileSync(manifest, lines.join("\n") + "\n");
 async function countingContainers<T>(fn: () => Promise<T>): Promise<[number, T]> {
   const ctl = new AbortController();
   let created = 0;
-  const since = Math.floor(Date.now() / 1000) - 1;
+  // Sub-second precision, so the window does not reach back into the direct runs before it.
+  const since = (Date.now() / 1000).toFixed(3);
   const watching = streamEvents(
     docker,
-    { since, signal: ctl.signal, filters: { type: ["container"], event: ["create"], image: FLAVOURS.map((_, i) => typeOf(i)) } },
+    {
+      since,
+      signal: ctl.signal,
+      filters: {
+        type: ["container"],
+        event: ["create"],
+        image: FLAVOURS.map((_, i) => typeOf(i)),
+        // Only the engine's own invocations carry deployster.phase (the direct runs do not).
+        label: ["deployster.phase"],
+      },
+    },
     () => created++,
   );
   const value = await fn();

@@ -2,8 +2,9 @@ import type { DockerClient } from "./client";
 
 export interface EventsOptions {
   filters?: Record<string, string[]>;
-  since?: number;
-  until?: number;
+  /** Unix seconds, optionally fractional ("1700000000.123"). */
+  since?: number | string;
+  until?: number | string;
   signal?: AbortSignal;
 }
 
