@@ -51,6 +51,11 @@ export function servicePath(service: string): string {
   return `/v1/services/${escapeSegment(service, "service name")}`;
 }
 
+/** `/v1/services/{name}/deploys/{version}`, both segments escaped. */
+function deployPath(service: string, version: string): string {
+  return `${servicePath(service)}/deploys/${escapeSegment(version, "version")}`;
+}
+
 export function basicAuthHeader(creds: ApiCredentials): string {
   return `Basic ${Buffer.from(`${creds.username}:${creds.password}`, "utf8").toString("base64")}`;
 }
@@ -112,7 +117,7 @@ export function buildDestroyRequest(
   version: string,
   timestamp?: string,
 ): ApiRequest {
-  return buildRequest(baseUrl, creds, "DELETE", `${servicePath(service)}/deploys/${escapeSegment(version, "version")}`, {
+  return buildRequest(baseUrl, creds, "DELETE", deployPath(service, version), {
     query: { timestamp },
   });
 }
@@ -135,7 +140,7 @@ export function buildDeployStatusRequest(
   version: string,
   timestamp?: string,
 ): ApiRequest {
-  return buildRequest(baseUrl, creds, "GET", `${servicePath(service)}/deploys/${escapeSegment(version, "version")}`, {
+  return buildRequest(baseUrl, creds, "GET", deployPath(service, version), {
     query: { timestamp },
   });
 }
