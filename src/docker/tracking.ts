@@ -23,7 +23,3 @@ export async function removeTrackedContainers(): Promise<void> {
   live.clear();
   await Promise.allSettled(all.map(([id, d]) => removeContainer(d, id, { force: true })));
 }
-
-export function trackedContainerCount(): number {
-  return live.size;
-}

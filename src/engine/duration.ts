@@ -1,19 +1,12 @@
+import { BARE_SECONDS, parseDurationParts } from "../duration";
 import { UserError } from "../errors";
-
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 /** `"30m"`, `"90s"`, `"1h30m"`, `"500ms"`, or a bare number of seconds → milliseconds. */
 export function parseDuration(value: unknown, what = "duration"): number {
   const s = String(value ?? "").trim();
-  if (/^\d+(\.\d+)?$/.test(s)) return Math.round(Number(s) * 1000);
-  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
-  let total = 0;
-  let matched = 0;
-  for (const m of s.matchAll(re)) {
-    total += Number(m[1]) * UNITS[m[2]];
-    matched += m[0].length;
-  }
-  if (s === "" || matched !== s.length || total <= 0) throw new UserError(`invalid ${what} '${s}': expected e.g. 30m, 90s, 1h, 500ms`);
+  if (BARE_SECONDS.test(s)) return Math.round(Number(s) * 1000);
+  const total = parseDurationParts(s);
+  if (total === undefined || total <= 0) throw new UserError(`invalid ${what} '${s}': expected e.g. 30m, 90s, 1h, 500ms`);
   return Math.round(total);
 }
 

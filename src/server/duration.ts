@@ -3,16 +3,13 @@
  * formatted for the task-timeout trailer exactly as Go's time.Duration.String() would
  * (the original printed `10m0s`).
  */
-const UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, "µs": 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+import { parseDurationParts } from "../duration";
 
 /** Milliseconds of a Go duration string, or undefined when it is not one. A bare "0" is 0. */
 export function parseDuration(text: string): number | undefined {
   const s = String(text).trim();
   if (s === "0") return 0;
-  if (!/^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/.test(s)) return undefined;
-  let total = 0;
-  for (const m of s.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) total += Number(m[1]) * UNIT_MS[m[2]!]!;
-  return total;
+  return parseDurationParts(s, "go");
 }
 
 function trimFraction(n: number, digits: number): string {

@@ -9,6 +9,9 @@
  * - aliases d, r, x, l; `help [command]`, -h/--help, -v/--version;
  * - every mistake is a usage error (exit code 2 with the usage text), never a silent 0.
  */
+
+import { BARE_SECONDS, parseDurationParts } from "../../duration";
+
 export type CtlCommand = "deploy" | "run" | "destroy" | "list" | "status" | "rollback";
 
 export const COMMAND_ALIASES: Record<string, CtlCommand> = {
@@ -122,15 +125,9 @@ function scanArgs(args: string[]): Scanned {
 /** Parses a duration like 90s, 15m, 1h30m, 500ms, or a bare number of seconds; ms or undefined. */
 export function parseDuration(raw: string): number | undefined {
   const s = raw.trim();
-  if (/^\d+(\.\d+)?$/.test(s)) return Math.round(Number(s) * 1000);
-  const unit: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-  let total = 0;
-  let matched = "";
-  for (const m of s.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)) {
-    total += Number(m[1]) * unit[m[2]];
-    matched += m[0];
-  }
-  return matched.length > 0 && matched === s ? Math.round(total) : undefined;
+  if (BARE_SECONDS.test(s)) return Math.round(Number(s) * 1000);
+  const total = parseDurationParts(s);
+  return total === undefined ? undefined : Math.round(total);
 }
 
 function envValue(env: Record<string, string | undefined>, name: string): string | undefined {

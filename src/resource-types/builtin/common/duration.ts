@@ -1,3 +1,5 @@
+import { BARE_SECONDS, parseDurationParts } from "../../../duration";
+
 /**
  * Durations in configs: a number of seconds, or a string of one or more `<n><unit>` parts
  * (`ms`, `s`, `m`, `h`), e.g. `500ms`, `2s`, `1m30s`; a bare numeric string is seconds.
@@ -6,17 +8,10 @@
 export function parseDurationMs(value: number | string): number {
   if (typeof value === "number") return Math.round(value * 1000);
   const s = value.trim();
-  if (/^\d+(\.\d+)?$/.test(s)) return Math.round(Number(s) * 1000);
-  const unit: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-  let total = 0;
-  let rest = s;
-  while (rest) {
-    const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)/.exec(rest);
-    if (!m) throw new Error(`invalid duration: ${JSON.stringify(value)} (use e.g. 500ms, 2s, 1m30s)`);
-    total += Number(m[1]) * unit[m[2]!]!;
-    rest = rest.slice(m[0].length);
-  }
+  if (BARE_SECONDS.test(s)) return Math.round(Number(s) * 1000);
   if (!s) throw new Error("invalid duration: empty");
+  const total = parseDurationParts(s);
+  if (total === undefined) throw new Error(`invalid duration: ${JSON.stringify(value)} (use e.g. 500ms, 2s, 1m30s)`);
   return Math.round(total);
 }
 
