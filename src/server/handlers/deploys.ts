@@ -2,7 +2,7 @@
 import type { ServerContext } from "../context";
 import { emptyResponse, errorResponse, HttpError, jsonResponse } from "../http";
 import { forEachLimited, listInstances, retireInstance, discardInstance } from "../instances";
-import { deployKey, isFailed } from "../naming";
+import { deployKey, isFailed, splitDeployKey } from "../naming";
 import { type DeployPlan, planDeploy } from "../rollout/plan";
 import { newRecord, runRollout } from "../rollout/run";
 import { type DeployRequest, formatTimestamp } from "../validate";
@@ -94,7 +94,7 @@ export async function rollbackDeploy(ctx: ServerContext, service: string): Promi
     if (earlier) target = deployKey(earlier.version, earlier.timestamp);
   }
   if (!target) throw new HttpError(409, `There is no previous version of ${service} to roll back to.`);
-  const version = target.slice(0, target.lastIndexOf(":"));
+  const { version } = splitDeployKey(target)!;
   const count = active.filter((i) => deployKey(i.version, i.timestamp) === currentKey).length;
   return startDeploy(ctx, service, { version, destroyPrevious: true, instanceCount: count }, currentKey);
 }

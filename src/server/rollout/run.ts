@@ -13,7 +13,7 @@
 import type { ServerContext } from "../context";
 import { formatGoDuration } from "../duration";
 import { dialOf, discardInstance, forEachLimited, listInstances, retireInstance, routeInstance } from "../instances";
-import { deployKey, type Instance, isFailed } from "../naming";
+import { deployKey, type Instance, isFailed, splitDeployKey } from "../naming";
 import { lastLogLines, waitReady } from "../readiness";
 import type { DeployRecord, InstanceRecord } from "../records";
 import { bootInstance, ensureImage, removeLeftovers } from "./boot";
@@ -31,11 +31,7 @@ interface InstanceOutcome {
 
 /** The record a new deploy starts with. */
 export function newRecord(plan: DeployPlan): DeployRecord {
-  const ref = (key: string | undefined) => {
-    if (!key) return null;
-    const i = key.lastIndexOf(":");
-    return { version: key.slice(0, i), timestamp: key.slice(i + 1) };
-  };
+  const ref = (key: string | undefined) => splitDeployKey(key) ?? null;
   return {
     service: plan.service,
     version: plan.version,
@@ -162,8 +158,8 @@ function finish(ctx: ServerContext, plan: DeployPlan, record: DeployRecord, outc
     record.state = "live";
     if (plan.previous) {
       const p = plan.previous.key;
-      const i = p.lastIndexOf(":");
-      ctx.log.settle(plan.service, p.slice(0, i), p.slice(i + 1), plan.rollbackOf === p ? "rolled_back" : "destroyed");
+      const { version, timestamp } = splitDeployKey(p)!;
+      ctx.log.settle(plan.service, version, timestamp, plan.rollbackOf === p ? "rolled_back" : "destroyed");
     }
     ctx.logger.info(`${plan.service} ${plan.version}:${plan.timestamp}: live`);
     return;
