@@ -11,6 +11,9 @@ import { createDockerBuiltinTypes } from "../../../src/resource-types/builtin/in
 import type { ActionSpec, InvocationIO, ResourceType, StateResult } from "../../../src/resource-types/types";
 import { docker } from "../../support/docker";
 import { BIN, ensureBinary, ROOT } from "../../support/binary";
+import { freePort } from "../../support/registry";
+
+export { freePort };
 
 export { BIN, ensureBinary, ROOT };
 
@@ -98,13 +101,6 @@ export async function httpGet(url: string, timeoutMs = 2000): Promise<{ status: 
   return { status: res.status, body: (await res.text()).trim() };
 }
 
-/** A loopback TCP port that was free a moment ago. */
-export function freePort(): number {
-  const server = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = server.port;
-  server.stop(true);
-  return port;
-}
 
 export const HEALTHCHECK = { test: "wget -q -O /dev/null http://127.0.0.1:$PORT/health", interval: "300ms", timeout: "2s", retries: 3, start_period: "3s" };
 

@@ -12,6 +12,9 @@ import { join } from "node:path";
 import { inspectImage, removeImage, tagImage } from "../../../src/docker/images";
 import { docker, leftovers, removeByLabel, requireDocker } from "../../support/docker";
 import { BIN, ensureBinary, ROOT } from "../../support/binary";
+import { freePort } from "../../support/registry";
+
+export { freePort };
 
 export { BIN, ensureBinary, ROOT };
 
@@ -50,12 +53,6 @@ export async function runBinary(
   return { code, out, err };
 }
 
-export function freePort(): number {
-  const s = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = s.port;
-  s.stop(true);
-  return port;
-}
 
 export interface ServeOptions {
   /** Per-file label value (deployster.ctltest=<fileLabel>). */
