@@ -143,14 +143,11 @@ compile_binary() {
     return
   fi
   step "binary: compiling $out"
-  # Compile next to it and rename: a test running the old binary never sees a half-written
-  # file, and rename avoids "text file busy".
-  local tmp="bin/.deployster.$$.tmp" log; log="$(mktemp)"
-  if ! node_modules/.bin/bun build --compile --bytecode --format=esm bin/deployster.ts --outfile "$tmp" >"$log" 2>&1; then
-    cat "$log" >&2; rm -f "$tmp" "$log"; die "bun build --compile failed"
+  local log; log="$(mktemp)"
+  if ! bash scripts/build.sh "$out" >"$log" 2>&1; then
+    cat "$log" >&2; rm -f "$log"; die "bun build --compile failed"
   fi
   rm -f "$log"
-  mv -f "$tmp" "$out"
 }
 
 install_npm_deps

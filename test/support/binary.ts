@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 
 export const ROOT = resolve(import.meta.dir, "../..");
@@ -15,17 +15,12 @@ function newestSource(dir: string): number {
 
 /**
  * bin/deployster, compiled when missing or older than a file under src/. The suite's set-up
- * (scripts/setup.sh) normally builds it; this lets a test file run on its own. Compiled next
- * to it and renamed, so a concurrent user never sees half a file.
+ * (scripts/setup.sh) normally builds it; this lets a test file run on its own. scripts/build.sh
+ * writes it atomically, so a concurrent user never sees half a file.
  */
 export function ensureBinary(): string {
   if (existsSync(BIN) && newestSource(join(ROOT, "src")) <= statSync(BIN).mtimeMs) return BIN;
-  const tmp = join(ROOT, `bin/.deployster.test.${process.pid}.tmp`);
-  const p = Bun.spawnSync([process.execPath, "build", "--compile", "--bytecode", "--format=esm", join(ROOT, "bin/deployster.ts"), "--outfile", tmp], { cwd: ROOT });
-  if (p.exitCode === 0) renameSync(tmp, BIN);
-  else {
-    rmSync(tmp, { force: true });
-    if (!existsSync(BIN)) throw new Error(`cannot compile bin/deployster:\n${p.stderr.toString()}`);
-  }
+  const p = Bun.spawnSync(["bash", join(ROOT, "scripts/build.sh"), BIN], { cwd: ROOT });
+  if (p.exitCode !== 0 && !existsSync(BIN)) throw new Error(`cannot compile bin/deployster:\n${p.stderr.toString()}`);
   return BIN;
 }
