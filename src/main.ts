@@ -2,7 +2,7 @@ import { basename } from "node:path";
 import { buildCli, parseArgv } from "./cli";
 import { ExitError, InternalError, UserError } from "./errors";
 import { DockerApiError, DockerUnreachableError } from "./docker/errors";
-import { installSignalHandlers } from "./shutdown";
+import { installBrokenPipeHandler, installSignalHandlers } from "./shutdown";
 
 /**
  * The only place that decides exit codes. Returns the code; bin/deployster.ts sets it.
@@ -20,6 +20,8 @@ export async function main(argv: string[], argv0: string = process.argv0): Promi
       const { runCtl } = await import("./commands/ctl/index");
       return await runCtl(asDeployctl ? args : args.slice(1), { env: process.env });
     }
+    // ctl handles a closed stdout itself (it must also end the task stream cleanly).
+    installBrokenPipeHandler();
     const cli = buildCli();
     parseArgv(cli, args);
     if (!cli.matchedCommand) {

@@ -35,3 +35,20 @@ export function installSignalHandlers(exit: (code: number) => never = (c) => pro
   process.on("SIGINT", handle);
   process.on("SIGTERM", handle);
 }
+
+/**
+ * A closed stdout (`deployster plan | head`) ends the process the way SIGPIPE would (exit
+ * 141), after the same clean-up hooks, instead of crashing on EPIPE with a stack trace.
+ */
+export function installBrokenPipeHandler(exit: (code: number) => never = (c) => process.exit(c)): void {
+  let closing = false;
+  process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+    if (err?.code !== "EPIPE") throw err;
+    if (closing) return;
+    closing = true;
+    runShutdownHooks("SIGPIPE").then(
+      () => exit(141),
+      () => exit(141),
+    );
+  });
+}

@@ -46,3 +46,12 @@ test("compiled binary: --version, --help, unknown command", () => {
   expect(bad.code).toBe(1);
   expect(bad.err).toContain("unknown command: frobnicate");
 });
+
+test("compiled binary: a reader that closes stdout early ends it quietly with 141, not an EPIPE stack", async () => {
+  await requireDocker();
+  const p = Bun.spawn([BIN, "version"], { stdout: "pipe", stderr: "pipe" });
+  await p.stdout.cancel(); // the reader goes away before the first line is written
+  const [code, err] = await Promise.all([p.exited, new Response(p.stderr).text()]);
+  expect(err).toBe("");
+  expect(code).toBe(141);
+});
