@@ -27,6 +27,13 @@ export interface RunOptions {
   onOutput?(stream: "stdout" | "stderr", chunk: Uint8Array): void;
   /** Called once the image had to be pulled (for progress reporting). */
   onPull?(image: string): void;
+  /**
+   * Stdout past this many bytes kills the container and sets `stdoutOverflow` (the bytes
+   * past the cap are not kept nor passed on). Default: no cap.
+   */
+  maxStdoutBytes?: number;
+  /** At most this many bytes of a stream are kept in the result (callbacks still see all). Default: all. */
+  keepBytes?: Partial<Record<"stdout" | "stderr", number>>;
 }
 
 export interface RunResult {
@@ -35,6 +42,10 @@ export interface RunResult {
   stderr: Buffer;
   timedOut: boolean;
   aborted: boolean;
+  /** Stdout passed `maxStdoutBytes`: the container was killed. */
+  stdoutOverflow: boolean;
+  /** Bytes of each stream that were produced but not kept (`keepBytes`). */
+  dropped: { stdout: number; stderr: number };
   containerId: string;
 }
 
@@ -94,6 +105,10 @@ export async function runContainer(d: DockerClient, o: RunOptions): Promise<RunR
     stdout: o.onStdoutLine ? new LineSplitter(o.onStdoutLine) : undefined,
     stderr: o.onStderrLine ? new LineSplitter(o.onStderrLine) : undefined,
   };
+  const kept = { stdout: 0, stderr: 0 };
+  const dropped = { stdout: 0, stderr: 0 };
+  let stdoutBytes = 0;
+  let stdoutOverflow = false;
   let timedOut = false;
   let aborted = false;
   let removed = false;
@@ -115,6 +130,13 @@ export async function runContainer(d: DockerClient, o: RunOptions): Promise<RunR
   };
   const timer = o.timeoutMs ? setTimeout(() => ((timedOut = true), stop()), o.timeoutMs) : undefined;
   o.signal?.addEventListener("abort", onAbort, { once: true });
+  const keep = (stream: "stdout" | "stderr", data: Uint8Array) => {
+    const room = (o.keepBytes?.[stream] ?? Infinity) - kept[stream];
+    const n = Math.min(Math.max(room, 0), data.length);
+    if (n > 0) chunks[stream].push(data.slice(0, n));
+    kept[stream] += n;
+    dropped[stream] += data.length - n;
+  };
   const result = (exitCode: number): RunResult => {
     lines.stdout?.flush();
     lines.stderr?.flush();
@@ -124,6 +146,8 @@ export async function runContainer(d: DockerClient, o: RunOptions): Promise<RunR
       stderr: Buffer.concat(chunks.stderr),
       timedOut,
       aborted: aborted || !!o.signal?.aborted,
+      stdoutOverflow,
+      dropped,
       containerId: id,
     };
   };
@@ -133,7 +157,16 @@ export async function runContainer(d: DockerClient, o: RunOptions): Promise<RunR
         stdin: o.stdin !== undefined,
         onFrame: (stream, data) => {
           if (stream === "stdin") return;
-          chunks[stream].push(data.slice());
+          if (stream === "stdout" && o.maxStdoutBytes !== undefined) {
+            if (stdoutOverflow) return;
+            stdoutBytes += data.length;
+            if (stdoutBytes > o.maxStdoutBytes) {
+              stdoutOverflow = true;
+              stop();
+              return;
+            }
+          }
+          keep(stream, data);
           o.onOutput?.(stream, data);
           lines[stream]?.push(data);
         },
@@ -157,7 +190,7 @@ export async function runContainer(d: DockerClient, o: RunOptions): Promise<RunR
   } catch (err) {
     if (err instanceof RunInterruptedError) return result(137);
     throw err;
-    } finally {
+  } finally {
     if (timer) clearTimeout(timer);
     life.abort();
     o.signal?.removeEventListener("abort", onAbort);
