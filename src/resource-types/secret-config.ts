@@ -3,7 +3,8 @@ import { Masker, SECRET_PLACEHOLDER } from "./builtin/common/mask";
 /**
  * Secret values in a rendered config, as its type's `config_schema` marks them: a
  * (sub)schema with `secret: true` (deployster's annotation) or `writeOnly: true` (JSON
- * Schema's). Followed: `properties`, `additionalProperties`, `items` / `prefixItems`, and
+ * Schema's); and, as for the built-in container type, the values of `env` keys listed in a
+ * top-level `secret_env`. Followed: `properties`, `additionalProperties`, `items` / `prefixItems`, and
  * the branches of `allOf` / `anyOf` / `oneOf`; `$ref` and `patternProperties` are not (a
  * type's patterns are never run on a backtracking engine). Deeper than MAX_SCHEMA_DEPTH
  * nothing more is marked.
@@ -81,9 +82,20 @@ export interface MaskedConfig {
   secretCount: number;
 }
 
+/** The config as records show it, and a masker of its secret values. The input is not changed. */
 export function maskSecretConfig(config: Record<string, unknown>, schema: Record<string, unknown> | undefined): MaskedConfig {
-  if (!schema) return { config, masker: Masker.none(), secretCount: 0 };
   const secrets: string[] = [];
-  const masked = walk(config, [schema], secrets, 0);
-  return { config: isObject(masked) ? masked : {}, masker: new Masker(secrets), secretCount: secrets.length };
+  const walked = schema ? walk(config, [schema], secrets, 0) : config;
+  const masked = walked === config ? { ...config } : isObject(walked) ? walked : {};
+  const env = masked.env;
+  if (Array.isArray(config.secret_env) && isObject(env)) {
+    const hidden: Record<string, unknown> = { ...env };
+    for (const key of config.secret_env) {
+      if (typeof key !== "string" || !Object.hasOwn(env, key) || env[key] === SECRET_PLACEHOLDER) continue;
+      collectLeaves(env[key], secrets);
+      hidden[key] = SECRET_PLACEHOLDER;
+    }
+    masked.env = hidden;
+  }
+  return { config: masked, masker: new Masker(secrets), secretCount: secrets.length };
 }

@@ -98,6 +98,14 @@ describe("secret config values (config_schema: secret: true / writeOnly: true)",
     expect(config.password).toBe("s3cr3t-pw"); // the input is not changed
   });
 
+  test("env values listed in secret_env (as for the built-in container type), also without a schema", () => {
+    const config = { env: { USER: "bob", API_TOKEN: "tok-abcdef" }, secret_env: ["API_TOKEN", "MISSING"] };
+    const { config: masked, masker } = maskSecretConfig(config, undefined);
+    expect(masked).toEqual({ env: { USER: "bob", API_TOKEN: "***" }, secret_env: ["API_TOKEN", "MISSING"] });
+    expect(masker.mask("token=tok-abcdef")).toBe("token=***");
+    expect(config.env.API_TOKEN).toBe("tok-abcdef");
+  });
+
   test("no schema or no marks: nothing to hide", () => {
     expect(maskSecretConfig({ a: "x" }, undefined).secretCount).toBe(0);
     expect(maskSecretConfig({ a: "xxxxx" }, { type: "object" })).toMatchObject({ config: { a: "xxxxx" }, secretCount: 0 });
