@@ -1,12 +1,14 @@
 /**
  * A fingerprint of everything on the engine that the test suite must not touch: every
- * container, network, volume (with a digest of its files) and image tag. scripts/test.sh
+ * container, network, volume (with a digest of its files) and image tag, and deployster's
+ * own directories of the user (~/.deployster, the repository's .deployster workspace state). scripts/test.sh
  * takes one before the suite (`bun test/support/engine-snapshot.ts FILE`) and
  * test/final/untouched.test.ts compares each object of it with the engine afterwards, so
  * a user's deployment (say, the README's quickstart) provably stays exactly as it was.
  */
 import { createHash } from "node:crypto";
-import { lstatSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { homedir } from "node:os";
 import { join } from "node:path";
 import { inspectContainer, listContainers } from "../../src/docker/containers";
 import { listImages } from "../../src/docker/images";
@@ -92,8 +94,16 @@ async function imagePrints(out: EngineSnapshot): Promise<void> {
   for (const img of await listImages(docker)) for (const tag of img.RepoTags ?? []) if (tag !== "<none>:<none>") out[`image:${tag}`] = img.Id;
 }
 
+/** deployster's own files of the user: its conf dir, and the quickstart's workspace state (plugs). */
+const USER_DIRS = [join(process.env.CONF_DIR || join(homedir(), ".deployster")), join(import.meta.dir, "../../.deployster")];
+
+function userDirPrints(out: EngineSnapshot): void {
+  for (const dir of USER_DIRS) if (existsSync(dir)) out[`dir:${dir}`] = digestTree(dir);
+}
+
 export async function takeEngineSnapshot(): Promise<EngineSnapshot> {
   const out: EngineSnapshot = {};
+  userDirPrints(out);
   await containerPrints(out);
   await networkPrints(out);
   await volumePrints(out);
