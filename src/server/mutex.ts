@@ -17,6 +17,7 @@ export class KeyedMutex {
 /** Try-locks: one holder per key, no waiting (a busy service answers 409). */
 export class ServiceLocks {
   private held = new Map<string, string>();
+  private waiters = new Map<string, (() => void)[]>();
 
   tryAcquire(key: string, holder: string): boolean {
     if (this.held.has(key)) return false;
@@ -26,6 +27,15 @@ export class ServiceLocks {
 
   release(key: string): void {
     this.held.delete(key);
+    const ws = this.waiters.get(key) ?? [];
+    this.waiters.delete(key);
+    for (const w of ws) w();
+  }
+
+  /** Resolves once the key is free (at once when it is); the caller still has to tryAcquire. */
+  released(key: string): Promise<void> {
+    if (!this.held.has(key)) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.set(key, [...(this.waiters.get(key) ?? []), resolve]));
   }
 
   holder(key: string): string | undefined {
