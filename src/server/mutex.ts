@@ -32,10 +32,20 @@ export class ServiceLocks {
     for (const w of ws) w();
   }
 
-  /** Resolves once the key is free (at once when it is); the caller still has to tryAcquire. */
-  released(key: string): Promise<void> {
-    if (!this.held.has(key)) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.set(key, [...(this.waiters.get(key) ?? []), resolve]));
+  /** Acquires the key, waiting at most `ms` for its holder to release it; false when it could not. */
+  async acquireWithin(key: string, holder: string, ms: number): Promise<boolean> {
+    const deadline = Date.now() + ms;
+    while (!this.tryAcquire(key, holder)) {
+      const left = deadline - Date.now();
+      if (left <= 0) return false;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        new Promise<void>((resolve) => this.waiters.set(key, [...(this.waiters.get(key) ?? []), resolve])),
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, left))),
+      ]);
+      clearTimeout(timer);
+    }
+    return true;
   }
 
   holder(key: string): string | undefined {

@@ -74,6 +74,8 @@ export function showDeploy(ctx: ServerContext, service: string, version: string,
   return jsonResponse(200, { deploy: record });
 }
 
+const DESTROY_LOCK_WAIT_MS = 30_000;
+
 /**
  * Destroys every instance of the version (of that timestamp only, when given). 204 even when
  * none matched. Holds the service lock meanwhile, so no rollout starts half-way through. A
@@ -82,18 +84,19 @@ export function showDeploy(ctx: ServerContext, service: string, version: string,
  */
 export async function destroyDeploy(ctx: ServerContext, service: string, version: string, timestamp?: string): Promise<Response> {
   const running = ctx.cancels.get(service);
+  if (running && (running.version !== version || (timestamp !== undefined && running.timestamp !== timestamp))) {
+    throw new HttpError(
+      409,
+      `A rollout of ${service} ${running.version} (timestamp ${running.timestamp}) is in progress.  Destroy that version to cancel it, or try again when it has finished.`,
+    );
+  }
   if (running) {
-    if (running.version !== version || (timestamp !== undefined && running.timestamp !== timestamp)) {
-      throw new HttpError(
-        409,
-        `A rollout of ${service} ${running.version} (timestamp ${running.timestamp}) is in progress.  Destroy that version to cancel it, or try again when it has finished.`,
-      );
-    }
     ctx.logger.info(`${service} ${version}:${running.timestamp}: cancelling the rollout (DELETE)`);
     running.cancel.abort();
-    await ctx.locks.released(service);
   }
-  if (!ctx.locks.tryAcquire(service, "destroy")) throw conflict(service);
+  // The holder is a cancelled rollout reaching its safe point, or one that has just
+  // finished: both release the lock within moments.
+  if (!(await ctx.locks.acquireWithin(service, "destroy", DESTROY_LOCK_WAIT_MS))) throw conflict(service);
   try {
     const victims = (await listInstances(ctx, service)).filter((i) => i.version === version && (timestamp === undefined || i.timestamp === timestamp));
     await forEachLimited(victims, 4, (i) => (isFailed(i) ? discardInstance(ctx, i) : retireInstance(ctx, i)));
