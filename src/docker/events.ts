@@ -13,6 +13,7 @@ export async function streamEvents(d: DockerClient, opts: EventsOptions, onEvent
   const res = await d.request("GET", "/events", {
     query: { filters: opts.filters, since: opts.since, until: opts.until },
     signal: opts.signal,
+    timeoutMs: 0,
   });
   const decoder = new TextDecoder();
   let rest = "";

@@ -8,9 +8,10 @@ import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import { UserError } from "../errors";
 import { parseDuration } from "./duration";
+import { type LimitOptions, resolveLimits, type ServeLimits } from "./limits";
 import { parseScopeLabels } from "./naming";
 
-export interface ServeOptions {
+export interface ServeOptions extends LimitOptions {
   listen?: string;
   dockerHubUsername?: string;
   registryUrl?: string;
@@ -47,6 +48,7 @@ export interface ServeConfig {
   publishHost: string;
   /** Extra labels on (and required of) every container this server manages. */
   scopeLabels: Record<string, string>;
+  limits: ServeLimits;
   verbose: boolean;
 }
 
@@ -155,6 +157,7 @@ export function resolveServeConfig(o: ServeOptions, env: Record<string, string |
     taskTimeoutMs: durationOption("--task-timeout", o.taskTimeout, "10m"),
     publishHost,
     scopeLabels,
+    limits: resolveLimits(o),
     verbose: !!o.verbose,
   };
 }
