@@ -85,6 +85,7 @@ export function buildCli(): CAC {
     .option("--health-timeout <duration>", "How long a new instance may take to become ready", { default: "5m" })
     .option("--task-timeout <duration>", "Longest a task may run", { default: "10m" })
     .option("--publish-host <ip>", "Host address instance ports are published on", { default: "127.0.0.1" })
+    .option("--instance-host <ip>", "Address where this server reaches the published ports when the engine runs elsewhere (another host or network namespace)")
     .option("-v, --verbose", "Verbose logging")
     .example("DEPLOYSTER_PASSWORD=s3cret deployster serve --listen :3000")
     .action(async (options) => (await import("./commands/serve")).runServeCommand(options));

@@ -25,6 +25,7 @@ export interface ServeOptions {
   healthTimeout?: string;
   taskTimeout?: string;
   publishHost?: string;
+  instanceHost?: string;
   verbose?: boolean;
 }
 
@@ -45,6 +46,8 @@ export interface ServeConfig {
   healthTimeoutMs: number;
   taskTimeoutMs: number;
   publishHost: string;
+  /** Where this server reaches the engine's published ports when it cannot reach its containers (another host or network namespace). */
+  instanceHost?: string;
   /** Extra labels on (and required of) every container this server manages. */
   scopeLabels: Record<string, string>;
   verbose: boolean;
@@ -133,6 +136,8 @@ export function resolveServeConfig(o: ServeOptions, env: Record<string, string |
   if (healthPath !== undefined && !healthPath.startsWith("/")) throw new UserError(`--health-path: "${healthPath}" must start with /`);
   const publishHost = String(o.publishHost ?? "127.0.0.1");
   if (!isIP(publishHost)) throw new UserError(`--publish-host: "${publishHost}" is not an IP address`);
+  const instanceHost = o.instanceHost === undefined ? undefined : String(o.instanceHost);
+  if (instanceHost !== undefined && !isIP(instanceHost)) throw new UserError(`--instance-host: "${instanceHost}" is not an IP address`);
   let scopeLabels: Record<string, string>;
   try {
     scopeLabels = parseScopeLabels(env.DEPLOYSTER_SERVE_LABELS);
@@ -154,6 +159,7 @@ export function resolveServeConfig(o: ServeOptions, env: Record<string, string |
     healthTimeoutMs: durationOption("--health-timeout", o.healthTimeout, "5m"),
     taskTimeoutMs: durationOption("--task-timeout", o.taskTimeout, "10m"),
     publishHost,
+    instanceHost,
     scopeLabels,
     verbose: !!o.verbose,
   };

@@ -81,6 +81,7 @@ export async function healInstance(ctx: ServerContext, t: HealTarget, why: strin
       const outcome = await waitReady(ctx.docker, t.id, {
         containerPort: ctx.config.containerPort,
         publishHost: ctx.config.publishHost,
+        instanceHost: ctx.config.instanceHost,
         healthPath: ctx.config.healthPath,
         deadline: Date.now() + ctx.config.healthTimeoutMs,
         signal: ctx.shutdown,

@@ -76,3 +76,11 @@ test("an event's instance identity comes from its labels; anything else is ignor
   expect(refFromEvent({ Actor: { ID: "x", Attributes: { name: "n" } } })).toBeUndefined();
   expect(refFromEvent({ Actor: { ID: "x", Attributes: { ...ev.Actor.Attributes, "deployster.instance": "two" } } })).toBeUndefined();
 });
+
+test("--instance-host: an IP address, kept as given; anything else is a one-line error", async () => {
+  const { resolveServeConfig } = await import("../../../src/server/config");
+  const env = { DEPLOYSTER_PASSWORD: "x" };
+  expect(resolveServeConfig({ instanceHost: "10.214.0.11" }, env).instanceHost).toBe("10.214.0.11");
+  expect(resolveServeConfig({}, env).instanceHost).toBeUndefined();
+  expect(() => resolveServeConfig({ instanceHost: "lab-node" }, env)).toThrow('--instance-host: "lab-node" is not an IP address');
+});
