@@ -15,6 +15,7 @@ import { createLogger, type Logger, type ServerContext } from "./context";
 import { errorResponse } from "./http";
 import { ServiceLocks } from "./mutex";
 import { DeployLog } from "./records";
+import { startReconciler } from "./reconcile/index";
 import { prepareResume, runResume } from "./resume";
 import { CaddyRouter } from "./router";
 
@@ -114,6 +115,8 @@ export async function startServer(config: ServeConfig, o: StartServerOptions = {
   }
 
   const resumed = runResume(ctx, pending).catch((err) => logger.warn(`start-up resumption failed: ${(err as Error).message}`));
+  // Heals what breaks after a deploy went live (dead instances, a restarted Caddy or dockerd).
+  const reconciler = startReconciler(ctx);
 
   let stopping: Promise<void> | undefined;
   return {
@@ -126,7 +129,7 @@ export async function startServer(config: ServeConfig, o: StartServerOptions = {
         logger.info("shutting down: no new requests; rollouts stop at their next safe point");
         shutdown.abort();
         const closed = server.stop(false);
-        await Promise.allSettled([...ctx.rollouts]);
+        await Promise.allSettled([...ctx.rollouts, reconciler.stop()]);
         await Promise.race([closed, Bun.sleep(15_000)]);
         logger.info("stopped");
       })();
