@@ -26,7 +26,7 @@ export async function streamEvents(d: DockerClient, opts: EventsOptions, onEvent
   }
   let res: Response;
   try {
-    res = await d.request("GET", "/events", { query: { filters: opts.filters, since: opts.since, until: opts.until }, signal });
+    res = await d.request("GET", "/events", { query: { filters: opts.filters, since: opts.since, until: opts.until }, signal, timeoutMs: 0 });
   } finally {
     clearTimeout(timer);
   }

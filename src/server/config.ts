@@ -8,9 +8,10 @@ import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import { UserError } from "../errors";
 import { parseDuration } from "./duration";
+import { type LimitOptions, resolveLimits, type ServeLimits } from "./limits";
 import { parseScopeLabels } from "./naming";
 
-export interface ServeOptions {
+export interface ServeOptions extends LimitOptions {
   listen?: string;
   dockerHubUsername?: string;
   registryUrl?: string;
@@ -50,6 +51,7 @@ export interface ServeConfig {
   instanceHost?: string;
   /** Extra labels on (and required of) every container this server manages. */
   scopeLabels: Record<string, string>;
+  limits: ServeLimits;
   verbose: boolean;
 }
 
@@ -161,6 +163,7 @@ export function resolveServeConfig(o: ServeOptions, env: Record<string, string |
     publishHost,
     instanceHost,
     scopeLabels,
+    limits: resolveLimits(o),
     verbose: !!o.verbose,
   };
 }

@@ -74,6 +74,16 @@ export function buildRoute(service: string, domain: string, dials: string[]): Re
   };
 }
 
+/** Index of the first route not created by deployster whose host matcher names `host` exactly; -1 when none. */
+export function findHostRoute(routes: unknown[], host: string): number {
+  const want = host.toLowerCase();
+  return routes.findIndex((r: any) => {
+    if (!r || typeof r !== "object" || String(r["@id"] ?? "").startsWith("deployster-route-")) return false;
+    const matchers: any[] = Array.isArray(r.match) ? r.match : [];
+    return matchers.some((m) => Array.isArray(m?.host) && m.host.some((h: unknown) => String(h).toLowerCase() === want));
+  });
+}
+
 const BATCH_MS = 30;
 
 interface PendingChange {
@@ -178,7 +188,12 @@ export class CaddyRouter implements Router {
     else await this.must("PATCH", path, next);
   }
 
-  /** Inserts the route first in the server's list (before any catch-all), creating what is missing. */
+  /**
+   * Inserts the route first in the server's list (before any catch-all or wildcard),
+   * creating what is missing. A route someone else wrote for the very same host is never
+   * shadowed: the route is not added and the error says which route is in the way (placing
+   * ours after it instead would leave a dead route and a deploy that claims to be served).
+   */
   private async createRoute(service: string, dials: string[]): Promise<void> {
     const route = buildRoute(service, this.o.domain, dials);
     const servers = (await this.call("GET", "/config/apps/http/servers")).json;
@@ -190,6 +205,13 @@ export class CaddyRouter implements Router {
     const name = this.o.server ?? (names.includes("srv0") ? "srv0" : names[0]!);
     const routes = servers[name]?.routes;
     const base = `/config/apps/http/servers/${encodeURIComponent(name)}/routes`;
+    const host = `${service}.${this.o.domain}`;
+    const taken = Array.isArray(routes) ? findHostRoute(routes, host) : -1;
+    if (taken >= 0) {
+      throw new RouterError(
+        `Caddy already has a route for ${host} that deployster did not create (server ${name}, route ${taken}); deployster does not put its route in front of it.  Remove that route or route the service under another --domain.`,
+      );
+    }
     if (!Array.isArray(routes)) await this.must("PUT", base, [route]);
     else if (routes.length === 0) await this.must("POST", base, route);
     else await this.must("PUT", `${base}/0`, route);

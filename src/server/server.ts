@@ -42,7 +42,7 @@ export async function startServer(config: ServeConfig, o: StartServerOptions = {
   const logger = o.logger ?? createLogger(config.verbose);
   let docker: DockerClient;
   try {
-    docker = DockerClient.fromEnv(o.env ?? process.env);
+    docker = DockerClient.fromEnv(o.env ?? process.env, { defaultTimeoutMs: config.limits.dockerTimeoutMs });
     await docker.apiVersion();
   } catch (err) {
     if (err instanceof DockerUnreachableError) throw new UserError(err.message);
@@ -65,6 +65,8 @@ export async function startServer(config: ServeConfig, o: StartServerOptions = {
     ready: new Set(),
     retiring: new Set(),
     rollouts: new Set(),
+    tasks: new Set(),
+    cancels: new Map(),
     drainMs: o.drainMs ?? (Number.isFinite(drainEnv) && drainEnv >= 0 ? drainEnv : 1000),
     machineId: () => {
       machineId ??= docker.json<{ ID: string }>("GET", "/info").then((i) => i.ID ?? "", (err) => {
@@ -87,13 +89,14 @@ export async function startServer(config: ServeConfig, o: StartServerOptions = {
       hostname: config.hostname,
       port: config.port,
       tls: config.tls,
-      // Tasks stream for as long as they run: no idle or write deadline.
-      idleTimeout: 0,
+      // Idle connections are closed; an authenticated task stream lifts the deadline for its
+      // own request (app.ts), so a task may stay silent for as long as it runs.
+      idleTimeout: config.limits.idleTimeoutS,
       // Bodies are limited (64 KiB, streaming) by the handlers, after authentication: Bun's
       // own limit would answer 413 before the 401.
       maxRequestBodySize: Number.MAX_SAFE_INTEGER,
       development: false,
-      fetch: app,
+      fetch: (req, srv) => app(req, srv),
       error: (err) => {
         logger.warn(`request failed: ${err.message}`);
         return errorResponse(500, err.message);
