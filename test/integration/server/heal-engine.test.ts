@@ -56,10 +56,15 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  expect(await s?.stop()).toBe(0);
-  await caddy?.stop();
-  await lab?.stop();
+  let code: number | undefined;
+  try {
+    code = await s?.stop();
+  } finally {
+    await caddy?.stop();
+    await lab?.stop();
+  }
   expect(await scope.cleanup()).toEqual([]);
+  expect(code).toBe(0);
 }, 120_000);
 
 describe("the engine goes away and comes back", () => {
