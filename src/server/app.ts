@@ -10,6 +10,7 @@ import { listUnits } from "./handlers/units";
 import { runTask } from "./handlers/tasks";
 import { errorResponse, HttpError, readJsonBody } from "./http";
 import { matchRoute } from "./routes";
+import { openApiResponse } from "./openapi";
 import { checkServiceName, checkTimestamp, checkVersion, parseDeployBody, parseTaskBody } from "./validate";
 import { VERSION } from "../version";
 import { DockerApiError, DockerUnreachableError } from "../docker/errors";
@@ -51,6 +52,7 @@ async function dispatch(ctx: ServerContext, req: Request, url: URL): Promise<Res
   }
   const { name, params } = m;
   if (name === "version") return new Response(`${VERSION}\n`, { headers: { "Content-Type": "text/plain" } });
+  if (name === "openapi") return openApiResponse();
   const service = checkServiceName(params.name!);
   switch (name) {
     case "createDeploy":
