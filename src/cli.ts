@@ -96,6 +96,15 @@ export function buildCli(): CAC {
     .example("deployster ctl run app v2 -- bundle exec rake db:migrate");
 
   cli
+    .command("type <subcommand> <image>", "Resource-type tools: `type check IMAGE` checks an image against the resource protocol")
+    .option("--config <file>", "YAML or JSON config to check the type with (default: {})")
+    .option("--state-timeout <duration>", "Timeout of each init/state container", { default: "5m" })
+    .option("--action-timeout <duration>", "Timeout of each action container", { default: "30m" })
+    .option("-v, --verbose", "Show the type's output as it runs")
+    .example("deployster type check example/motd:1.0 --config config.yaml")
+    .action(async (sub: string, image: string, options) => (await import("./commands/type-check")).runTypeCheckCommand(sub, image, options));
+
+  cli
     .command("version", "Print the deployster version and the Docker engine's version")
     .option("-v, --verbose", "Show stack traces")
     .action(async () => (await import("./commands/version")).runVersionCommand());
