@@ -31,14 +31,18 @@ async function loadConfig(file: string | undefined, cwd: string): Promise<Record
   return value as Record<string, unknown>;
 }
 
+/** The timeouts, with the same defaults as plan/apply (and as --help says). */
+export function resolveTypeCheckTimeouts(o: Pick<TypeCheckOptions, "stateTimeout" | "actionTimeout">): { stateTimeoutMs: number; actionTimeoutMs: number } {
+  return { stateTimeoutMs: parseDuration(o.stateTimeout ?? "5m", "--state-timeout"), actionTimeoutMs: parseDuration(o.actionTimeout ?? "30m", "--action-timeout") };
+}
+
 export async function runTypeCheckCommand(subcommand: string, image: string, o: TypeCheckOptions): Promise<number> {
   if (subcommand !== "check") throw new UserError(`unknown type subcommand '${subcommand}' (expected: deployster type check IMAGE)`);
   if (!image || /\s/.test(image)) throw new UserError(`invalid image reference '${image ?? ""}'`);
   const env = o.env ?? process.env;
   const out = o.stdout ?? process.stdout;
   const config = await loadConfig(o.config, o.cwd ?? process.cwd());
-  const stateTimeoutMs = parseDuration(o.stateTimeout ?? "5m", "--state-timeout");
-  const actionTimeoutMs = parseDuration(o.actionTimeout ?? "30m", "--action-timeout");
+  const { stateTimeoutMs, actionTimeoutMs } = resolveTypeCheckTimeouts(o);
   const runId = env.DEPLOYSTER_RUN_ID || newRunId();
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(runId)) throw new UserError(`invalid DEPLOYSTER_RUN_ID '${runId}'`);
   const docker = DockerClient.fromEnv(env);
