@@ -103,7 +103,7 @@ describe("type check: broken types name the phase and the rule", () => {
   }
 
   test("a state that hangs fails state.timeout under --state-timeout", async () => {
-    const r = await check("rt-hang-state", "--state-timeout", "2s");
+    const r = await check("rt-hang-state", "--state-timeout", "10s");
     expect(r.stdout).toMatch(failLine("state", "state.timeout"));
     expect(r.stdout).toContain("skip  action        not run: an earlier check failed");
     expect(r.code).toBe(1);
