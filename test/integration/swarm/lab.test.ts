@@ -1,0 +1,151 @@
+/**
+ * scripts/swarm-lab.sh: a 3-node Swarm comes up from nothing, runs a service on a worker from
+ * an image pushed into the lab registry, and goes away leaving nothing but the unreachable
+ * route for its range.
+ */
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { requireDocker } from "../../support/docker";
+import { runLabScript, startLab, type Lab } from "../../support/lab";
+
+const NAME = "swlab";
+const NET = 222;
+let lab: Lab;
+
+beforeAll(async () => {
+  await requireDocker();
+  lab = await startLab({ name: NAME, net: NET });
+  console.log(`swarm lab up in ${lab.upSeconds.toFixed(1)} s`);
+}, 120_000);
+
+afterAll(async () => {
+  await lab?.stop();
+}, 120_000);
+
+function linkExists(name: string): boolean {
+  return existsSync(`/sys/class/net/${name}`);
+}
+
+/** Processes whose command line mentions this lab's state directory (its dockerds). */
+function labProcesses(): string[] {
+  const found: string[] = [];
+  for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ");
+      if (cmd.includes(`/deployster-lab/${NAME}/`) || cmd.includes(`/run/${NAME}/`)) found.push(`${pid} ${cmd}`);
+    } catch {}
+  }
+  return found;
+}
+
+async function fetchFromLab(url: string): Promise<Response> {
+  // Bun's fetch cannot be pinned to an interface: check the lab link first (the unreachable
+  // route keeps the address on this machine should it vanish in between).
+  if (!linkExists(lab.link)) throw new Error(`lab link ${lab.link} is gone`);
+  return fetch(url, { signal: AbortSignal.timeout(3000) });
+}
+
+test("up gives 3 Ready nodes (1 manager) and is idempotent", async () => {
+  const nodes = await lab.docker.json<any[]>("GET", "/nodes");
+  expect(nodes).toHaveLength(3);
+  expect(nodes.map((n) => n.Status.State)).toEqual(["ready", "ready", "ready"]);
+  expect(nodes.filter((n) => n.Spec.Role === "manager")).toHaveLength(1);
+  expect(new Set(nodes.map((n) => n.Description.Hostname)).size).toBe(3);
+  expect(new Set(nodes.map((n) => n.Status.Addr)).size).toBe(3);
+  expect(nodes.map((n) => n.Status.Addr).sort()).toEqual(lab.nodeAddresses);
+
+  const again = await lab.run("up");
+  expect(again).toContain(`export DOCKER_HOST=${lab.dockerHost}`);
+  expect(again).toContain(`export DEPLOYSTER_LAB_REGISTRY=${lab.registry}`);
+  expect(await lab.docker.json<any[]>("GET", "/nodes")).toHaveLength(3);
+
+  const status = await lab.run("status");
+  for (const addr of lab.nodeAddresses) expect(status).toContain(addr);
+  expect(status).toContain(`unreachable 10.${NET}.0.0/16 present`);
+}, 60_000);
+
+test("push copies an image into the lab registry; a worker pulls it and serves on a host-mode port", async () => {
+  const pushed = await lab.push("deployster-fixture/web:1");
+  expect(pushed).toEqual([`${lab.registry}/web:1`]);
+  const catalog = (await (await fetchFromLab(`http://${lab.registry}/v2/_catalog`)).json()) as any;
+  expect(catalog.repositories).toContain("web");
+
+  const created = await lab.docker.json<{ ID: string }>("POST", "/services/create", {
+    body: {
+      Name: "lab-test-web",
+      Labels: { "deployster.test": NAME },
+      TaskTemplate: {
+        ContainerSpec: { Image: `${lab.registry}/web:1` },
+        Placement: { Constraints: ["node.role==worker"] },
+        RestartPolicy: { Condition: "none" },
+      },
+      Mode: { Replicated: { Replicas: 1 } },
+      EndpointSpec: { Ports: [{ Protocol: "tcp", TargetPort: 80, PublishMode: "host" }] },
+    },
+  });
+  const nodes = await lab.docker.json<any[]>("GET", "/nodes");
+  const addrOf = new Map(nodes.map((n) => [n.ID, n.Status.Addr as string]));
+  const workers = new Set(nodes.filter((n) => n.Spec.Role === "worker").map((n) => n.ID));
+
+  let task: any;
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    const tasks = await lab.docker.json<any[]>("GET", "/tasks", {
+      query: { filters: { service: [created.ID] } },
+    });
+    task = tasks.find((t) => t.Status.State === "running" && t.Status.PortStatus?.Ports?.length);
+    if (task) break;
+    const failed = tasks.find((t) => ["failed", "rejected"].includes(t.Status.State));
+    if (failed) throw new Error(`task ${failed.Status.State}: ${failed.Status.Err}`);
+    await Bun.sleep(200);
+  }
+  expect(task).toBeDefined();
+  expect(workers.has(task.NodeID)).toBe(true);
+  const port = task.Status.PortStatus.Ports[0].PublishedPort;
+  const res = await fetchFromLab(`http://${addrOf.get(task.NodeID)}:${port}/`);
+  expect((await res.text()).trim()).toBe("web 1");
+  await lab.docker.call("DELETE", `/services/${created.ID}`);
+}, 90_000);
+
+test("node-stop KILL is a crash, node-start a reboot: leftovers killed, a new dockerd, node Ready again", async () => {
+  const pidOf = () => readFileSync(`/run/${NAME}/n2.pid`, "utf8").trim();
+  const before = pidOf();
+  await lab.nodeStop(2, "KILL");
+  expect(existsSync(`/proc/${before}`)).toBe(false);
+  await lab.nodeStart(2);
+  const after = pidOf();
+  expect(after).not.toBe(before);
+  expect(existsSync(`/proc/${after}`)).toBe(true);
+  const deadline = Date.now() + 60_000;
+  let states: string[] = [];
+  while (Date.now() < deadline) {
+    const nodes = await lab.docker.json<any[]>("GET", "/nodes");
+    states = nodes.map((n) => n.Status.State);
+    if (states.every((s) => s === "ready")) break;
+    await Bun.sleep(300);
+  }
+  expect(states).toEqual(["ready", "ready", "ready"]);
+}, 90_000);
+
+test("down removes every trace and keeps the unreachable route", async () => {
+  const seconds = await lab.stop();
+  console.log(`swarm lab down in ${seconds.toFixed(1)} s`);
+  const netns = existsSync("/run/netns") ? readdirSync("/run/netns") : [];
+  expect(netns.filter((n) => n.startsWith(`${NAME}-`))).toEqual([]);
+  expect(readdirSync("/sys/class/net").filter((l) => l.startsWith(NAME))).toEqual([]);
+  expect(labProcesses()).toEqual([]);
+  expect(existsSync(`/var/lib/deployster-lab/${NAME}`)).toBe(false);
+  expect(existsSync(`/run/${NAME}`)).toBe(false);
+  const cgroups = readdirSync("/sys/fs/cgroup").flatMap((c) => {
+    try {
+      return readdirSync(`/sys/fs/cgroup/${c}`).filter((d) => d.startsWith(`${NAME}-`));
+    } catch {
+      return [];
+    }
+  });
+  expect(cgroups).toEqual([]);
+  const routes = Bun.spawnSync(["ip", "route", "show", "type", "unreachable", `10.${NET}.0.0/16`]).stdout.toString();
+  expect(routes).toContain(`10.${NET}.0.0/16`);
+  // `down` again on nothing is fine (idempotent teardown).
+  await runLabScript(lab.env, ["down"]);
+}, 120_000);
