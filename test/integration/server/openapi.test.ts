@@ -102,6 +102,9 @@ describe("the OpenAPI document against the real server", () => {
     const notFound = await s.call("GET", "/v1/nope");
     expect(notFound.status).toBe(404);
     await check(notFound, "GET", { component: "NotFound" });
+    const crossSite = await s.call("GET", "/v1/version", undefined, { headers: { "sec-fetch-site": "cross-site" } });
+    expect(crossSite.status).toBe(403);
+    await check(crossSite, "GET", "/v1/version");
     const wrong = await s.call("PUT", svc("/units"));
     expect(wrong.status).toBe(405);
     await check(wrong, "PUT", { component: "MethodNotAllowed" });
@@ -115,6 +118,9 @@ describe("the OpenAPI document against the real server", () => {
     await check(await s.call("POST", "/v1/services/-bad/deploys", { deploy: { version: "v1" } }), "POST", "/v1/services/{name}/deploys");
     await check(await s.call("POST", svc("/deploys"), { deploy: { version: "v1", pad: "x".repeat(70_000) } }), "POST", "/v1/services/{name}/deploys");
     await check(await s.call("POST", svc("/rollback")), "POST", "/v1/services/{name}/rollback"); // nothing runs: 409
+    const notJson = await s.call("POST", svc("/deploys"), '{"deploy": {"version": "v1"}}', { headers: { "content-type": "text/plain" } });
+    expect(notJson.status).toBe(415);
+    await check(notJson, "POST", "/v1/services/{name}/deploys");
 
     const first = await s.call("POST", svc("/deploys"), { deploy: { version: "v1", instance_count: 1 } });
     expect(first.status).toBe(201);
