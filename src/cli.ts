@@ -110,6 +110,7 @@ export function buildCli(): CAC {
       .option("--json", "Machine-readable output (plan document / apply NDJSON events)")
       .option("--work-dir <dir>", "Work directory (default: .deployster/work in the workspace)")
       .option("--no-init-cache", "Do not read or write cached init results (cached by default)")
+      .option("--no-runners", "Run every invocation in a fresh container, also for types labelled deployster.reusable=true")
       .option("--action-timeout <duration>", "Timeout of each action container", { default: "30m" })
       .option("--state-timeout <duration>", "Timeout of each init/state container", { default: "5m" });
 

@@ -8,6 +8,7 @@
 import { applyPlan } from "../engine/apply";
 import { prepareRun, type EngineCommandOptions } from "../engine/command-options";
 import { createPlan } from "../engine/plan";
+import type { Plan } from "../engine/types";
 import { compareWithSaved, savedSources } from "../engine/saved-plan";
 import { readSavedPlan } from "../engine/saved-plan-file";
 import { parseConfirmMode } from "../context/index";
@@ -38,9 +39,10 @@ export async function runSavedPlanApply(file: string, options: EngineCommandOpti
     reporter.emit({ event: "stopped", reason: "interrupted: running containers were killed and removed" });
     return 130;
   });
+  let plan: Plan | undefined;
   try {
     if (!options.json) stderr.write(`Applying the saved plan ${file} (made ${saved.created_at}); checking that nothing changed since.\n`);
-    const plan = await createPlan(run.manifest, run.context, { ...run.engine, reporter }, "apply");
+    plan = await createPlan(run.manifest, run.context, { ...run.engine, reporter }, "apply");
     const changed = compareWithSaved(saved, plan);
     if (changed.length > 0) {
       const reason = `the world changed since the plan was made, so it was not applied (nothing was changed):\n${changed.map((c) => `  - ${c}`).join("\n")}\nRun plan again and review it.`;
@@ -50,6 +52,7 @@ export async function runSavedPlanApply(file: string, options: EngineCommandOpti
     const result = await applyPlan(plan, { confirm, prompt: prompt?.ask });
     return result.ok ? 0 : 1;
   } finally {
+    await plan?.session.close();
     prompt?.close();
     unregister();
   }

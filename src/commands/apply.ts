@@ -3,6 +3,7 @@ import { resolve } from "node:path";
 import { prepareRun, resolveChdir, type EngineCommandOptions } from "../engine/command-options";
 import { looksLikeSavedPlan } from "../engine/saved-plan-file";
 import { createPlan } from "../engine/plan";
+import type { Plan } from "../engine/types";
 import { UserError } from "../errors";
 import { onShutdown } from "../shutdown";
 import { createHumanReporter } from "../ui/human";
@@ -33,11 +34,13 @@ export async function runApplyCommand(manifests: string[], options: EngineComman
     reporter.emit({ event: "stopped", reason: "interrupted: running containers were killed and removed" });
     return 130;
   });
+  let plan: Plan | undefined;
   try {
-    const plan = await createPlan(run.manifest, run.context, { ...run.engine, reporter }, "apply");
+    plan = await createPlan(run.manifest, run.context, { ...run.engine, reporter }, "apply");
     const result = await applyPlan(plan, { confirm: run.confirm, prompt: prompt?.ask });
     return result.ok ? 0 : 1;
   } finally {
+    await plan?.session.close();
     prompt?.close();
     unregister();
   }

@@ -26,14 +26,16 @@ export async function runPlanCommand(manifests: string[], options: EngineCommand
     stderr.write("plan interrupted: containers removed\n");
     return 130;
   });
+  let plan: Plan | undefined;
   try {
-    const plan = await createPlan(run.manifest, run.context, { ...run.engine, reporter }, "plan");
+    plan = await createPlan(run.manifest, run.context, { ...run.engine, reporter }, "plan");
     const summary = summarizePlan(plan.resources);
     if (options.out !== undefined) await savePlan(plan, run, resolve(run.cwd, String(options.out)), stderr);
     if (summary.failed > 0 || summary.skipped > 0) return 1;
     if (options.detailedExitcode && summary.changes > 0) return 2;
     return 0;
   } finally {
+    await plan?.session.close();
     unregister();
   }
 }

@@ -31,8 +31,17 @@ const HEADER_END = "\r\n\r\n";
  * sends multiplexed frames; stdin bytes go raw the other way.
  */
 export async function attachContainer(d: DockerClient, id: string, opts: AttachOptions): Promise<Attachment> {
+  const path = `/containers/${encodeURIComponent(id)}/attach?stream=1&stdout=1&stderr=1&stdin=${opts.stdin ? 1 : 0}`;
+  return openHijackedStream(d, path, undefined, opts);
+}
+
+/**
+ * POST `path` (unversioned; a JSON `body` if given) over a connection the engine then hijacks
+ * for a multiplexed stream: container attach and exec start (`/exec/{id}/start`).
+ */
+export async function openHijackedStream(d: DockerClient, path: string, body: unknown, opts: Pick<AttachOptions, "onFrame">): Promise<Attachment> {
   const version = await d.apiVersion();
-  const path = `/v${version}/containers/${encodeURIComponent(id)}/attach?stream=1&stdout=1&stderr=1&stdin=${opts.stdin ? 1 : 0}`;
+  const what = path.replace(/\?.*$/, "");
   let socket: Socket | undefined;
   let slowFrames = 0;
   let closed = false;
@@ -63,8 +72,8 @@ export async function attachContainer(d: DockerClient, id: string, opts: AttachO
     if (end < 0) return;
     const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(headerText)?.[1] ?? 0);
     if (status !== 101 && status !== 200) {
-      const body = headerText.slice(end + 4).trim();
-      rejectUpgrade(new DockerApiError(status, "POST", `/containers/${id}/attach`, body || `status ${status}`));
+      const answer = headerText.slice(end + 4).trim();
+      rejectUpgrade(new DockerApiError(status, "POST", what, answer || `status ${status}`));
       return;
     }
     upgraded = true;
@@ -77,7 +86,7 @@ export async function attachContainer(d: DockerClient, id: string, opts: AttachO
     closed = true;
     for (const w of drainWaiters) w();
     drainWaiters = [];
-    if (!upgraded) rejectUpgrade(new DockerApiError(0, "POST", `/containers/${id}/attach`, "connection closed before upgrade"));
+    if (!upgraded) rejectUpgrade(new DockerApiError(0, "POST", what, "connection closed before upgrade"));
     resolveDone();
   };
 
@@ -125,9 +134,10 @@ export async function attachContainer(d: DockerClient, id: string, opts: AttachO
 
   if (h.kind === "tcp" && h.tls) await handshake;
   const s = socket;
-  s.write(
-    `POST ${path} HTTP/1.1\r\nHost: docker\r\nContent-Type: text/plain\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n`,
-  );
+  const payload = body === undefined ? "" : JSON.stringify(body);
+  const contentType = body === undefined ? "text/plain" : "application/json";
+  const length = body === undefined ? "" : `Content-Length: ${Buffer.byteLength(payload)}\r\n`;
+  s.write(`POST /v${version}${path} HTTP/1.1\r\nHost: docker\r\nContent-Type: ${contentType}\r\n${length}Connection: Upgrade\r\nUpgrade: tcp\r\n\r\n${payload}`);
   await upgrade;
 
   return {

@@ -20,6 +20,8 @@ export interface EngineCommandOptions {
   json?: boolean;
   workDir?: string;
   initCache?: boolean;
+  /** false (--no-runners): every invocation in a fresh container, also for reusable types. */
+  runners?: boolean;
   actionTimeout?: string;
   stateTimeout?: string;
   detailedExitcode?: boolean;
@@ -89,6 +91,7 @@ export async function prepareRun(manifestArgs: string[], o: EngineCommandOptions
       docker: o.docker,
       parallelism,
       initCache: o.initCache !== false,
+      runners: o.runners !== false,
       stateTimeoutMs,
       actionTimeoutMs,
       runId,

@@ -12,7 +12,8 @@ import { walkGraph } from "./walk";
  * Discovers the current state of every resource without changing anything (decision 9.1):
  * init every resource, then walk dependencies first, rendering each config and querying
  * its state. A resource whose config needs the state of a dependency that is STALE (or
- * itself pending) is PENDING on it. The result is a value; applyPlan consumes it.
+ * itself pending) is PENDING on it. The result is a value; applyPlan consumes it. The
+ * caller ends the run with `plan.session.close()` (runners stay up for apply until then).
  */
 export async function createPlan(manifest: Manifest, context: Context, options: EngineOptions, command: "plan" | "apply" = "plan"): Promise<Plan> {
   const session = new Session(context, options);
@@ -65,12 +66,17 @@ export async function createPlan(manifest: Manifest, context: Context, options: 
     }
   };
 
-  await walkGraph({
-    graph,
-    visit,
-    signal: session.signal,
-    onSkip: (name, cause) => finish({ spec: manifest.resources[name], status: "SKIPPED", skippedBecause: cause }),
-  });
+  try {
+    await walkGraph({
+      graph,
+      visit,
+      signal: session.signal,
+      onSkip: (name, cause) => finish({ spec: manifest.resources[name], status: "SKIPPED", skippedBecause: cause }),
+    });
+  } catch (err) {
+    await session.close();
+    throw err;
+  }
 
   const plan: Plan = {
     runId: session.runId,

@@ -4,7 +4,8 @@ import { DockerClient } from "../docker/client";
 import { UserError } from "../errors";
 import type { ResourceSpec } from "../manifest/index";
 import { getBuiltinType, isBuiltinType } from "../resource-types/builtin/index";
-import { createImageType } from "../resource-types/image";
+import { baseMounts, createImageType } from "../resource-types/image";
+import { RunnerPool } from "../resource-types/runners/pool";
 import type { ActionSpec, InitResult, InvocationBase, InvocationIO, ResourceType, StateResult } from "../resource-types/types";
 import type { EngineEvent, InvocationPhase, Reporter } from "../ui/events";
 import { readInitCache, writeInitCache } from "./init-cache";
@@ -38,6 +39,12 @@ export interface EngineOptions {
   stats?: EngineStats;
   /** Extra labels on every container. */
   labels?: Record<string, string>;
+  /**
+   * Run the invocations of reusable types (images labelled deployster.reusable=true) in one
+   * running container per (image, plug mounts) with exec, instead of a container each
+   * (default false; the CLI turns it on unless --no-runners). Call Session.close() at the end.
+   */
+  runners?: boolean;
 }
 
 /** 12 hex digits from Web Crypto (node:crypto would cost ~10 ms to load per CLI start). */
@@ -59,6 +66,7 @@ export class Session {
   private readonly inits = new Map<string, Promise<InitResult>>();
   private docker?: DockerClient;
   private dirsReady?: Promise<void>;
+  private runnerPool?: RunnerPool;
 
   constructor(
     readonly context: Context,
@@ -113,10 +121,38 @@ export class Session {
         labels: this.options.labels,
         stats: this.stats,
         onPull: (image) => this.emit({ event: "pull", image }),
+        runners: this.runners(),
       });
     }
     this.types.set(type, t);
     return t;
+  }
+
+  /** The run's runners (created on first use), or undefined when they are off. */
+  private runners(): RunnerPool | undefined {
+    if (!this.options.runners) return undefined;
+    if (!this.runnerPool) {
+      const { workspace, confDir, workDir } = this.context;
+      const pool = new RunnerPool({
+        docker: this.dockerClient(),
+        runId: this.runId,
+        labels: this.options.labels,
+        workspace,
+        workDir,
+        baseMounts: (scratch) => baseMounts({ workspace, confDir, workDir }, scratch),
+        onNotice: (message) => this.emit({ event: "warning", message }),
+        onStart: () => void this.stats.containersRun++,
+      });
+      // Ctrl-C or an aborted run: runners go at once (exec'd processes die with them).
+      this.signal.addEventListener("abort", () => void pool.close(), { once: true });
+      this.runnerPool = pool;
+    }
+    return this.runnerPool;
+  }
+
+  /** Ends the run's shared resources: stops and removes every runner. Idempotent. */
+  async close(): Promise<void> {
+    await this.runnerPool?.close();
   }
 
   dockerClient(): DockerClient {

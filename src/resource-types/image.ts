@@ -7,6 +7,8 @@ import { formatDuration } from "../engine/duration";
 import { createArtefactWriter, createScratchDir } from "./artefacts";
 import type { Masker } from "./builtin/common/mask";
 import { parseTypeOutput } from "./output-limits";
+import type { RunnerPool } from "./runners/pool";
+import { SCRATCH_ENV } from "./runners/runner";
 import { maskSecretConfig } from "./secret-config";
 import type { ActionSpec, InitResult, InvocationBase, InvocationIO, Mounts, ResourceType, StateResult } from "./types";
 
@@ -34,6 +36,8 @@ export interface ImageTypeOptions {
   onPull?(image: string): void;
   /** Default MAX_JSON_STDOUT_BYTES. */
   maxJsonStdoutBytes?: number;
+  /** Runs the invocations of reusable images in runners (see runners/pool.ts); none: fresh containers. */
+  runners?: RunnerPool;
 }
 
 /**
@@ -103,34 +107,44 @@ export function createImageType(type: string, o: ImageTypeOptions): ResourceType
     const timeoutMs = json ? o.stateTimeoutMs : o.actionTimeoutMs;
     const show = (stream: "stdout" | "stderr") => (line: string) => inv.io.output(stream, masker ? masker.mask(line) : line);
     let result: RunResult;
+    const collect = {
+      onStderrLine: show("stderr"),
+      onStdoutLine: json ? undefined : show("stdout"),
+      maxStdoutBytes: json ? maxJson : undefined,
+      keepBytes: { stdout: json ? maxJson : ARTEFACT_KEEP_BYTES, stderr: ARTEFACT_KEEP_BYTES },
+    };
     try {
-      const scratch = await createScratchDir(o.workDir);
-      try {
-        result = await runContainer(o.docker, {
-          image: inv.image,
-          entrypoint: inv.entrypoint ? [inv.entrypoint] : undefined,
-          args: inv.args && inv.args.length > 0 ? inv.args : undefined,
-          binds: [...baseMounts(o, scratch.path), ...inv.mounts],
-          workdir: o.workspace,
-          labels: label(inv, inv.phase === "action" ? inv.artefact : undefined),
-          stdin,
-          timeoutMs,
-          signal: inv.io.signal,
-          onStderrLine: show("stderr"),
-          onStdoutLine: json ? undefined : show("stdout"),
-          onPull: o.onPull,
-          maxStdoutBytes: json ? maxJson : undefined,
-          keepBytes: { stdout: json ? maxJson : ARTEFACT_KEEP_BYTES, stderr: ARTEFACT_KEEP_BYTES },
-        });
-      } finally {
-        await scratch.remove();
+      const lease = await o.runners?.acquire(inv.image, inv.mounts, inv.entrypoint, inv.args);
+      if (lease) {
+        const r = await lease.runner.exec({ cmd: lease.cmd, stdin, timeoutMs, signal: inv.io.signal, ...collect });
+        result = { ...r, exitCode: r.exitCode ?? 137, containerId: lease.runner.id };
+      } else {
+        const scratch = await createScratchDir(o.workDir);
+        try {
+          result = await runContainer(o.docker, {
+            image: inv.image,
+            entrypoint: inv.entrypoint ? [inv.entrypoint] : undefined,
+            args: inv.args && inv.args.length > 0 ? inv.args : undefined,
+            env: { [SCRATCH_ENV]: o.workDir },
+            binds: [...baseMounts(o, scratch.path), ...inv.mounts],
+            workdir: o.workspace,
+            labels: label(inv, inv.phase === "action" ? inv.artefact : undefined),
+            stdin,
+            timeoutMs,
+            signal: inv.io.signal,
+            onPull: o.onPull,
+            ...collect,
+          });
+        } finally {
+          await scratch.remove();
+        }
+        if (o.stats) o.stats.containersRun++;
       }
     } catch (err) {
       await Promise.all(pending);
       if (inv.io.signal.aborted) throw new UserError(`${what(inv)} was interrupted`);
       throw new UserError(`${what(inv)} could not run: ${(err as Error).message}`, 1, { cause: err });
     }
-    if (o.stats) o.stats.containersRun++;
     pending.push(art.write("stdout", recordOf(result.stdout, result.dropped.stdout, masker)), art.write("stderr", recordOf(result.stderr, result.dropped.stderr, masker)));
     await Promise.all(pending);
     if (result.aborted) throw new UserError(`${what(inv)} was interrupted`);

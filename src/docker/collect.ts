@@ -1,0 +1,59 @@
+import { LineSplitter } from "./demux";
+
+export interface CollectOptions {
+  onStdoutLine?(line: string): void;
+  onStderrLine?(line: string): void;
+  /** Stdout past this many bytes calls `onOverflow` once; later stdout is neither kept nor passed on. */
+  maxStdoutBytes?: number;
+  /** At most this many bytes of a stream are kept (callbacks still see all). Default: all. */
+  keepBytes?: Partial<Record<"stdout" | "stderr", number>>;
+}
+
+/**
+ * The output of one process as a run or exec keeps it: bounded copies of stdout and stderr,
+ * line callbacks, and a stdout cap that reports its overflow (the caller stops the process).
+ */
+export class OutputCollector {
+  readonly dropped = { stdout: 0, stderr: 0 };
+  stdoutOverflow = false;
+  private readonly chunks = { stdout: [] as Uint8Array[], stderr: [] as Uint8Array[] };
+  private readonly kept = { stdout: 0, stderr: 0 };
+  private stdoutBytes = 0;
+  private readonly lines: Record<"stdout" | "stderr", LineSplitter | undefined>;
+
+  constructor(
+    private readonly o: CollectOptions,
+    private readonly onOverflow: () => void,
+  ) {
+    this.lines = {
+      stdout: o.onStdoutLine ? new LineSplitter(o.onStdoutLine) : undefined,
+      stderr: o.onStderrLine ? new LineSplitter(o.onStderrLine) : undefined,
+    };
+  }
+
+  push(stream: "stdout" | "stderr", data: Uint8Array): void {
+    if (stream === "stdout" && this.o.maxStdoutBytes !== undefined) {
+      if (this.stdoutOverflow) return;
+      this.stdoutBytes += data.length;
+      if (this.stdoutBytes > this.o.maxStdoutBytes) {
+        this.stdoutOverflow = true;
+        this.onOverflow();
+        return;
+      }
+    }
+    const room = (this.o.keepBytes?.[stream] ?? Infinity) - this.kept[stream];
+    const n = Math.min(Math.max(room, 0), data.length);
+    // A copy: the demuxer's chunk memory may be reused.
+    if (n > 0) this.chunks[stream].push(data.slice(0, n));
+    this.kept[stream] += n;
+    this.dropped[stream] += data.length - n;
+    this.lines[stream]?.push(data);
+  }
+
+  /** Flushes the last partial lines and returns what was kept. */
+  finish(): { stdout: Buffer; stderr: Buffer } {
+    this.lines.stdout?.flush();
+    this.lines.stderr?.flush();
+    return { stdout: Buffer.concat(this.chunks.stdout), stderr: Buffer.concat(this.chunks.stderr) };
+  }
+}

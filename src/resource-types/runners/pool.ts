@@ -1,0 +1,125 @@
+import { inspectImage } from "../../docker/images";
+import { IDLE_ARCHITECTURES } from "./idle-program";
+import { startRunner, type Runner, type RunnerEnvironment } from "./runner";
+
+/** The image label by which a resource type declares that its invocations may share a runner. */
+export const LABEL_REUSABLE = "deployster.reusable";
+
+export interface RunnerPoolOptions extends RunnerEnvironment {
+  /** A one-line notice (once per image and mounts) when a reusable image gets no runner. */
+  onNotice(message: string): void;
+  /** Called for every runner started (a container created). */
+  onStart?(): void;
+}
+
+interface ImageFacts {
+  reusable: boolean;
+  entrypoint: string[];
+  cmd: string[];
+  /** Why no runner can serve this image, if so. */
+  unfit?: string;
+}
+
+/** The command `docker run IMAGE` would run with this entrypoint/args override (empty: none). */
+export function resolveCommand(facts: Pick<ImageFacts, "entrypoint" | "cmd">, entrypoint?: string, args?: string[]): string[] {
+  const given = args && args.length > 0 ? args : undefined;
+  // As the engine does: an overridden entrypoint drops the image's default arguments.
+  if (entrypoint) return [entrypoint, ...(given ?? [])];
+  return [...facts.entrypoint, ...(given ?? facts.cmd)];
+}
+
+export interface RunnerLease {
+  runner: Runner;
+  /** The full command line to exec (the image's entrypoint resolved). */
+  cmd: string[];
+}
+
+/**
+ * The runners of one run: at most one live runner per (image, plug mounts with their
+ * read-only/read-write modes), so resources whose plugs or permissions differ never share
+ * one. Images without the LABEL_REUSABLE label, and any runner that cannot start, are served
+ * by fresh containers (the caller's default); close() stops every runner.
+ */
+export class RunnerPool {
+  private readonly facts = new Map<string, Promise<ImageFacts | undefined>>();
+  private readonly live = new Map<string, Promise<Runner | undefined>>();
+  private readonly started = new Set<Runner>();
+  private closed = false;
+
+  constructor(private readonly o: RunnerPoolOptions) {}
+
+  /** A runner for this invocation, or undefined: run it in a fresh container. */
+  async acquire(image: string, mounts: string[], entrypoint?: string, args?: string[]): Promise<RunnerLease | undefined> {
+    if (this.closed) return undefined;
+    const facts = await this.factsOf(image);
+    if (!facts?.reusable) return undefined;
+    const cmd = resolveCommand(facts, entrypoint, args);
+    if (cmd.length === 0) return undefined;
+    const key = JSON.stringify([image, mounts]);
+    if (facts.unfit) {
+      if (!this.live.has(key)) {
+        this.live.set(key, Promise.resolve(undefined));
+        this.o.onNotice(`no runner for '${image}' (${facts.unfit}): its invocations run in fresh containers`);
+      }
+      return undefined;
+    }
+    for (;;) {
+      let pending = this.live.get(key);
+      if (!pending) {
+        pending = this.start(image, mounts);
+        this.live.set(key, pending);
+      }
+      const runner = await pending;
+      if (!runner) return undefined;
+      if (runner.usable) return { runner, cmd };
+      // Retired or gone: the next invocation starts a new one.
+      if (this.live.get(key) === pending) this.live.delete(key);
+      if (this.closed) return undefined;
+    }
+  }
+
+  /** Stops every runner (end of run, error, Ctrl-C); later acquires get none. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const all = [...this.started];
+    this.started.clear();
+    await Promise.allSettled(all.map((r) => r.stop()));
+  }
+
+  private async start(image: string, mounts: string[]): Promise<Runner | undefined> {
+    try {
+      const runner = await startRunner(this.o, image, mounts);
+      this.o.onStart?.();
+      if (this.closed) {
+        await runner.stop();
+        return undefined;
+      }
+      this.started.add(runner);
+      return runner;
+    } catch (err) {
+      if (!this.closed) this.o.onNotice(`no runner for '${image}' (${(err as Error).message}): its invocations run in fresh containers`);
+      return undefined;
+    }
+  }
+
+  private factsOf(image: string): Promise<ImageFacts | undefined> {
+    let p = this.facts.get(image);
+    if (!p) {
+      p = inspectImage(this.o.docker, image).then(
+        (info) => (info ? imageFacts(info) : undefined),
+        () => undefined,
+      );
+      this.facts.set(image, p);
+    }
+    return p;
+  }
+}
+
+function imageFacts(info: any): ImageFacts {
+  const config = info?.Config ?? {};
+  const list = (v: unknown) => (Array.isArray(v) ? v.map(String) : []);
+  const os = String(info?.Os ?? "linux");
+  const arch = String(info?.Architecture ?? "");
+  const unfit = os !== "linux" || !IDLE_ARCHITECTURES.includes(arch) ? `no idle program for ${os}/${arch}` : undefined;
+  return { reusable: config.Labels?.[LABEL_REUSABLE] === "true", entrypoint: list(config.Entrypoint), cmd: list(config.Cmd), unfit };
+}
