@@ -42,7 +42,7 @@ let idleTar: Uint8Array | undefined;
 
 async function uploadIdleProgram(d: DockerClient, id: string): Promise<void> {
   idleTar ??= buildSingleFileTar(IDLE_PATH.slice(1), buildIdleProgram());
-  const url = `${d.baseUrl()}/v${await d.apiVersion()}/containers/${encodeURIComponent(id)}/archive?path=%2F`;
+  const url = `${d.baseUrl()}/v${await d.apiVersion()}/containers/${encodeURIComponent(id)}/archive?path=%2F&noOverwriteDirNonDir=1`;
   const res = await fetch(url, { method: "PUT", headers: { "content-type": "application/x-tar" }, body: idleTar, signal: AbortSignal.timeout(30_000), ...d.fetchInit() } as RequestInit);
   const text = await res.text();
   if (!res.ok) throw new Error(`cannot copy the idle program into it: ${res.status} ${text.trim().slice(0, 200)}`);
@@ -69,11 +69,15 @@ export async function startRunner(env: RunnerEnvironment, image: string, mounts:
   const stop = async () => {
     if (stopped) return;
     stopped = true;
-    attachment?.close();
     if (id) {
+      // Removed before the attach connection closes: closing it first would end the idle
+      // process and start the engine's own auto-removal, which a DELETE answers with 409
+      // ("in progress") before the container is gone. The wait makes "removed" true on return.
       await removeContainer(d, id, { force: true }).catch(() => {});
+      await d.call("POST", `/containers/${encodeURIComponent(id)}/wait`, { query: { condition: "removed" }, okStatuses: [404], timeoutMs: 15_000 }).catch(() => {});
       untrackContainer(id);
     }
+    attachment?.close();
     await rm(scratch, { recursive: true, force: true }).catch(() => {});
   };
 

@@ -15,6 +15,19 @@ import { BIN, ensureBinary, ROOT } from "../../support/binary";
 export { BIN, ensureBinary, ROOT };
 
 export const RUN_PREFIX = "enginetest-";
+
+/**
+ * The suite runs in two modes: with runners (the default; the rt-* fixture types are labelled
+ * reusable, so their invocations are exec'd into runners) and, with DEPLOYSTER_TEST_RUNNERS=0,
+ * with --no-runners (one fresh container per invocation). Every scenario must pass in both.
+ */
+export const RUNNERS = process.env.DEPLOYSTER_TEST_RUNNERS !== "0";
+
+/** `args` for this mode: --no-runners after the command when runners are off (plan/apply only). */
+export function engineArgs(args: string[]): string[] {
+  if (RUNNERS || !["plan", "apply"].includes(args[0] ?? "")) return args;
+  return [args[0]!, "--no-runners", ...args.slice(1)];
+}
 const created: string[] = [];
 
 
@@ -51,6 +64,8 @@ export interface RunOptions {
   confDir?: string;
   stdin?: string;
   timeoutMs?: number;
+  /** Default: a fresh one. */
+  runId?: string;
 }
 
 export interface RunResult {
@@ -68,10 +83,10 @@ export function newRunId(): string {
 
 /** Runs `bin/deployster args...` in `cwd` and checks that it left no container behind. */
 export async function deployster(args: string[], o: RunOptions): Promise<RunResult> {
-  const runId = newRunId();
+  const runId = o.runId ?? newRunId();
   const confDir = o.confDir ?? join(o.cwd, ".conf");
   mkdirSync(confDir, { recursive: true });
-  const p = Bun.spawn([BIN, ...args], {
+  const p = Bun.spawn([BIN, ...engineArgs(args)], {
     cwd: o.cwd,
     env: { ...process.env, CONF_DIR: confDir, DEPLOYSTER_RUN_ID: runId, ...o.env },
     stdin: o.stdin !== undefined ? new TextEncoder().encode(o.stdin) : "ignore",

@@ -1,0 +1,154 @@
+/**
+ * Runners: the invocations of reusable types (image label deployster.reusable=true) are
+ * exec'd into one running container per (image, plug mounts) for the length of a run.
+ * Through the compiled binary on the real engine: containers created (counted from the
+ * engine's events), per-invocation scratch folders, plugs never shared across runners, the
+ * stdout cap, the fallback when a runner cannot start, and runners that go away when
+ * deployster is killed. These tests pick their mode themselves (runners on, or --no-runners
+ * where they compare), so the suite's DEPLOYSTER_TEST_RUNNERS mode does not apply.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdirSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { inspectImage } from "../../../src/docker/index";
+import { streamEvents } from "../../../src/docker/events";
+import { docker } from "../../support/docker";
+import { BIN, byName, cleanupWorkspaces, containersOf, deployster, engineLeftovers, newRunId, planDoc, prepare, ROOT, TIMEOUT, workspace } from "./support";
+
+beforeAll(async () => {
+  await prepare();
+  if (!(await inspectImage(docker, "deployster-fixture/rt-runner-scratch:latest"))) {
+    const p = Bun.spawnSync(["bash", join(ROOT, "scripts/build-fixture-images.sh"), "rt-runner"], { cwd: ROOT });
+    if (p.exitCode !== 0) throw new Error(`cannot build fixture images:\n${p.stderr.toString()}`);
+  }
+}, TIMEOUT);
+afterAll(async () => {
+  cleanupWorkspaces();
+  expect(await engineLeftovers()).toEqual([]);
+});
+
+/** Runs `args` with a known run id; returns the result and the containers the engine created for it. */
+async function counted(args: string[], cwd: string) {
+  const runId = newRunId();
+  const since = (Date.now() / 1000 - 1).toFixed(3);
+  const r = await deployster(args, { cwd, runId });
+  const created: any[] = [];
+  const until = (Date.now() / 1000 + 0.5).toFixed(3);
+  await streamEvents(docker, { since, until, filters: { type: ["container"], event: ["create"], label: [`deployster.run-id=${runId}`] } }, (e) => created.push(e));
+  const phases = created.map((e) => e.Actor?.Attributes?.["deployster.phase"]).sort();
+  return { ...r, phases };
+}
+
+/** Every path under `dir` (relative), without following links. */
+function tree(dir: string, prefix = ""): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => [`${prefix}${e.name}`, ...(e.isDirectory() ? tree(join(dir, e.name), `${prefix}${e.name}/`) : [])]);
+}
+
+const IDLE = "/.deployster-idle";
+
+describe("runners", () => {
+  test.concurrent("one container per runner, not per invocation; each invocation gets its own fresh scratch folder; same plan with --no-runners", async () => {
+    const cwd = workspace("runners");
+    const work = join(cwd, ".deployster", "work");
+    const on = await counted(["plan", "--json", "scratch.yaml"], cwd);
+    expect(on.code).toBe(0);
+    // init (no plugs) and the three state queries (no plugs): one runner for all four.
+    expect(on.phases).toEqual(["runner"]);
+    const res = byName(planDoc(on));
+    const scratches = new Set<string>();
+    for (const name of ["one", "two", "three"]) {
+      expect(res[name].status).toBe("VALID");
+      const state = res[name].state;
+      expect(state.pid1).toBe(IDLE);
+      expect(state.before).toBe("0");
+      expect(state.scratch).toStartWith(`${work}/inv-`);
+      scratches.add(state.scratch);
+    }
+    expect(scratches.size).toBe(3);
+    // What the type wrote stayed in scratch folders, all removed: no "mark" in the work dir.
+    expect(tree(work).filter((p) => p.includes("mark") || p.includes("runner-") || p.includes("inv-"))).toEqual([]);
+    expect(readdirSync(join(work, ".scratch"))).toEqual([]);
+
+    const off = await counted(["plan", "--no-runners", "--json", "scratch.yaml"], cwd);
+    expect(off.code).toBe(0);
+    expect(off.phases).toEqual(["state", "state", "state"]); // init's answer is cached by now
+    const offRes = byName(planDoc(off));
+    for (const name of ["one", "two", "three"]) {
+      expect(offRes[name].status).toBe("VALID");
+      expect(offRes[name].state.pid1).toBe("/bin/sh /rt/type.sh state");
+      expect(offRes[name].state.scratch).toBe(work);
+      expect(offRes[name].state.before).toBe("0");
+    }
+  }, TIMEOUT);
+
+  test.concurrent("resources whose plug mounts differ never share a runner", async () => {
+    const cwd = workspace("runners");
+    const r = await counted(["plan", "--json", "plugs.yaml"], cwd);
+    expect(r.code).toBe(0);
+    // init's runner (no plugs), one for shared+also, one for other.
+    expect(r.phases).toEqual(["runner", "runner", "runner"]);
+    const res = byName(planDoc(r));
+    expect(res.shared.state.mounts.trim()).toBe("/p/opt:rw /p/req:rw /p/ro:ro");
+    expect(res.also.state.mounts.trim()).toBe("/p/opt:rw /p/req:rw /p/ro:ro");
+    expect(res.other.state.mounts.trim()).toBe("/p/req:rw /p/ro:ro");
+  }, TIMEOUT);
+
+  test.concurrent("stdout past the cap in a runner: the protocol error names resource and phase; the other invocation is undisturbed", async () => {
+    const cwd = workspace("runners");
+    const r = await counted(["plan", "--json", "flood.yaml"], cwd);
+    expect(r.code).toBe(1);
+    const res = byName(planDoc(r));
+    expect(res.flood.error).toEqual({
+      phase: "state",
+      message: "state of 'flood' stdout exceeded 16777216 bytes (the cap of a JSON answer; container killed and removed)",
+    });
+    expect(res.calm.status).toBe("VALID");
+    expect(res.calm.state.pid1).toBe(IDLE);
+  }, TIMEOUT);
+
+  test.concurrent("a runner that cannot start: one notice, and its invocations run in fresh containers", async () => {
+    const cwd = workspace("runners");
+    const r = await counted(["plan", "--json", "no-runner.yaml"], cwd);
+    expect(r.code).toBe(0);
+    const notices = r.stderr.split("\n").filter((l) => l.includes("no runner for"));
+    expect(notices).toHaveLength(1);
+    expect(notices[0]).toStartWith("warning: no runner for 'deployster-fixture/rt-no-runner' (");
+    expect(notices[0]).toEndWith("): its invocations run in fresh containers");
+    expect(r.phases).toEqual(["init", "runner", "state", "state"]);
+    const res = byName(planDoc(r));
+    expect(res.first.state.pid1).toBe("/bin/sh /rt/type.sh state");
+    expect(res.second.status).toBe("VALID");
+  }, TIMEOUT);
+
+  test.concurrent("deployster killed (SIGKILL) while an action runs in a runner: the runner exits and the engine removes it", async () => {
+    const cwd = workspace("interrupt");
+    const runId = newRunId();
+    mkdirSync(join(cwd, ".conf"));
+    const p = Bun.spawn([BIN, "apply", "-y"], {
+      cwd,
+      env: { ...process.env, CONF_DIR: join(cwd, ".conf"), DEPLOYSTER_RUN_ID: runId },
+      stdout: "pipe",
+      stderr: "ignore",
+    });
+    let stdout = "";
+    const out = (async () => {
+      for await (const chunk of p.stdout) stdout += new TextDecoder().decode(chunk);
+    })();
+    let runner: any;
+    for (let i = 0; i < 600 && !(runner && stdout.includes("waiting forever")); i++) {
+      runner = (await containersOf(runId)).find((c) => c.Labels["deployster.phase"] === "runner" && c.State === "running");
+      if (!(runner && stdout.includes("waiting forever"))) await Bun.sleep(100);
+    }
+    expect(runner).toBeDefined();
+    expect(stdout).toContain("waiting forever");
+    p.kill("SIGKILL");
+    await p.exited;
+    await out;
+    let left = await containersOf(runId);
+    for (let i = 0; i < 300 && left.length > 0; i++) {
+      await Bun.sleep(100);
+      left = await containersOf(runId);
+    }
+    expect(left.map((c) => `${c.Names?.[0]} (${c.State})`)).toEqual([]);
+  }, TIMEOUT);
+});
