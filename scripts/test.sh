@@ -73,6 +73,13 @@ if [[ $# -gt 0 ]]; then
   run_bun main --timeout "$TIMEOUT_MS" "$@"
 else
   run_bun main --timeout "$TIMEOUT_MS" test/unit test/integration
+  # The engine scenarios where runners and fresh containers differ most (timeouts, Ctrl-C,
+  # protocol errors, plug mounts, dependencies), again with --no-runners: the first pass ran
+  # the rt-* fixture types, which are reusable, in runners.
+  export DEPLOYSTER_TEST_RUNNERS=0
+  run_bun engine-no-runners --timeout "$TIMEOUT_MS" test/integration/engine/lifecycle.test.ts \
+    test/integration/engine/protocol.test.ts test/integration/engine/plugs.test.ts test/integration/engine/walk.test.ts
+  unset DEPLOYSTER_TEST_RUNNERS
 fi
 
 # The leftover check runs alone, after everything else has cleaned up.

@@ -176,6 +176,7 @@ export function createImageType(type: string, o: ImageTypeOptions): ResourceType
         });
         image = await inspectImage(o.docker, type);
       }
+      o.runners?.primeImage(type, image);
       return image?.Id as string | undefined;
     },
 

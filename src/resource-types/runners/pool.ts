@@ -102,6 +102,11 @@ export class RunnerPool {
     }
   }
 
+  /** An image inspection made anyway (the init cache key), saving the pool its own. */
+  primeImage(image: string, info: unknown): void {
+    if (info && !this.facts.has(image)) this.facts.set(image, Promise.resolve(imageFacts(info)));
+  }
+
   private factsOf(image: string): Promise<ImageFacts | undefined> {
     let p = this.facts.get(image);
     if (!p) {

@@ -93,9 +93,10 @@ export async function startRunner(env: RunnerEnvironment, image: string, mounts:
     });
     id = (await createContainer(d, body)).Id;
     trackContainer(d, id);
-    await uploadIdleProgram(d, id);
-    attachment = await attachContainer(d, id, { stdin: true, onFrame: () => {} });
-    void attachment.done.then(() => (exited = true));
+    const attaching = attachContainer(d, id, { stdin: true, onFrame: () => {} });
+    attaching.then((a) => (attachment = a)).catch(() => {});
+    await Promise.all([uploadIdleProgram(d, id), attaching]);
+    void attachment!.done.then(() => (exited = true));
     await startContainer(d, id);
   } catch (err) {
     await stop();

@@ -31,7 +31,7 @@ afterAll(async () => {
 async function counted(args: string[], cwd: string) {
   const runId = newRunId();
   const since = (Date.now() / 1000 - 1).toFixed(3);
-  const r = await deployster(args, { cwd, runId });
+  const r = await deployster(args, { cwd, runId, asGiven: true });
   const created: any[] = [];
   const until = (Date.now() / 1000 + 0.5).toFixed(3);
   await streamEvents(docker, { since, until, filters: { type: ["container"], event: ["create"], label: [`deployster.run-id=${runId}`] } }, (e) => created.push(e));

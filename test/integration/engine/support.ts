@@ -66,6 +66,8 @@ export interface RunOptions {
   timeoutMs?: number;
   /** Default: a fresh one. */
   runId?: string;
+  /** Run `args` as given, whatever the suite's runner mode (tests that pick the mode themselves). */
+  asGiven?: boolean;
 }
 
 export interface RunResult {
@@ -86,7 +88,7 @@ export async function deployster(args: string[], o: RunOptions): Promise<RunResu
   const runId = o.runId ?? newRunId();
   const confDir = o.confDir ?? join(o.cwd, ".conf");
   mkdirSync(confDir, { recursive: true });
-  const p = Bun.spawn([BIN, ...engineArgs(args)], {
+  const p = Bun.spawn([BIN, ...(o.asGiven ? args : engineArgs(args))], {
     cwd: o.cwd,
     env: { ...process.env, CONF_DIR: confDir, DEPLOYSTER_RUN_ID: runId, ...o.env },
     stdin: o.stdin !== undefined ? new TextEncoder().encode(o.stdin) : "ignore",
