@@ -151,4 +151,26 @@ describe("runners", () => {
     }
     expect(left.map((c) => `${c.Names?.[0]} (${c.State})`)).toEqual([]);
   }, TIMEOUT);
+
+  test.concurrent("identical plan documents and apply outcomes with and without runners", async () => {
+    // The document without what differs between any two runs: run id, time, workspace path.
+    const strip = (r: Awaited<ReturnType<typeof deployster>>, cwd: string) =>
+      JSON.parse(JSON.stringify({ ...planDoc(r), run_id: undefined, created_at: undefined }).replaceAll(cwd, "WORKSPACE"));
+    for (const scenario of ["dependency-state", "state-protocol-errors", "init-errors", "image-field"]) {
+      const [a, b] = [workspace(scenario), workspace(scenario)];
+      const on = await deployster(["plan", "--json"], { cwd: a, asGiven: true });
+      const off = await deployster(["plan", "--no-runners", "--json"], { cwd: b, asGiven: true });
+      expect([scenario, off.code]).toEqual([scenario, on.code]);
+      expect(strip(off, b)).toEqual(strip(on, a));
+    }
+    const applied = await Promise.all(
+      ["apply", "apply --no-runners"].map(async (cmd) => {
+        const cwd = workspace("action-failures");
+        const r = await deployster([...cmd.split(" "), "-y"], { cwd, asGiven: true });
+        // Lines in a stable order (independent resources interleave), without timings.
+        return { code: r.code, lines: r.output.replaceAll(cwd, "WORKSPACE").replace(/\(\d+(\.\d+)?m?s\)/g, "(T)").replace(/run \S+/g, "run X").split("\n").filter(Boolean).sort() };
+      }),
+    );
+    expect(applied[1]).toEqual(applied[0]);
+  }, TIMEOUT);
 });
