@@ -1,4 +1,5 @@
 import { inspectImage } from "../../docker/images";
+import { onShutdown } from "../../shutdown";
 import { IDLE_ARCHITECTURES } from "./idle-program";
 import { startRunner, type Runner, type RunnerEnvironment } from "./runner";
 
@@ -45,6 +46,7 @@ export class RunnerPool {
   private readonly live = new Map<string, Promise<Runner | undefined>>();
   private readonly started = new Set<Runner>();
   private closed = false;
+  private unregister?: () => void;
 
   constructor(private readonly o: RunnerPoolOptions) {}
 
@@ -81,6 +83,7 @@ export class RunnerPool {
   /** Stops every runner (end of run, error, Ctrl-C); later acquires get none. */
   async close(): Promise<void> {
     this.closed = true;
+    this.unregister?.();
     const all = [...this.started];
     this.started.clear();
     await Promise.allSettled(all.map((r) => r.stop()));
@@ -95,6 +98,9 @@ export class RunnerPool {
         return undefined;
       }
       this.started.add(runner);
+      // Ctrl-C/SIGTERM: the containers go with every tracked one; this also removes their
+      // scratch folders before the process exits.
+      this.unregister ??= onShutdown(() => this.close());
       return runner;
     } catch (err) {
       if (!this.closed) this.o.onNotice(`no runner for '${image}' (${(err as Error).message}): its invocations run in fresh containers`);

@@ -120,20 +120,23 @@ describe("runners", () => {
     expect(res.second.status).toBe("VALID");
   }, TIMEOUT);
 
-  test.concurrent("deployster killed (SIGKILL) while an action runs in a runner: the runner exits and the engine removes it", async () => {
-    const cwd = workspace("interrupt");
-    const runId = newRunId();
+  /** `apply -y` of the interrupt scenario, once its action runs visibly in a runner. */
+  async function applyUntilActionRuns(cwd: string, runId: string) {
     mkdirSync(join(cwd, ".conf"));
     const p = Bun.spawn([BIN, "apply", "-y"], {
       cwd,
       env: { ...process.env, CONF_DIR: join(cwd, ".conf"), DEPLOYSTER_RUN_ID: runId },
       stdout: "pipe",
-      stderr: "ignore",
+      stderr: "pipe",
     });
+    const killer = setTimeout(() => p.kill("SIGKILL"), 120_000);
     let stdout = "";
     const out = (async () => {
       for await (const chunk of p.stdout) stdout += new TextDecoder().decode(chunk);
+      clearTimeout(killer);
+      return stdout;
     })();
+    const err = new Response(p.stderr).text();
     let runner: any;
     for (let i = 0; i < 600 && !(runner && stdout.includes("waiting forever")); i++) {
       runner = (await containersOf(runId)).find((c) => c.Labels["deployster.phase"] === "runner" && c.State === "running");
@@ -141,9 +144,28 @@ describe("runners", () => {
     }
     expect(runner).toBeDefined();
     expect(stdout).toContain("waiting forever");
+    return { p, out, err };
+  }
+
+  test.concurrent("Ctrl-C while an action runs in a runner: exit 130, the runner and its scratch folders are gone", async () => {
+    const cwd = workspace("interrupt");
+    const runId = newRunId();
+    const { p, err } = await applyUntilActionRuns(cwd, runId);
+    p.kill("SIGINT");
+    expect(await p.exited).toBe(130);
+    expect(await err).toContain("apply stopped: interrupted");
+    expect(await containersOf(runId)).toEqual([]);
+    expect(readdirSync(join(cwd, ".deployster", "work", ".scratch"))).toEqual([]);
+  }, TIMEOUT);
+
+  test.concurrent("deployster killed (SIGKILL) while an action runs in a runner: the runner exits and the engine removes it", async () => {
+    const cwd = workspace("interrupt");
+    const runId = newRunId();
+    const { p, out } = await applyUntilActionRuns(cwd, runId);
     p.kill("SIGKILL");
     await p.exited;
     await out;
+    // Nobody removes it: the idle program sees its stdin close, exits, and AutoRemove acts.
     let left = await containersOf(runId);
     for (let i = 0; i < 300 && left.length > 0; i++) {
       await Bun.sleep(100);
