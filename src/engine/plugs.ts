@@ -3,7 +3,7 @@ import type { PlugSpec } from "../manifest/index";
 import type { PlugRequest } from "../resource-types/types";
 
 /**
- * Whether a plug may be mounted by a resource (conformance 7): any name pattern matching the
+ * Whether a plug may be mounted by a resource: any name pattern matching the
  * resource name, or any type pattern matching its full type, allows it; with both lists
  * empty it is allowed for all. Patterns are anchored at the start only (Python `re.match`).
  */
@@ -14,14 +14,14 @@ export function isPlugAllowed(plug: Pick<PlugSpec, "resourceNames" | "resourceTy
 }
 
 export interface ResolvedPlugs {
-  /** `host:container:ro|rw`, in request order (conformance 11). */
+  /** `host:container:ro|rw`, in the order the type requested them. */
   mounts: string[];
   warnings: string[];
 }
 
 /**
- * Resolves a resource's plug requests against the manifest's plugs (conformance 10/11,
- * decision 9.8). An optional plug that is missing, not allowed, or read-only but requested
+ * Resolves a resource's plug requests against the manifest's plugs (read-only when the plug
+ * is `read_only` or the request says `writable: false`). An optional plug that is missing, not allowed, or read-only but requested
  * writable is skipped with a warning; a required one fails the resource.
  */
 export function resolvePlugs(
