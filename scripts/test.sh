@@ -61,6 +61,13 @@ export DEPLOYSTER_PREEXISTING="$LOG_DIR/preexisting.txt"
   docker network ls -q --no-trunc --filter label=deployster.managed=true
   docker volume ls -q --filter label=deployster.managed=true
 } >"$DEPLOYSTER_PREEXISTING" 2>/dev/null || true
+# A fingerprint of every object on the engine (containers, networks, volumes with their
+# files, image tags): test/final checks that the suite left each of them as it was.
+export DEPLOYSTER_ENGINE_SNAPSHOT="$LOG_DIR/engine-snapshot.json"
+if ! bun test/support/engine-snapshot.ts "$DEPLOYSTER_ENGINE_SNAPSHOT"; then
+  echo "==> could not snapshot the engine before the suite"
+  FAILED=$((FAILED + 1))
+fi
 
 if [[ $# -gt 0 ]]; then
   run_bun main --timeout "$TIMEOUT_MS" "$@"

@@ -115,7 +115,9 @@ export interface BinaryResult {
 
 /** Runs bin/deployster with `args` in `cwd` (the workspace). */
 export async function runDeployster(args: string[], cwd: string, timeoutMs = 120_000): Promise<BinaryResult> {
-  const proc = Bun.spawn([BIN, ...args], { cwd, stdout: "pipe", stderr: "pipe", stdin: "ignore" });
+  // The workspace's own conf dir: a test never writes into the user's ~/.deployster.
+  const env = { ...process.env, CONF_DIR: join(cwd, ".deployster-conf") };
+  const proc = Bun.spawn([BIN, ...args], { cwd, env, stdout: "pipe", stderr: "pipe", stdin: "ignore" });
   const timer = setTimeout(() => proc.kill("SIGKILL"), timeoutMs);
   const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   clearTimeout(timer);

@@ -38,6 +38,9 @@ const front = (webIp: string): Resource => ({
     ports: ["127.0.0.1::80"],
     networks: [`${P}-net`],
     labels,
+    // Without a healthcheck, apply returns once the container runs, which can be before
+    // httpd listens: the fetch right after converging would race it (ECONNRESET).
+    healthcheck: HEALTHCHECK,
     stop_timeout: 2,
   },
 });
