@@ -16,6 +16,7 @@ import { errorResponse } from "./http";
 import { ServiceLocks } from "./mutex";
 import { DeployLog } from "./records";
 import { prepareResume, runResume } from "./resume";
+import { createBackend } from "./backend";
 import { CaddyRouter } from "./router";
 
 export interface RunningServer {
@@ -51,10 +52,11 @@ export async function startServer(config: ServeConfig, o: StartServerOptions = {
   if (router) await router.ping().catch((err) => logger.warn(`${(err as Error).message} (routes are added once it answers)`));
 
   const shutdown = new AbortController();
-  let machineId: Promise<string> | undefined;
+  const backend = await createBackend({ docker, config, logger, shutdown: shutdown.signal });
   const drainEnv = Number((o.env ?? process.env).DEPLOYSTER_DRAIN_MS);
   const ctx: ServerContext = {
     docker,
+    backend,
     config,
     router,
     log: new DeployLog(),
@@ -65,13 +67,6 @@ export async function startServer(config: ServeConfig, o: StartServerOptions = {
     retiring: new Set(),
     rollouts: new Set(),
     drainMs: o.drainMs ?? (Number.isFinite(drainEnv) && drainEnv >= 0 ? drainEnv : 1000),
-    machineId: () => {
-      machineId ??= docker.json<{ ID: string }>("GET", "/info").then((i) => i.ID ?? "", (err) => {
-        machineId = undefined;
-        throw err;
-      });
-      return machineId;
-    },
   };
 
   // Before listening: records rebuilt, unfinished rollouts locked and shown as rolling.
@@ -105,7 +100,7 @@ export async function startServer(config: ServeConfig, o: StartServerOptions = {
   const shownHost = config.hostname.includes(":") ? `[${config.hostname}]` : config.hostname;
   const url = `${scheme}://${shownHost}:${server.port}`;
   print(`deployster serve ${VERSION} listening on ${url}`);
-  print(`  engine ${docker.target}, images ${config.imagePrefix}/<service>:<version>, ${router ? `routing through ${router.description}` : "no router (instances on their host ports)"}`);
+  print(`  ${backend.description}, images ${config.imagePrefix}/<service>:<version>, ${router ? `routing through ${router.description}` : "no router (instances on their host ports)"}`);
   if (config.passwordGenerated) {
     print(`  generated password for user "${config.username}": ${config.password}  (choose one with --password or DEPLOYSTER_PASSWORD)`);
   }

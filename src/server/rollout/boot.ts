@@ -1,7 +1,10 @@
-/** Boot step: pull the image when missing, then create and start the new instances. */
+/** Boot step of the engine backend: pull the image when missing, then create and start the new instances. */
+import type { DockerClient } from "../../docker/client";
 import { createContainer, inspectContainer, removeContainer, startContainer } from "../../docker/containers";
 import { inspectImage, pullImage } from "../../docker/images";
-import type { ServerContext } from "../context";
+import type { BootedInstance } from "../backend/types";
+import type { ServeConfig } from "../config";
+import type { Logger } from "../context";
 import {
   baseLabels,
   COMPONENT_INSTANCE,
@@ -21,7 +24,7 @@ import {
 import { type DeployPlan, newInstanceName } from "./plan";
 
 /** Pulls `image` when the engine does not have it (credentials from the Docker client config). */
-export async function ensureImage(ctx: ServerContext, image: string): Promise<void> {
+export async function ensureImage(ctx: { docker: DockerClient; logger: Logger; shutdown: AbortSignal }, image: string): Promise<void> {
   if (await inspectImage(ctx.docker, image)) return;
   ctx.logger.info(`pulling ${image}`);
   await pullImage(ctx.docker, image, { signal: ctx.shutdown });
@@ -57,19 +60,11 @@ export function buildInstanceBody(plan: DeployPlan, k: number, o: { containerPor
   };
 }
 
-export interface BootedInstance {
-  k: number;
-  id: string;
-  name: string;
-  /** When the container started (epoch ms): the readiness deadline counts from here, also after a restart. */
-  startedAtMs: number;
-}
-
 /**
  * Creates (or, when resuming, finds) instance k and starts it. A container of that name that
  * already exists is reused when running, started when created, and reported failed when exited.
  */
-export async function bootInstance(ctx: ServerContext, plan: DeployPlan, k: number): Promise<BootedInstance & { exited?: boolean }> {
+export async function bootInstance(ctx: { docker: DockerClient; config: ServeConfig; logger: Logger }, plan: DeployPlan, k: number): Promise<BootedInstance> {
   const name = newInstanceName(plan, k);
   const existing = await inspectContainer(ctx.docker, name);
   if (existing) {
@@ -95,6 +90,6 @@ export async function bootInstance(ctx: ServerContext, plan: DeployPlan, k: numb
 }
 
 /** Removes failed leftovers whose names the new instances need. */
-export async function removeLeftovers(ctx: ServerContext, plan: DeployPlan): Promise<void> {
-  for (const l of plan.leftovers) await removeContainer(ctx.docker, l.id, { force: true });
+export async function removeLeftovers(docker: DockerClient, plan: DeployPlan): Promise<void> {
+  for (const l of plan.leftovers) await removeContainer(docker, l.id, { force: true });
 }
