@@ -85,8 +85,10 @@ export function buildCli(): CAC {
     .option("--health-timeout <duration>", "How long a new instance may take to become ready", { default: "5m" })
     .option("--task-timeout <duration>", "Longest a task may run", { default: "10m" })
     .option("--publish-host <ip>", "Host address instance ports are published on", { default: "127.0.0.1" })
+    .option("--swarm", "Run instances and tasks as Swarm services (DOCKER_HOST must be a Swarm manager)")
     .option("-v, --verbose", "Verbose logging")
     .example("DEPLOYSTER_PASSWORD=s3cret deployster serve --listen :3000")
+    .example("DOCKER_HOST=unix:///run/manager.sock deployster serve --swarm --registry-url 10.0.0.1:5000")
     .action(async (options) => (await import("./commands/serve")).runServeCommand(options));
 
   cli

@@ -25,6 +25,7 @@ export interface ServeOptions {
   healthTimeout?: string;
   taskTimeout?: string;
   publishHost?: string;
+  swarm?: boolean;
   verbose?: boolean;
 }
 
@@ -45,6 +46,8 @@ export interface ServeConfig {
   healthTimeoutMs: number;
   taskTimeoutMs: number;
   publishHost: string;
+  /** Instances and tasks are Swarm services (the engine must be a Swarm manager). */
+  swarm: boolean;
   /** Extra labels on (and required of) every container this server manages. */
   scopeLabels: Record<string, string>;
   verbose: boolean;
@@ -154,6 +157,7 @@ export function resolveServeConfig(o: ServeOptions, env: Record<string, string |
     healthTimeoutMs: durationOption("--health-timeout", o.healthTimeout, "5m"),
     taskTimeoutMs: durationOption("--task-timeout", o.taskTimeout, "10m"),
     publishHost,
+    swarm: !!o.swarm,
     scopeLabels,
     verbose: !!o.verbose,
   };

@@ -52,7 +52,7 @@ export async function startServer(config: ServeConfig, o: StartServerOptions = {
   if (router) await router.ping().catch((err) => logger.warn(`${(err as Error).message} (routes are added once it answers)`));
 
   const shutdown = new AbortController();
-  const backend = await createBackend({ docker, config, logger, shutdown: shutdown.signal });
+  const backend = await createBackend({ docker, config, logger, shutdown: shutdown.signal, env: o.env });
   const drainEnv = Number((o.env ?? process.env).DEPLOYSTER_DRAIN_MS);
   const ctx: ServerContext = {
     docker,
@@ -106,6 +106,7 @@ export async function startServer(config: ServeConfig, o: StartServerOptions = {
   }
 
   const resumed = runResume(ctx, pending).catch((err) => logger.warn(`start-up resumption failed: ${(err as Error).message}`));
+  const watching = backend.watch?.(ctx).catch((err) => logger.warn(`${(err as Error).message}`));
 
   let stopping: Promise<void> | undefined;
   return {
@@ -118,7 +119,7 @@ export async function startServer(config: ServeConfig, o: StartServerOptions = {
         logger.info("shutting down: no new requests; rollouts stop at their next safe point");
         shutdown.abort();
         const closed = server.stop(false);
-        await Promise.allSettled([...ctx.rollouts]);
+        await Promise.allSettled([...ctx.rollouts, watching]);
         await Promise.race([closed, Bun.sleep(15_000)]);
         logger.info("stopped");
       })();

@@ -3,6 +3,7 @@ import type { DockerClient } from "../../docker/client";
 import type { ServeConfig } from "../config";
 import type { Logger } from "../context";
 import { createEngineBackend } from "./engine";
+import { createSwarmBackend } from "./swarm";
 import type { InstanceBackend } from "./types";
 
 export interface CreateBackendOptions {
@@ -10,8 +11,9 @@ export interface CreateBackendOptions {
   config: ServeConfig;
   logger: Logger;
   shutdown: AbortSignal;
+  env?: Record<string, string | undefined>;
 }
 
 export async function createBackend(o: CreateBackendOptions): Promise<InstanceBackend> {
-  return createEngineBackend(o);
+  return o.config.swarm ? createSwarmBackend(o) : createEngineBackend(o);
 }

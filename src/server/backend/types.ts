@@ -5,6 +5,7 @@
  * resumption, units, deploy and task handlers only talk to this interface, so the v1 API
  * behaves the same on both.
  */
+import type { ServerContext } from "../context";
 import type { Instance } from "../naming";
 import type { DeployPlan } from "../rollout/plan";
 
@@ -55,4 +56,6 @@ export interface InstanceBackend {
   logTail(id: string): Promise<string[]>;
   /** The unit's machine_id: where the instance runs. */
   machineId(i: Instance): Promise<string>;
+  /** Background work for the server's lifetime (Swarm: re-route instances Swarm moved); ends on shutdown. */
+  watch?(ctx: ServerContext): Promise<void>;
 }

@@ -13,6 +13,7 @@ import type { ServerContext } from "../context";
 import { formatGoDuration } from "../duration";
 import { baseLabels, COMPONENT_TASK, imageRef, LABEL_SERVICE, LABEL_VERSION } from "../naming";
 import type { TaskRequest } from "../validate";
+import { runSwarmTask } from "../backend/swarm/task";
 
 /** The ENTRYPOINT rule: no entrypoint → `/bin/sh -c <string>`; an entrypoint → the string as one argument; arrays are argv. */
 export function taskArgs(command: string | string[], imageEntrypoint: string[] | null | undefined): string[] {
@@ -29,11 +30,11 @@ export function timeoutTrailer(timeoutMs: number): string {
   return exitTrailer(124, `The task timed out after ${formatGoDuration(timeoutMs)}. Forcefully removing container.`);
 }
 
-function plainError(status: number, message: string): Response {
+export function plainError(status: number, message: string): Response {
   return new Response(`ERROR: ${message}\n`, { status, headers: { "Content-Type": "text/plain" } });
 }
 
-async function ensureTaskImage(ctx: ServerContext, image: string): Promise<any> {
+export async function ensureTaskImage(ctx: ServerContext, image: string): Promise<any> {
   const found = await inspectImage(ctx.docker, image);
   if (found) return found;
   await pullImage(ctx.docker, image, { signal: ctx.shutdown });
@@ -43,6 +44,7 @@ async function ensureTaskImage(ctx: ServerContext, image: string): Promise<any> 
 }
 
 export async function runTask(ctx: ServerContext, service: string, task: TaskRequest, request: Request): Promise<Response> {
+  if (ctx.backend.kind === "swarm") return runSwarmTask(ctx, service, task, request);
   if (ctx.shutdown.aborted) return plainError(503, "The server is shutting down.");
   const image = imageRef(ctx.config.imagePrefix, service, task.version);
   let info: any;

@@ -30,9 +30,8 @@ export async function ensureImage(ctx: { docker: DockerClient; logger: Logger; s
   await pullImage(ctx.docker, image, { signal: ctx.shutdown });
 }
 
-/** The create body of new instance k (pure). Port published on --publish-host, ephemeral host port. */
-export function buildInstanceBody(plan: DeployPlan, k: number, o: { containerPort: number; publishHost: string; scope: Record<string, string> }): Record<string, unknown> {
-  const port = `${o.containerPort}/tcp`;
+/** The labels of new instance k (pure): everything a restarted server needs to know about it. */
+export function instanceLabels(plan: DeployPlan, k: number, o: { containerPort: number; scope: Record<string, string> }): Record<string, string> {
   const labels: Record<string, string> = {
     ...baseLabels(o.scope, COMPONENT_INSTANCE),
     [LABEL_SERVICE]: plan.service,
@@ -49,6 +48,13 @@ export function buildInstanceBody(plan: DeployPlan, k: number, o: { containerPor
   if (replaces) labels[LABEL_REPLACES] = replaces;
   if (plan.previous) labels[LABEL_PREVIOUS] = plan.previous.key;
   if (plan.rollbackOf) labels[LABEL_ROLLBACK_OF] = plan.rollbackOf;
+  return labels;
+}
+
+/** The create body of new instance k (pure). Port published on --publish-host, ephemeral host port. */
+export function buildInstanceBody(plan: DeployPlan, k: number, o: { containerPort: number; publishHost: string; scope: Record<string, string> }): Record<string, unknown> {
+  const port = `${o.containerPort}/tcp`;
+  const labels = instanceLabels(plan, k, o);
   return {
     Image: plan.image,
     Labels: labels,

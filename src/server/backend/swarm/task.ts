@@ -1,0 +1,144 @@
+/**
+ * Tasks on Swarm: a one-off job (`replicated-job`, restart none) that runs on whichever node
+ * Swarm picks. Same contract as on one engine: 200 once the task has started (image and
+ * start failures are a 500 `ERROR: <why>`), its output streamed as it comes (service logs),
+ * then the trailer with the real exit code, 124 on timeout; the service is removed
+ * afterwards, also when the client disconnects or the server shuts down.
+ */
+import { randomBytes } from "node:crypto";
+import { registryAuthHeader } from "../../../docker/auth";
+import { createService, listTasks, removeService, serviceLogs } from "../../../docker/swarm";
+import type { ServerContext } from "../../context";
+import { ensureTaskImage, exitTrailer, plainError, taskArgs, timeoutTrailer } from "../../handlers/tasks";
+import { baseLabels, COMPONENT_TASK, imageRef, LABEL_SERVICE, LABEL_VERSION } from "../../naming";
+import type { TaskRequest } from "../../validate";
+import { swarmServiceName } from "./spec";
+
+const POLL_MS = 250;
+const TERMINAL = new Set(["complete", "failed", "shutdown", "rejected", "orphaned", "remove"]);
+
+/** The job's service spec (pure). Args keep the image's ENTRYPOINT, as on one engine. */
+export function buildTaskSpec(o: { name: string; image: string; args: string[]; labels: Record<string, string> }): Record<string, unknown> {
+  return {
+    Name: swarmServiceName(o.name),
+    Labels: o.labels,
+    TaskTemplate: {
+      ContainerSpec: { Image: o.image, Args: o.args },
+      RestartPolicy: { Condition: "none" },
+      LogDriver: { Name: "json-file", Options: { "max-size": "10m", "max-file": "3" } },
+    },
+    Mode: { ReplicatedJob: { MaxConcurrent: 1, TotalCompletions: 1 } },
+  };
+}
+
+async function jobTask(ctx: ServerContext, id: string): Promise<any | undefined> {
+  const tasks = await listTasks(ctx.docker, [id]);
+  return tasks.sort((a, b) => String(b.CreatedAt ?? "").localeCompare(String(a.CreatedAt ?? "")))[0];
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+export async function runSwarmTask(ctx: ServerContext, service: string, task: TaskRequest, request: Request): Promise<Response> {
+  if (ctx.shutdown.aborted) return plainError(503, "The server is shutting down.");
+  const image = imageRef(ctx.config.imagePrefix, service, task.version);
+  let info: any;
+  try {
+    info = await ensureTaskImage(ctx, image);
+  } catch (err) {
+    return plainError(500, `The image ${image} is not available: ${(err as Error).message}`);
+  }
+  const args = taskArgs(task.command, info?.Config?.Entrypoint);
+  const name = `${service}-${task.version}-task-${randomBytes(6).toString("hex")}`;
+  const labels = { ...baseLabels(ctx.config.scopeLabels, COMPONENT_TASK), [LABEL_SERVICE]: service, [LABEL_VERSION]: task.version };
+  let id: string;
+  try {
+    ({ ID: id } = await createService(ctx.docker, buildTaskSpec({ name, image, args, labels }), registryAuthHeader(image)));
+  } catch (err) {
+    return plainError(500, `The task could not start: ${(err as Error).message}`);
+  }
+  const remove = () => removeService(ctx.docker, id).catch((err) => ctx.logger.warn(`task ${name}: removing its service failed: ${(err as Error).message}`));
+
+  // Started = the task runs or has already ended; rejected before running = a start failure.
+  const startDeadline = Date.now() + ctx.config.healthTimeoutMs;
+  let t: any;
+  for (;;) {
+    t = await jobTask(ctx, id).catch(() => undefined);
+    const state = t?.Status?.State;
+    if (state === "running" || state === "complete" || (state === "failed" && t?.Status?.ContainerStatus?.ContainerID)) break;
+    if (state === "rejected" || state === "failed" || request.signal.aborted || ctx.shutdown.aborted || Date.now() > startDeadline) {
+      await remove();
+      const why = t?.Status?.Err ?? (request.signal.aborted ? "the client disconnected" : ctx.shutdown.aborted ? "the server is shutting down" : `its task is still ${state ?? "unscheduled"}`);
+      return plainError(500, `The task could not start: ${why}`);
+    }
+    await sleep(POLL_MS);
+  }
+
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  let open = true;
+  const write = (data: Uint8Array | string) => {
+    if (!open) return;
+    try {
+      controller.enqueue(typeof data === "string" ? new TextEncoder().encode(data) : data.slice());
+    } catch {
+      open = false;
+    }
+  };
+  const stream = new ReadableStream<Uint8Array>({
+    start: (c) => void (controller = c),
+    cancel: () => void (open = false),
+  });
+
+  const follow = new AbortController();
+  let written = 0;
+  const followed = serviceLogs(ctx.docker, id, {
+    follow: true,
+    signal: follow.signal,
+    onChunk: (_s, data) => {
+      written += data.length;
+      write(data);
+    },
+  }).catch(() => {});
+
+  const timeoutMs = ctx.config.taskTimeoutMs;
+  const deadline = Date.now() + timeoutMs;
+  (async () => {
+    let ending: "done" | "timeout" | "client" | "shutdown" = "done";
+    for (;;) {
+      if (TERMINAL.has(t?.Status?.State)) break;
+      if (request.signal.aborted || !open) ending = "client";
+      else if (ctx.shutdown.aborted) ending = "shutdown";
+      else if (Date.now() > deadline) ending = "timeout";
+      if (ending !== "done") break;
+      await sleep(POLL_MS);
+      t = (await jobTask(ctx, id).catch(() => t)) ?? t;
+    }
+    if (ending === "done") {
+      // The follow stream may lag the task's end: read the whole log once and send the rest.
+      const parts: Uint8Array[] = [];
+      await serviceLogs(ctx.docker, id, { onChunk: (_s, d) => parts.push(d.slice()), signal: AbortSignal.timeout(10_000) }).catch(() => {});
+      follow.abort();
+      await followed;
+      const all = Buffer.concat(parts);
+      if (all.length > written) write(all.subarray(written));
+    } else {
+      follow.abort();
+    }
+    await remove();
+    const code = Number(t?.Status?.ContainerStatus?.ExitCode ?? (t?.Status?.State === "complete" ? 0 : 1));
+    if (ending === "timeout") write(timeoutTrailer(timeoutMs));
+    else if (ending === "shutdown") write(exitTrailer(137, "The server is shutting down; the task was killed."));
+    else if (ending === "done") write(exitTrailer(code, t?.Status?.State === "failed" && code === 0 ? String(t?.Status?.Err ?? "") : ""));
+    ctx.logger.info(`task ${name} (Swarm) ${ending === "done" ? `exited ${code}` : ending}`);
+  })()
+    .catch((err: Error) => write(`\nERROR: ${err.message}\n`))
+    .finally(() => {
+      if (!open) return;
+      open = false;
+      try {
+        controller.close();
+      } catch {}
+    });
+  return new Response(stream, { status: 200, headers: { "Content-Type": "text/plain", "X-Content-Type-Options": "nosniff" } });
+}
