@@ -23,8 +23,15 @@ export interface RunOptions {
   signal?: AbortSignal;
   onStdoutLine?(line: string): void;
   onStderrLine?(line: string): void;
-  /** Raw output as produced, for streaming to a client. */
-  onOutput?(stream: "stdout" | "stderr", chunk: Uint8Array): void;
+  /**
+   * Raw output as produced, for streaming to a client. A returned promise pauses reading
+   * from the container until it settles (back-pressure from a slow consumer).
+   */
+  onOutput?(stream: "stdout" | "stderr", chunk: Uint8Array): void | Promise<void>;
+  /** Keep a copy of the output in RunResult.stdout/stderr (default true); false for streams of any size. */
+  keepOutput?: boolean;
+  /** Extra HostConfig fields (e.g. Memory, PidsLimit). */
+  hostConfig?: Record<string, unknown>;
   /** Called once the image had to be pulled (for progress reporting). */
   onPull?(image: string): void;
 }
@@ -57,7 +64,7 @@ export function buildRunCreateBody(o: RunOptions): Record<string, unknown> {
     StdinOnce: withStdin,
     // The engine removes the container as soon as it exits (as `docker run --rm` does);
     // runContainer still force-removes it on every path where that was not confirmed.
-    HostConfig: { Binds: o.binds, NetworkMode: o.network, AutoRemove: true },
+    HostConfig: { ...o.hostConfig, Binds: o.binds, NetworkMode: o.network, AutoRemove: true },
   };
 }
 
@@ -133,14 +140,14 @@ export async function runContainer(d: DockerClient, o: RunOptions): Promise<RunR
         stdin: o.stdin !== undefined,
         onFrame: (stream, data) => {
           if (stream === "stdin") return;
-          chunks[stream].push(data.slice());
-          o.onOutput?.(stream, data);
+          if (o.keepOutput !== false) chunks[stream].push(data.slice());
           lines[stream]?.push(data);
+          return o.onOutput?.(stream, data);
         },
       }),
       // Registered (headers received) before start, so a fast exit cannot be missed.
       // condition=removed: answers with the exit code once AutoRemove has removed it.
-      d.request("POST", `/containers/${id}/wait`, { query: { condition: "removed" }, signal: life.signal }),
+      d.request("POST", `/containers/${id}/wait`, { query: { condition: "removed" }, signal: life.signal, timeoutMs: 0 }),
     ]);
     const [attachment, waitRes] = await Promise.race([setup, ended]);
     life.signal.addEventListener("abort", () => attachment.close(), { once: true });

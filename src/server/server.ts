@@ -15,8 +15,9 @@ import { createLogger, type Logger, type ServerContext } from "./context";
 import { errorResponse } from "./http";
 import { ServiceLocks } from "./mutex";
 import { DeployLog } from "./records";
-import { prepareResume, runResume } from "./resume";
 import { createBackend } from "./backend";
+import type { InstanceBackend } from "./backend/types";
+import { prepareResume, runResume } from "./resume";
 import { CaddyRouter } from "./router";
 
 export interface RunningServer {
@@ -42,7 +43,7 @@ export async function startServer(config: ServeConfig, o: StartServerOptions = {
   const logger = o.logger ?? createLogger(config.verbose);
   let docker: DockerClient;
   try {
-    docker = DockerClient.fromEnv(o.env ?? process.env);
+    docker = DockerClient.fromEnv(o.env ?? process.env, { defaultTimeoutMs: config.limits.dockerTimeoutMs });
     await docker.apiVersion();
   } catch (err) {
     if (err instanceof DockerUnreachableError) throw new UserError(err.message);
@@ -52,11 +53,11 @@ export async function startServer(config: ServeConfig, o: StartServerOptions = {
   if (router) await router.ping().catch((err) => logger.warn(`${(err as Error).message} (routes are added once it answers)`));
 
   const shutdown = new AbortController();
-  const backend = await createBackend({ docker, config, logger, shutdown: shutdown.signal, env: o.env });
   const drainEnv = Number((o.env ?? process.env).DEPLOYSTER_DRAIN_MS);
   const ctx: ServerContext = {
     docker,
-    backend,
+    // Set right below: the backend is built over the context it serves.
+    backend: undefined as unknown as InstanceBackend,
     config,
     router,
     log: new DeployLog(),
@@ -66,8 +67,12 @@ export async function startServer(config: ServeConfig, o: StartServerOptions = {
     ready: new Set(),
     retiring: new Set(),
     rollouts: new Set(),
+    tasks: new Set(),
+    cancels: new Map(),
     drainMs: o.drainMs ?? (Number.isFinite(drainEnv) && drainEnv >= 0 ? drainEnv : 1000),
   };
+  const backend = await createBackend(ctx, o.env ?? process.env);
+  ctx.backend = backend;
 
   // Before listening: records rebuilt, unfinished rollouts locked and shown as rolling.
   const pending = await prepareResume(ctx).catch((err) => {
@@ -81,13 +86,14 @@ export async function startServer(config: ServeConfig, o: StartServerOptions = {
       hostname: config.hostname,
       port: config.port,
       tls: config.tls,
-      // Tasks stream for as long as they run: no idle or write deadline.
-      idleTimeout: 0,
+      // Idle connections are closed; an authenticated task stream lifts the deadline for its
+      // own request (app.ts), so a task may stay silent for as long as it runs.
+      idleTimeout: config.limits.idleTimeoutS,
       // Bodies are limited (64 KiB, streaming) by the handlers, after authentication: Bun's
       // own limit would answer 413 before the 401.
       maxRequestBodySize: Number.MAX_SAFE_INTEGER,
       development: false,
-      fetch: app,
+      fetch: (req, srv) => app(req, srv),
       error: (err) => {
         logger.warn(`request failed: ${err.message}`);
         return errorResponse(500, err.message);
@@ -106,7 +112,8 @@ export async function startServer(config: ServeConfig, o: StartServerOptions = {
   }
 
   const resumed = runResume(ctx, pending).catch((err) => logger.warn(`start-up resumption failed: ${(err as Error).message}`));
-  const watching = backend.watch?.(ctx).catch((err) => logger.warn(`${(err as Error).message}`));
+  // Keeps what went live serving (engine: heals dead instances, a restarted Caddy or dockerd; Swarm: re-routes moved instances).
+  const reconciler = backend.watch(ctx);
 
   let stopping: Promise<void> | undefined;
   return {
@@ -119,7 +126,7 @@ export async function startServer(config: ServeConfig, o: StartServerOptions = {
         logger.info("shutting down: no new requests; rollouts stop at their next safe point");
         shutdown.abort();
         const closed = server.stop(false);
-        await Promise.allSettled([...ctx.rollouts, watching]);
+        await Promise.allSettled([...ctx.rollouts, reconciler.stop()]);
         await Promise.race([closed, Bun.sleep(15_000)]);
         logger.info("stopped");
       })();

@@ -1,31 +1,30 @@
 /**
  * The engine backend: each instance is a container on the one Docker engine serve talks
  * to, named `<service>-<version>-<timestamp>-<instance>`, its port published on
- * --publish-host (today's single-engine behaviour).
+ * --publish-host (and reached at --instance-host when given). After a deploy went live the
+ * reconcile loop (../reconcile) heals what breaks.
  */
-import type { DockerClient } from "../../docker/client";
 import { inspectContainer, listContainers, removeContainer, stopContainer } from "../../docker/containers";
-import type { ServeConfig } from "../config";
-import type { Logger } from "../context";
+import type { ServerContext } from "../context";
 import { instanceFilters, type Instance, parseInstance } from "../naming";
 import { dialHost, lastLogLines, probeInstance, tcpConnect, waitReady } from "../readiness";
+import { startReconciler } from "../reconcile/index";
 import { bootInstance, ensureImage, removeLeftovers } from "../rollout/boot";
 import type { InstanceBackend } from "./types";
 
 /** Grace for the app to finish its requests after SIGTERM. */
 const STOP_TIMEOUT_S = 10;
 
-export interface EngineBackendOptions {
-  docker: DockerClient;
-  config: ServeConfig;
-  logger: Logger;
-  shutdown: AbortSignal;
-}
-
-export function createEngineBackend(o: EngineBackendOptions): InstanceBackend {
-  const { docker, config } = o;
+export function createEngineBackend(ctx: ServerContext): InstanceBackend {
+  const { docker, config } = ctx;
   let machineId: Promise<string> | undefined;
-  const probeOptions = (containerPort: number) => ({ containerPort, publishHost: config.publishHost, healthPath: config.healthPath });
+  const probeOptions = (containerPort: number) => ({
+    containerPort,
+    publishHost: config.publishHost,
+    instanceHost: config.instanceHost,
+    healthPath: config.healthPath,
+  });
+  const dialTo = (hostPort: number, hostIp?: string) => `${config.instanceHost ?? dialHost(hostIp || config.publishHost)}:${hostPort}`;
   return {
     kind: "engine",
     description: `engine ${docker.target}`,
@@ -41,17 +40,14 @@ export function createEngineBackend(o: EngineBackendOptions): InstanceBackend {
     async exists(id) {
       return !!(await inspectContainer(docker, id));
     },
-    dial(i) {
-      if (!i.hostPort) return undefined;
-      return `${dialHost(i.hostIp || config.publishHost)}:${i.hostPort}`;
-    },
-    prepareImage: (image) => ensureImage({ docker, logger: o.logger, shutdown: o.shutdown }, image),
-    removeLeftovers: (plan) => removeLeftovers(docker, plan),
-    boot: (plan, k) => bootInstance({ docker, config, logger: o.logger }, plan, k),
+    dial: (i) => (i.hostPort ? dialTo(i.hostPort, i.hostIp) : undefined),
+    prepareImage: (image, signal) => ensureImage(ctx, image, signal),
+    removeLeftovers: (plan) => removeLeftovers(ctx, plan),
+    boot: (plan, k) => bootInstance(ctx, plan, k),
     async waitReady(booted, w) {
       const r = await waitReady(docker, booted.id, { ...probeOptions(config.containerPort), deadline: w.deadline, signal: w.signal });
       if (!r.ready) return r;
-      return { ready: true, dial: r.hostPort ? `${dialHost(config.publishHost)}:${r.hostPort}` : undefined };
+      return { ready: true, dial: r.hostPort ? dialTo(r.hostPort) : undefined };
     },
     async probeReady(i) {
       if (i.state !== "running") return false;
@@ -81,5 +77,7 @@ export function createEngineBackend(o: EngineBackendOptions): InstanceBackend {
       );
       return machineId;
     },
+    // Heals what breaks after a deploy went live (dead instances, a restarted Caddy or dockerd).
+    watch: (c) => startReconciler(c),
   };
 }

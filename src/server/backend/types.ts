@@ -36,8 +36,8 @@ export interface InstanceBackend {
   exists(id: string): Promise<boolean>;
   /** The router's address for an instance (host:port), when it has one. */
   dial(i: DiscardTarget): string | undefined;
-  /** Makes the image available before any instance of it boots. */
-  prepareImage(image: string): Promise<void>;
+  /** Makes the image available before any instance of it boots (aborted by `signal`). */
+  prepareImage(image: string, signal?: AbortSignal): Promise<void>;
   /** Removes failed leftovers whose names the plan's new instances need. */
   removeLeftovers(plan: DeployPlan): Promise<void>;
   /** Creates (or, resuming, finds) new instance k of the plan and starts it. An error for an instance created but not started carries its `containerId` and `containerName`. */
@@ -56,6 +56,10 @@ export interface InstanceBackend {
   logTail(id: string): Promise<string[]>;
   /** The unit's machine_id: where the instance runs. */
   machineId(i: Instance): Promise<string>;
-  /** Background work for the server's lifetime (Swarm: re-route instances Swarm moved); ends on shutdown. */
-  watch?(ctx: ServerContext): Promise<void>;
+  /**
+   * Keeps what went live serving, for the server's lifetime (engine: the reconcile loop that
+   * heals dead instances; Swarm: re-routing instances Swarm moved). Ends with the shutdown
+   * signal; `stop()` waits for it.
+   */
+  watch(ctx: ServerContext): { stop(): Promise<void> };
 }

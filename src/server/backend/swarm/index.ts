@@ -9,8 +9,7 @@ import type { DockerClient } from "../../../docker/client";
 import { createService, distributionDigest, inspectService, listServices, listTasks, removeService, serviceLogs } from "../../../docker/swarm";
 import { swarmRole } from "../../../docker/swarm";
 import { UserError } from "../../../errors";
-import type { ServeConfig } from "../../config";
-import type { Logger } from "../../context";
+import type { ServerContext } from "../../context";
 import { instanceFilters, type Instance } from "../../naming";
 import { instanceLabels } from "../../rollout/boot";
 import { newInstanceName } from "../../rollout/plan";
@@ -26,14 +25,6 @@ const STOP_GRACE_S = 10;
 function watchIntervalMs(env: Record<string, string | undefined>): number {
   const n = Number(env.DEPLOYSTER_SWARM_WATCH_MS);
   return Number.isFinite(n) && n >= 100 ? n : 1000;
-}
-
-export interface SwarmBackendOptions {
-  docker: DockerClient;
-  config: ServeConfig;
-  logger: Logger;
-  shutdown: AbortSignal;
-  env?: Record<string, string | undefined>;
 }
 
 /** Fails with one clear line unless the engine is an active Swarm manager. */
@@ -57,10 +48,9 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-export async function createSwarmBackend(o: SwarmBackendOptions): Promise<InstanceBackend> {
-  const { docker, config } = o;
+export async function createSwarmBackend(ctx: ServerContext, env: Record<string, string | undefined>): Promise<InstanceBackend> {
+  const { docker, config } = ctx;
   await checkSwarmManager(docker);
-  const env = o.env ?? process.env;
   const nodeAddress = createNodeAddresses(docker);
   /** image → image@digest, resolved once per image (every node runs the same bytes). */
   const pinned = new Map<string, string>();
@@ -85,9 +75,10 @@ export async function createSwarmBackend(o: SwarmBackendOptions): Promise<Instan
     list,
     exists: async (id) => !!(await inspectService(docker, id)),
     dial: (i) => i.dial,
-    async prepareImage(image) {
+    async prepareImage(image, signal) {
       if (pinned.has(image)) return;
-      const digest = await distributionDigest(docker, image, registryAuthHeader(image, env), o.shutdown);
+      const limit = AbortSignal.timeout(config.limits.pullTimeoutMs);
+      const digest = await distributionDigest(docker, image, registryAuthHeader(image, env), AbortSignal.any([signal ?? ctx.shutdown, limit]));
       pinned.set(image, `${image}@${digest}`);
     },
     async removeLeftovers(plan) {
@@ -106,6 +97,7 @@ export async function createSwarmBackend(o: SwarmBackendOptions): Promise<Instan
         image: pinned.get(plan.image) ?? plan.image,
         containerPort: config.containerPort,
         stopGraceSeconds: STOP_GRACE_S,
+        limits: config.limits.instance,
       });
       const { ID } = await createService(docker, spec, registryAuthHeader(plan.image, env));
       return { k, id: ID, name, startedAtMs: Date.now() };
@@ -145,6 +137,9 @@ export async function createSwarmBackend(o: SwarmBackendOptions): Promise<Instan
       return Buffer.concat(parts).toString("utf8").split("\n").map((l) => l.trimEnd()).filter(Boolean).slice(-20);
     },
     machineId: async (i) => i.machineId ?? "",
-    watch: (ctx) => watchFailover(ctx, { intervalMs: watchIntervalMs(env) }),
+    watch(c) {
+      const done = watchFailover(c, { intervalMs: watchIntervalMs(env) });
+      return { stop: () => done };
+    },
   };
 }

@@ -8,6 +8,7 @@
  */
 import { createHash } from "node:crypto";
 import { LABEL_COMPONENT } from "../../../docker/labels";
+import type { ContainerLimits } from "../../limits";
 import { COMPONENT_INSTANCE, type Instance, parseInstance } from "../../naming";
 
 /** Label on the containers of an instance service (not the managed marker: a node's engine is not serve's). */
@@ -35,6 +36,15 @@ export interface SwarmSpecOptions {
   image: string;
   containerPort: number;
   stopGraceSeconds: number;
+  limits?: ContainerLimits;
+}
+
+/** A task's Resources: --instance-/--task-memory and -pids as Swarm limits (nothing when unlimited). */
+export function swarmResources(l: ContainerLimits = {}): Record<string, unknown> {
+  const limits: Record<string, number> = {};
+  if (l.memoryBytes !== undefined) limits.MemoryBytes = l.memoryBytes;
+  if (l.pids !== undefined) limits.Pids = l.pids;
+  return Object.keys(limits).length ? { Limits: limits } : {};
 }
 
 /** The service spec of one instance: one replica, restarted on failure, its port published in host mode. */
@@ -49,6 +59,7 @@ export function buildInstanceSpec(o: SwarmSpecOptions): Record<string, unknown> 
         StopGracePeriod: o.stopGraceSeconds * 1e9,
       },
       RestartPolicy: { Condition: "any", Delay: 1e9 },
+      Resources: swarmResources(o.limits),
       // One replica per service: spreading is across services, which Swarm's scheduler does
       // by placing a task on the node with the fewest tasks; the preference keeps a
       // rescheduled task off its service's other nodes as well.

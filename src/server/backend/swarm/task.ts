@@ -5,26 +5,27 @@
  * then the trailer with the real exit code, 124 on timeout; the service is removed
  * afterwards, also when the client disconnects or the server shuts down.
  */
-import { randomBytes } from "node:crypto";
 import { registryAuthHeader } from "../../../docker/auth";
 import { createService, listTasks, removeService, serviceLogs } from "../../../docker/swarm";
 import type { ServerContext } from "../../context";
 import { ensureTaskImage, exitTrailer, plainError, taskArgs, timeoutTrailer } from "../../handlers/tasks";
-import { baseLabels, COMPONENT_TASK, imageRef, LABEL_SERVICE, LABEL_VERSION } from "../../naming";
+import { baseLabels, COMPONENT_TASK, LABEL_SERVICE, LABEL_VERSION } from "../../naming";
 import type { TaskRequest } from "../../validate";
-import { swarmServiceName } from "./spec";
+import type { ContainerLimits } from "../../limits";
+import { swarmResources, swarmServiceName } from "./spec";
 
 const POLL_MS = 250;
 const TERMINAL = new Set(["complete", "failed", "shutdown", "rejected", "orphaned", "remove"]);
 
 /** The job's service spec (pure). Args keep the image's ENTRYPOINT, as on one engine. */
-export function buildTaskSpec(o: { name: string; image: string; args: string[]; labels: Record<string, string> }): Record<string, unknown> {
+export function buildTaskSpec(o: { name: string; image: string; args: string[]; labels: Record<string, string>; limits?: ContainerLimits }): Record<string, unknown> {
   return {
     Name: swarmServiceName(o.name),
     Labels: o.labels,
     TaskTemplate: {
       ContainerSpec: { Image: o.image, Args: o.args },
       RestartPolicy: { Condition: "none" },
+      Resources: swarmResources(o.limits),
       LogDriver: { Name: "json-file", Options: { "max-size": "10m", "max-file": "3" } },
     },
     Mode: { ReplicatedJob: { MaxConcurrent: 1, TotalCompletions: 1 } },
@@ -40,21 +41,30 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-export async function runSwarmTask(ctx: ServerContext, service: string, task: TaskRequest, request: Request): Promise<Response> {
-  if (ctx.shutdown.aborted) return plainError(503, "The server is shutting down.");
-  const image = imageRef(ctx.config.imagePrefix, service, task.version);
+export interface SwarmTaskOptions {
+  service: string;
+  task: TaskRequest;
+  request: Request;
+  image: string;
+  /** Unique task name, registered in ctx.tasks by the caller; removed from it when the task ends. */
+  name: string;
+}
+
+export async function runSwarmTask(ctx: ServerContext, o: SwarmTaskOptions): Promise<Response> {
+  const { service, task, request, image, name } = o;
   let info: any;
   try {
-    info = await ensureTaskImage(ctx, image);
+    // The manager pulls it too: its ENTRYPOINT decides how the command is passed.
+    const signal = AbortSignal.any([request.signal, ctx.shutdown, AbortSignal.timeout(ctx.config.limits.pullTimeoutMs)]);
+    info = await ensureTaskImage(ctx, image, signal);
   } catch (err) {
     return plainError(500, `The image ${image} is not available: ${(err as Error).message}`);
   }
   const args = taskArgs(task.command, info?.Config?.Entrypoint);
-  const name = `${service}-${task.version}-task-${randomBytes(6).toString("hex")}`;
   const labels = { ...baseLabels(ctx.config.scopeLabels, COMPONENT_TASK), [LABEL_SERVICE]: service, [LABEL_VERSION]: task.version };
   let id: string;
   try {
-    ({ ID: id } = await createService(ctx.docker, buildTaskSpec({ name, image, args, labels }), registryAuthHeader(image)));
+    ({ ID: id } = await createService(ctx.docker, buildTaskSpec({ name, image, args, labels, limits: ctx.config.limits.task }), registryAuthHeader(image)));
   } catch (err) {
     return plainError(500, `The task could not start: ${(err as Error).message}`);
   }
@@ -132,6 +142,7 @@ export async function runSwarmTask(ctx: ServerContext, service: string, task: Ta
     else if (ending === "done") write(exitTrailer(code, t?.Status?.State === "failed" && code === 0 ? String(t?.Status?.Err ?? "") : ""));
     ctx.logger.info(`task ${name} (Swarm) ${ending === "done" ? `exited ${code}` : ending}`);
   })()
+    .finally(() => ctx.tasks.delete(name))
     .catch((err: Error) => write(`\nERROR: ${err.message}\n`))
     .finally(() => {
       if (!open) return;
