@@ -7,7 +7,9 @@
  * Tests run in order and build on each other (one lab for the file: ~2 s up, ~6 s down).
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { startCaddy, type Caddy } from "../../support/caddy";
 import { startLab, type Lab } from "../../support/lab";
 import { makeDeployctlLink, runBinary } from "../ctl/harness";
@@ -22,12 +24,15 @@ let lab: Lab;
 let caddy: Caddy;
 let s: Serve;
 let link: { path: string; dir: string } | undefined;
+/** A Docker client config holding the lab registry's credentials (the registry requires them). */
+let dockerConfig: string;
+const REGISTRY_AUTH = "swuser:swpass";
 
 const serveArgs = () => [
   "--swarm", "--registry-url", lab.registry, "--caddy-admin", caddy.adminUrl, "--domain", DOMAIN,
   "--health-timeout", "10s", "--task-timeout", "3s",
 ];
-const serveEnv = () => ({ DOCKER_HOST: lab.dockerHost, DEPLOYSTER_SWARM_WATCH_MS: "500", DEPLOYSTER_DRAIN_MS: "500" });
+const serveEnv = () => ({ DOCKER_HOST: lab.dockerHost, DOCKER_CONFIG: dockerConfig, DEPLOYSTER_SWARM_WATCH_MS: "500", DEPLOYSTER_DRAIN_MS: "500" });
 const startSwarmServe = () => startServe({ scope, args: serveArgs(), env: serveEnv() });
 
 async function upstreams(): Promise<string[]> {
@@ -68,7 +73,10 @@ async function swarmServices(component: string): Promise<string[]> {
 
 beforeAll(async () => {
   await scope.tag(SVC, ["v1", "v2", "v3", "never-ready", "slow"]);
-  lab = await startLab({ name: "sws", net: 226 });
+  lab = await startLab({ name: "sws", net: 226, registryAuth: REGISTRY_AUTH });
+  dockerConfig = mkdtempSync(join(tmpdir(), "swtest-config-"));
+  const auth = Buffer.from(REGISTRY_AUTH).toString("base64");
+  writeFileSync(join(dockerConfig, "config.json"), JSON.stringify({ auths: { [lab.registry]: { auth } } }));
   await lab.push(...["v1", "v2", "v3", "never-ready", "slow"].map((v) => `${PREFIX}/${SVC}:${v}`));
   caddy = await startCaddy();
   s = await startSwarmServe();
@@ -78,16 +86,33 @@ afterAll(async () => {
   if (s) expect(await s.stop()).toBe(0);
   await caddy?.stop();
   if (link) rmSync(link.dir, { recursive: true, force: true });
+  if (dockerConfig) rmSync(dockerConfig, { recursive: true, force: true });
   await lab?.stop();
   expect(await scope.cleanup()).toEqual([]);
 }, 180_000);
 
-test("--swarm on a plain engine: one clear line, exit 1", async () => {
-  const r = await runBinary([BIN, "serve", "--swarm", "--listen", "127.0.0.1:0", "--password", "x"], {}, 30_000);
+test("--swarm on an engine that is no Swarm manager (a worker): one clear line, exit 1", async () => {
+  const worker = lab.dockerHost.replace(/n1\.sock$/, "n2.sock");
+  const r = await runBinary([BIN, "serve", "--swarm", "--listen", "127.0.0.1:0", "--password", "x"], { DOCKER_HOST: worker }, 30_000);
   expect(r.code).toBe(1);
   expect(r.err.trim().split("\n")).toHaveLength(1);
-  expect(r.err).toContain("is not part of a Swarm");
+  expect(r.err).toContain(`--swarm: the engine at ${worker} is a Swarm worker, not a manager`);
 });
+
+test("without the registry's credentials (DOCKER_CONFIG) a deploy fails with the reason", async () => {
+  const empty = mkdtempSync(join(tmpdir(), "swtest-noauth-"));
+  const other = await startServe({ scope, args: serveArgs(), env: { ...serveEnv(), DOCKER_CONFIG: empty } });
+  try {
+    expect((await other.call("POST", `/v1/services/${SVC}/deploys`, { deploy: { version: "v1" } })).status).toBe(201);
+    const rec = await settled(other, SVC, "v1", 30_000);
+    expect(rec.state).toBe("failed");
+    expect(rec.reason).toContain(`The image ${lab.registry}/${SVC}:v1 is not available`);
+    expect(await swarmServices("serve-instance")).toEqual([]);
+  } finally {
+    expect(await other.stop()).toBe(0);
+    rmSync(empty, { recursive: true, force: true });
+  }
+}, 60_000);
 
 test("v1 ×3: instances on ≥ 2 nodes, routed at <node address>:<published port>", async () => {
   expect((await s.call("POST", `/v1/services/${SVC}/deploys`, { deploy: { version: "v1", instance_count: 3 } })).status).toBe(201);
