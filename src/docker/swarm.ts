@@ -4,6 +4,7 @@
  */
 import type { DockerClient } from "./client";
 import { FrameDemuxer, type StreamName } from "./demux";
+import { isNotFound } from "./errors";
 
 const enc = encodeURIComponent;
 
@@ -38,10 +39,18 @@ export async function removeService(d: DockerClient, idOrName: string): Promise<
   await d.call("DELETE", `/services/${enc(idOrName)}`, { okStatuses: [404] });
 }
 
-/** Tasks of the given services (one request, however many). */
-export async function listTasks(d: DockerClient, serviceIds: string[]): Promise<any[]> {
+/**
+ * Tasks of the given services (one request, however many). The engine answers 404 when one
+ * of them is gone (removed since it was listed): then undefined, and the caller lists again.
+ */
+export async function listTasks(d: DockerClient, serviceIds: string[]): Promise<any[] | undefined> {
   if (serviceIds.length === 0) return [];
-  return d.json<any[]>("GET", "/tasks", { query: { filters: { service: serviceIds } } });
+  try {
+    return await d.json<any[]>("GET", "/tasks", { query: { filters: { service: serviceIds } } });
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
 }
 
 export async function listNodes(d: DockerClient): Promise<any[]> {

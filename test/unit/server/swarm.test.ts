@@ -131,3 +131,31 @@ describe("checkSwarmManager", () => {
     await checkSwarmManager(engine({ LocalNodeState: "active", ControlAvailable: true }));
   });
 });
+
+describe("listing while services go away", () => {
+  test("a service removed between the services and the tasks call (404) is listed again, not an error", async () => {
+    const { createSwarmBackend } = await import("../../../src/server/backend/swarm/index");
+    const { DockerApiError } = await import("../../../src/docker/errors");
+    const svc = (id: string, instance: string) => ({ ID: id, CreatedAt: "2026-01-02T03:04:05Z", Spec: { Labels: { ...LABELS, "deployster.instance": instance } } });
+    let servicesCalls = 0;
+    let tasksCalls = 0;
+    const docker = {
+      target: "unix:///x.sock",
+      async json(_method: string, path: string) {
+        if (path === "/info") return { Swarm: { LocalNodeState: "active", ControlAvailable: true } };
+        if (path === "/nodes") return [{ ID: "n1", Status: { Addr: "10.0.0.11" } }];
+        if (path === "/services") return ++servicesCalls === 1 ? [svc("gone", "1"), svc("kept", "2")] : [svc("kept", "2")];
+        if (path === "/tasks") {
+          if (++tasksCalls === 1) throw new DockerApiError(404, "GET", "/tasks", "service gone not found");
+          return [{ ...task("running", "running", "2026-01-02T03:04:06Z", "n1", 32768), ServiceID: "kept" }];
+        }
+        throw new Error(`unexpected ${path}`);
+      },
+    } as any;
+    const config = resolveServeConfig({ swarm: true, password: "x" }, {});
+    const backend = await createSwarmBackend({ docker, config } as any, {});
+    const list = await backend.list("web");
+    expect(list.map((i) => `${i.id} ${i.dial}`)).toEqual(["kept 10.0.0.11:32768"]);
+    expect(servicesCalls).toBe(2);
+  });
+});

@@ -56,9 +56,18 @@ export async function createSwarmBackend(ctx: ServerContext, env: Record<string,
   const pinned = new Map<string, string>();
   const probeOptions = (containerPort: number, failOnTaskFailure: boolean) => ({ containerPort, healthPath: config.healthPath, failOnTaskFailure });
 
+  /** Services and their tasks, consistent: listed again when a service went away in between. */
+  async function listWithTasks(labels: string[]): Promise<{ services: any[]; tasks: any[] }> {
+    for (let attempt = 1; ; attempt++) {
+      const services = await listServices(docker, labels);
+      const tasks = await listTasks(docker, services.map((s) => s.ID));
+      if (tasks) return { services, tasks };
+      if (attempt >= 5) throw new Error("the Swarm's services keep changing while they are listed");
+    }
+  }
+
   async function list(service?: string): Promise<Instance[]> {
-    const services = await listServices(docker, instanceFilters(config.scopeLabels, service));
-    const tasks = await listTasks(docker, services.map((s) => s.ID));
+    const { services, tasks } = await listWithTasks(instanceFilters(config.scopeLabels, service));
     const addrs = new Map<string, string>();
     for (const t of tasks) if (t.NodeID && !addrs.has(t.NodeID)) addrs.set(t.NodeID, (await nodeAddress(t.NodeID)) ?? "");
     const out: Instance[] = [];
@@ -103,7 +112,8 @@ export async function createSwarmBackend(ctx: ServerContext, env: Record<string,
       return { k, id: ID, name, startedAtMs: Date.now() };
     },
     async waitReady(booted, w): Promise<BackendReadyOutcome> {
-      const early = [100, 200, 300, 500];
+      // A task takes a second or two to be scheduled, pulled and started: poll at a steady
+      // short interval (each look is two cheap manager calls and one TCP connect).
       let lastWhy = "no probe ran";
       for (let attempt = 0; ; attempt++) {
         if (w.signal?.aborted) return { ready: false, why: "interrupted", aborted: true };
@@ -113,7 +123,7 @@ export async function createSwarmBackend(ctx: ServerContext, env: Record<string,
         if (r.kind === "ready") return { ready: true, dial: r.dial };
         if (r.kind === "failed") return { ready: false, why: r.why };
         lastWhy = r.why;
-        const pause = early[attempt] ?? 1000;
+        const pause = attempt < 100 ? 150 : 500;
         if (Date.now() + pause > w.deadline) return { ready: false, why: lastWhy, timedOut: true };
         await sleep(pause, w.signal);
       }

@@ -51,6 +51,7 @@ export async function probeSwarmInstance(
 ): Promise<SwarmProbe> {
   if (!(await inspectService(d, serviceId))) return { kind: "failed", why: "the service is gone" };
   const tasks = await listTasks(d, [serviceId]);
+  if (!tasks) return { kind: "failed", why: "the service is gone" };
   if (o.failOnTaskFailure) {
     const failed = tasks.find((t) => t.Status?.State === "failed" || t.Status?.State === "rejected");
     if (failed) return { kind: "failed", why: describeFailure(failed) };

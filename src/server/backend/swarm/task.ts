@@ -33,7 +33,7 @@ export function buildTaskSpec(o: { name: string; image: string; args: string[]; 
 }
 
 async function jobTask(ctx: ServerContext, id: string): Promise<any | undefined> {
-  const tasks = await listTasks(ctx.docker, [id]);
+  const tasks = (await listTasks(ctx.docker, [id])) ?? [];
   return tasks.sort((a, b) => String(b.CreatedAt ?? "").localeCompare(String(a.CreatedAt ?? "")))[0];
 }
 
