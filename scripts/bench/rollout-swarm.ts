@@ -28,6 +28,8 @@ const PREFIX = `benchswarm${RUN}`;
 const SVC = "app";
 const DOMAIN = "bench-swarm.local";
 const PASSWORD = `bench-${RUN}`;
+/** Pause between unrouting an old instance and stopping it (serve's default is 1000 ms). */
+const DRAIN_MS = 500;
 const auth = { authorization: `Basic ${Buffer.from(`deployster:${PASSWORD}`).toString("base64")}` };
 
 async function poll<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 120_000, everyMs = 100): Promise<T> {
@@ -55,7 +57,7 @@ async function startSwarmServe(lab: Lab, caddy: Caddy): Promise<Serve> {
   const port = freePort();
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith("DEPLOYSTER_")) env[k] = v;
-  Object.assign(env, { DOCKER_HOST: lab.dockerHost, DEPLOYSTER_SWARM_WATCH_MS: "250", DEPLOYSTER_DRAIN_MS: "500" });
+  Object.assign(env, { DOCKER_HOST: lab.dockerHost, DEPLOYSTER_DRAIN_MS: String(DRAIN_MS) });
   const proc = Bun.spawn(
     [BIN, "serve", "--swarm", "--listen", `127.0.0.1:${port}`, "--password", PASSWORD, "--registry-url", lab.registry, "--caddy-admin", caddy.adminUrl, "--domain", DOMAIN],
     { env, stdout: "ignore", stderr: "ignore" },
@@ -179,7 +181,7 @@ export async function runSwarmBench(reps: number): Promise<void> {
     await lab.push(`${PREFIX}/${SVC}:v1`, `${PREFIX}/${SVC}:v2`);
     caddy = await startCaddy();
     s = await startSwarmServe(lab, caddy);
-    console.log(`swarm rollout benchmark: lab up in ${lab.upSeconds.toFixed(1)} s, ${reps} repetition(s), 3 instances v1→v2, start-first`);
+    console.log(`swarm rollout benchmark: lab up in ${lab.upSeconds.toFixed(1)} s, ${reps} repetition(s), 3 instances v1→v2, start-first, serve's drain ${DRAIN_MS} ms, failover watch every 1 s (default)`);
     const ds: { ms: number; load: LoadStats }[] = [];
     const sw: number[] = [];
     for (let i = 0; i < reps; i++) {

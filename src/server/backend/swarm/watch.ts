@@ -15,13 +15,16 @@ export interface WatchOptions {
   intervalMs: number;
 }
 
-async function passOnce(ctx: ServerContext, stale: Map<string, number>): Promise<void> {
+async function passOnce(ctx: ServerContext, stale: Map<string, number>, known: Set<string>): Promise<void> {
   const router = ctx.router!;
-  const services = new Set((await ctx.backend.list()).map((i) => i.service));
-  for (const service of services) {
-    // Upstreams first, then instances: an instance routed in between is in the listing.
-    const routed = new Set(await router.upstreams(service));
-    const instances = await ctx.backend.list(service);
+  // Upstreams first (of every service seen so far), then one listing: an instance routed in
+  // between is in the listing, so a routed address missing from it is really stale.
+  const routedBy = new Map<string, Set<string>>();
+  for (const service of known) routedBy.set(service, new Set(await router.upstreams(service)));
+  const all = await ctx.backend.list();
+  for (const i of all) known.add(i.service);
+  for (const [service, routed] of routedBy) {
+    const instances = all.filter((i) => i.service === service);
     const live = instances.filter((i: Instance) => i.state === "running" && i.dial && !isFailed(i));
     const liveDials = new Set(live.map((i) => i.dial!));
     for (const i of live) {
@@ -51,9 +54,10 @@ async function passOnce(ctx: ServerContext, stale: Map<string, number>): Promise
 export function watchFailover(ctx: ServerContext, o: WatchOptions): Promise<void> {
   if (!ctx.router) return Promise.resolve();
   const stale = new Map<string, number>();
+  const known = new Set<string>();
   return (async () => {
     while (!ctx.shutdown.aborted) {
-      await passOnce(ctx, stale).catch((err) => ctx.logger.debug(`failover watch: ${(err as Error).message}`));
+      await passOnce(ctx, stale, known).catch((err) => ctx.logger.debug(`failover watch: ${(err as Error).message}`));
       await new Promise<void>((resolve) => {
         const t = setTimeout(done, o.intervalMs);
         function done() {
