@@ -62,6 +62,8 @@ export interface ServiceLogsOptions {
   tail?: number | "all";
   signal?: AbortSignal;
   onChunk: (stream: StreamName, data: Uint8Array) => void;
+  /** Awaited after each chunk read: reading pauses while the consumer has no room (back-pressure). */
+  waitForRoom?: () => Promise<void>;
 }
 
 /** Reads a service's logs (demultiplexed; services without a TTY). Resolves when the stream ends. */
@@ -71,7 +73,11 @@ export async function serviceLogs(d: DockerClient, id: string, o: ServiceLogsOpt
     signal: o.signal,
   });
   const demux = new FrameDemuxer((stream, data) => o.onChunk(stream, data));
-  if (res.body) for await (const chunk of res.body) demux.push(chunk);
+  if (!res.body) return;
+  for await (const chunk of res.body) {
+    demux.push(chunk);
+    if (o.waitForRoom) await o.waitForRoom();
+  }
 }
 
 /** The registry's digest of an image (GET /distribution/{name}/json), so every node runs the same bytes. */

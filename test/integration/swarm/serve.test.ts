@@ -167,6 +167,18 @@ test("tasks run as Swarm jobs: output, exit 0 and 3, 124 on timeout; no job serv
   await waitFor("no task service left", async () => (await swarmServices("serve-task")).length === 0, 10_000, 200);
 }, 90_000);
 
+test("a client that disconnects from a task: its job service is removed", async () => {
+  const ctl = new AbortController();
+  const res = await s.call("POST", `/v1/services/${SVC}/tasks`, { task: { version: "v1", command: "echo started; sleep 60" } }, { signal: ctl.signal });
+  expect(res.status).toBe(200);
+  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+  let seen = "";
+  while (!seen.includes("started")) seen += new TextDecoder().decode((await reader.read()).value);
+  expect(await swarmServices("serve-task")).toHaveLength(1);
+  ctl.abort();
+  await waitFor("the job service removed", async () => (await swarmServices("serve-task")).length === 0, 10_000, 200);
+}, 60_000);
+
 test("ctl deploy --wait and deployctl list on the cluster", async () => {
   const env = { DEPLOYSTER_URL: s.url, DEPLOYSTER_PASSWORD: PASSWORD };
   const r = await runBinary([BIN, "ctl", "deploy", SVC, "v3", "--wait"], env);

@@ -6,8 +6,7 @@
  */
 import { registryAuthHeader } from "../../../docker/auth";
 import type { DockerClient } from "../../../docker/client";
-import { createService, distributionDigest, inspectService, listServices, listTasks, removeService, serviceLogs } from "../../../docker/swarm";
-import { swarmRole } from "../../../docker/swarm";
+import { createService, distributionDigest, inspectService, listServices, listTasks, removeService, serviceLogs, swarmRole } from "../../../docker/swarm";
 import { UserError } from "../../../errors";
 import type { ServerContext } from "../../context";
 import { instanceFilters, type Instance } from "../../naming";
@@ -16,8 +15,8 @@ import { newInstanceName } from "../../rollout/plan";
 import { tcpConnect } from "../../readiness";
 import type { BackendReadyOutcome, InstanceBackend } from "../types";
 import { createNodeAddresses, probeSwarmInstance } from "./ready";
-import { watchFailover } from "./watch";
 import { buildInstanceSpec, parseSwarmInstance, swarmServiceName } from "./spec";
+import { watchFailover } from "./watch";
 
 const STOP_GRACE_S = 10;
 

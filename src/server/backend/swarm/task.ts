@@ -15,6 +15,11 @@ import type { ContainerLimits } from "../../limits";
 import { swarmResources, swarmServiceName } from "./spec";
 
 const POLL_MS = 250;
+/** Bytes queued for the client before reading the task's log pauses (back-pressure). */
+const STREAM_HIGH_WATER = 256 * 1024;
+/** After the task ended, its log is followed until it has been quiet this long (at most TAIL_MAX_MS). */
+const TAIL_QUIET_MS = 500;
+const TAIL_MAX_MS = 5000;
 const TERMINAL = new Set(["complete", "failed", "shutdown", "rejected", "orphaned", "remove"]);
 
 /** The job's service spec (pure). Args keep the image's ENTRYPOINT, as on one engine. */
@@ -95,21 +100,38 @@ export async function runSwarmTask(ctx: ServerContext, o: SwarmTaskOptions): Pro
       open = false;
     }
   };
-  const stream = new ReadableStream<Uint8Array>({
-    start: (c) => void (controller = c),
-    cancel: () => void (open = false),
-  });
+  let roomWaiter: (() => void) | undefined;
+  const wake = () => {
+    roomWaiter?.();
+    roomWaiter = undefined;
+  };
+  const stream = new ReadableStream<Uint8Array>(
+    {
+      start: (c) => void (controller = c),
+      pull: wake,
+      cancel: () => {
+        open = false;
+        wake();
+      },
+    },
+    { highWaterMark: STREAM_HIGH_WATER, size: (chunk) => chunk?.byteLength ?? 0 },
+  );
+  const waitForRoom = () => (!open || (controller.desiredSize ?? 1) > 0 ? Promise.resolve() : new Promise<void>((r) => (roomWaiter = r)));
 
   const follow = new AbortController();
-  let written = 0;
+  let lastDataAt = Date.now();
+  let followEnded = false;
   const followed = serviceLogs(ctx.docker, id, {
     follow: true,
     signal: follow.signal,
+    waitForRoom,
     onChunk: (_s, data) => {
-      written += data.length;
+      lastDataAt = Date.now();
       write(data);
     },
-  }).catch(() => {});
+  })
+    .catch(() => {})
+    .finally(() => (followEnded = true));
 
   const timeoutMs = ctx.config.taskTimeoutMs;
   const deadline = Date.now() + timeoutMs;
@@ -125,16 +147,15 @@ export async function runSwarmTask(ctx: ServerContext, o: SwarmTaskOptions): Pro
       t = (await jobTask(ctx, id).catch(() => t)) ?? t;
     }
     if (ending === "done") {
-      // The follow stream may lag the task's end: read the whole log once and send the rest.
-      const parts: Uint8Array[] = [];
-      await serviceLogs(ctx.docker, id, { onChunk: (_s, d) => parts.push(d.slice()), signal: AbortSignal.timeout(10_000) }).catch(() => {});
-      follow.abort();
-      await followed;
-      const all = Buffer.concat(parts);
-      if (all.length > written) write(all.subarray(written));
-    } else {
-      follow.abort();
+      // The log reaches the manager a little after the task's end: follow it until quiet.
+      const endAt = Date.now();
+      while (!followEnded && open && Date.now() - endAt < TAIL_MAX_MS && (Date.now() - lastDataAt < TAIL_QUIET_MS || Date.now() - endAt < TAIL_QUIET_MS)) {
+        await sleep(50);
+      }
     }
+    follow.abort();
+    wake();
+    await followed;
     await remove();
     const code = Number(t?.Status?.ContainerStatus?.ExitCode ?? (t?.Status?.State === "complete" ? 0 : 1));
     if (ending === "timeout") write(timeoutTrailer(timeoutMs));
