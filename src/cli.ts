@@ -140,6 +140,7 @@ export function buildCli(): CAC {
     .option("--health-timeout <duration>", "How long a new instance may take to become ready", { default: "5m" })
     .option("--task-timeout <duration>", "Longest a task may run", { default: "10m" })
     .option("--publish-host <ip>", "Host address instance ports are published on", { default: "127.0.0.1" })
+    .option("--swarm", "Run instances and tasks as Swarm services (DOCKER_HOST must be a Swarm manager)")
     .option("--idle-timeout <duration>", "Close connections idle this long (1s-255s; task streams are exempt)", { default: "30s" })
     .option("--max-tasks <n>", "Tasks running at once; more are answered 429", { default: 32 })
     .option("--max-deploys <n>", "Rollouts running at once; more are answered 429", { default: 16 })
@@ -152,6 +153,7 @@ export function buildCli(): CAC {
     .option("--instance-host <ip>", "Address where this server reaches the published ports when the engine runs elsewhere (another host or network namespace)")
     .option("-v, --verbose", "Verbose logging")
     .example("DEPLOYSTER_PASSWORD=s3cret deployster serve --listen :3000")
+    .example("DOCKER_HOST=unix:///run/manager.sock deployster serve --swarm --registry-url 10.0.0.1:5000")
     .action(async (options) => (await import("./commands/serve")).runServeCommand(options));
 
   cli
