@@ -11,6 +11,7 @@ import { runTask } from "./handlers/tasks";
 import { crossSiteReason, requireJsonContentType } from "./guard";
 import { errorResponse, HttpError, readJsonBody } from "./http";
 import { matchRoute } from "./routes";
+import { handleUiRoute, isPageNavigation, isUiRoute } from "./ui/handlers";
 import { checkServiceName, checkTimestamp, checkVersion, parseDeployBody, parseTaskBody } from "./validate";
 import { VERSION } from "../version";
 import { DockerApiError, DockerUnreachableError } from "../docker/errors";
@@ -27,7 +28,7 @@ export function createApp(ctx: ServerContext): FetchHandler {
   return async (req, server) => {
     if (!isAuthorized(req.headers.get("authorization"), credentials)) return unauthorizedResponse();
     const crossSite = crossSiteReason(req.headers);
-    if (crossSite) return errorResponse(403, crossSite);
+    if (crossSite && !isPageNavigation(req)) return errorResponse(403, crossSite);
     let url: URL;
     try {
       url = new URL(req.url);
@@ -64,6 +65,7 @@ async function dispatch(ctx: ServerContext, req: Request, url: URL, server?: Req
   }
   const { name, params } = m;
   if (name === "version") return new Response(`${VERSION}\n`, { headers: { "Content-Type": "text/plain" } });
+  if (isUiRoute(name)) return handleUiRoute(ctx, name, params, req, url, server);
   const service = checkServiceName(params.name!);
   switch (name) {
     case "createDeploy":

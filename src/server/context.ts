@@ -1,9 +1,11 @@
 /** What every handler and rollout step shares: no globals, one object built by startServer. */
 import type { DockerClient } from "../docker/client";
 import type { ServeConfig } from "./config";
+import type { EventBus } from "./events-bus";
 import type { ServiceLocks } from "./mutex";
 import type { DeployLog } from "./records";
 import type { Router } from "./router";
+import type { TaskLog } from "./task-log";
 
 export interface Logger {
   info(message: string): void;
@@ -25,6 +27,10 @@ export interface ServerContext {
   config: ServeConfig;
   router?: Router;
   log: DeployLog;
+  /** Deploy, instance and task changes, streamed by GET /v1/events. */
+  events: EventBus;
+  /** Recent tasks and their exit codes. */
+  taskLog: TaskLog;
   locks: ServiceLocks;
   logger: Logger;
   /** Aborted on SIGTERM/SIGINT: rollouts stop at their next safe point, tasks are killed. */

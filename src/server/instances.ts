@@ -33,6 +33,7 @@ export async function routeInstance(ctx: ServerContext, service: string, id: str
   if (!ctx.router) return;
   await ctx.router.addUpstream(service, dial);
   if (ctx.retiring.has(id) || !(await inspectContainer(ctx.docker, id))) await ctx.router.removeUpstream(service, dial);
+  else ctx.events.publish("instance", service, { id, change: "routed" });
 }
 
 /** Grace for the app to finish its requests after SIGTERM. */
@@ -44,6 +45,7 @@ const STOP_TIMEOUT_S = 10;
  */
 export async function retireInstance(ctx: ServerContext, i: Instance): Promise<void> {
   ctx.retiring.add(i.id);
+  ctx.events.publish("instance", i.service, { id: i.id, name: i.name, change: "retiring" });
   try {
     const dial = dialOf(ctx, i);
     if (ctx.router && dial) {
@@ -54,6 +56,7 @@ export async function retireInstance(ctx: ServerContext, i: Instance): Promise<v
     await removeContainer(ctx.docker, i.id, { force: true });
     ctx.ready.delete(i.id);
     ctx.logger.info(`retired ${i.name}`);
+    ctx.events.publish("instance", i.service, { id: i.id, name: i.name, change: "retired" });
   } finally {
     ctx.retiring.delete(i.id);
   }
@@ -66,6 +69,7 @@ export async function discardInstance(ctx: ServerContext, i: Pick<Instance, "id"
   await removeContainer(ctx.docker, i.id, { force: true });
   ctx.ready.delete(i.id);
   ctx.logger.info(`removed ${i.name}`);
+  ctx.events.publish("instance", i.service, { id: i.id, name: i.name, change: "removed" });
 }
 
 /** Runs fn over items with at most `limit` at once (no unbounded Promise.all). */

@@ -11,7 +11,12 @@ export type RouteName =
   | "destroyDeploy"
   | "listUnits"
   | "runTask"
-  | "rollback";
+  | "rollback"
+  | "page"
+  | "pageAsset"
+  | "events"
+  | "listServices"
+  | "listTasks";
 
 interface RouteDef {
   method: string;
@@ -28,6 +33,12 @@ const ROUTES: RouteDef[] = [
   { method: "GET", pattern: ["v1", "services", ":name", "units"], name: "listUnits" },
   { method: "POST", pattern: ["v1", "services", ":name", "tasks"], name: "runTask" },
   { method: "POST", pattern: ["v1", "services", ":name", "rollback"], name: "rollback" },
+  // The status page and what it reads (src/server/ui).
+  { method: "GET", pattern: [""], name: "page" },
+  { method: "GET", pattern: ["ui", ":asset"], name: "pageAsset" },
+  { method: "GET", pattern: ["v1", "events"], name: "events" },
+  { method: "GET", pattern: ["v1", "services"], name: "listServices" },
+  { method: "GET", pattern: ["v1", "tasks"], name: "listTasks" },
 ];
 
 export type RouteMatch =

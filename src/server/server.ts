@@ -14,7 +14,10 @@ import type { ServeConfig } from "./config";
 import { createLogger, type Logger, type ServerContext } from "./context";
 import { errorResponse } from "./http";
 import { ServiceLocks } from "./mutex";
+import { EventBus } from "./events-bus";
 import { DeployLog } from "./records";
+import { TaskLog } from "./task-log";
+import { startUnitsFeed } from "./ui/units-feed";
 import { prepareResume, runResume } from "./resume";
 import { CaddyRouter } from "./router";
 
@@ -53,11 +56,14 @@ export async function startServer(config: ServeConfig, o: StartServerOptions = {
   const shutdown = new AbortController();
   let machineId: Promise<string> | undefined;
   const drainEnv = Number((o.env ?? process.env).DEPLOYSTER_DRAIN_MS);
+  const events = new EventBus();
   const ctx: ServerContext = {
     docker,
     config,
     router,
-    log: new DeployLog(),
+    events,
+    log: new DeployLog((r) => events.publish("deploy", r.service, { deploy: r })),
+    taskLog: new TaskLog((t) => events.publish("task", t.service, { task: t })),
     locks: new ServiceLocks(),
     logger,
     shutdown: shutdown.signal,
@@ -81,6 +87,7 @@ export async function startServer(config: ServeConfig, o: StartServerOptions = {
     logger.warn(`start-up resumption failed: ${(err as Error).message}`);
     return [];
   });
+  const stopUnitsFeed = startUnitsFeed(ctx);
   const app = createApp(ctx);
   let server: Server<undefined>;
   try {
@@ -125,6 +132,7 @@ export async function startServer(config: ServeConfig, o: StartServerOptions = {
       stopping ??= (async () => {
         logger.info("shutting down: no new requests; rollouts stop at their next safe point");
         shutdown.abort();
+        stopUnitsFeed();
         const closed = server.stop(false);
         await Promise.allSettled([...ctx.rollouts]);
         await Promise.race([closed, Bun.sleep(15_000)]);

@@ -24,6 +24,10 @@ export interface Unit {
   health: string | null;
   ready: boolean;
   routed: boolean | null;
+  /** Where the instance answers: host:port (node:port on Swarm), when published. */
+  address: string | null;
+  /** When its container was created (ISO 8601). */
+  created_at: string | null;
 }
 
 export function currentState(i: Pick<Instance, "state" | "health">, ready: boolean): Unit["current_state"] {
@@ -42,6 +46,11 @@ async function isReadyNow(ctx: ServerContext, i: Instance): Promise<boolean> {
 }
 
 export async function listUnits(ctx: ServerContext, service: string): Promise<Response> {
+  return jsonResponse(200, { units: await collectUnits(ctx, service) });
+}
+
+/** The units of a service, as GET .../units shows them (also the status page's instances). */
+export async function collectUnits(ctx: ServerContext, service: string): Promise<Unit[]> {
   const [instances, machineId] = await Promise.all([listInstances(ctx, service), ctx.machineId()]);
   const routed = ctx.router ? new Set(await ctx.router.upstreams(service).catch(() => [] as string[])) : undefined;
   const units: Unit[] = [];
@@ -63,7 +72,9 @@ export async function listUnits(ctx: ServerContext, service: string): Promise<Re
       health: i.health ?? null,
       ready,
       routed: routed ? !!dial && routed.has(dial) : null,
+      address: dial ?? null,
+      created_at: i.created ? new Date(i.created * 1000).toISOString() : null,
     });
   }
-  return jsonResponse(200, { units });
+  return units;
 }
