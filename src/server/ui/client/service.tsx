@@ -144,7 +144,7 @@ function History(p: { deploys: DeployRecord[]; now: number }) {
               <Badge state={d.state} /> <strong>{d.version}</strong> <span class="muted">{d.timestamp}</span>
               <span class="muted">
                 {" "}
-                · {d.instance_count} instance(s) · {formatAge(d.started_at, p.now)} ago · took {formatDuration(d.started_at, d.finished_at, p.now)}
+                · {d.instance_count} instance(s) · {formatAge(d.started_at, p.now)} ago · {d.finished_at ? "took" : "running for"} {formatDuration(d.started_at, d.finished_at, p.now)}
                 {d.rollback_of ? ` · rollback of ${d.rollback_of.version}` : ""}
               </span>
             </div>
