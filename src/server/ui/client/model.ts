@@ -1,5 +1,6 @@
 /// <reference lib="dom" />
 /// <reference lib="dom.asynciterable" />
+/// <reference lib="dom.iterable" />
 /**
  * The page's state and how events change it. Pure functions over plain data (the same
  * shapes as the v1 API), so the page shows what the API says and nothing else.
