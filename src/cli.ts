@@ -151,6 +151,7 @@ export function buildCli(): CAC {
     .option("--instance-pids <n>", "Process limit of each instance (default: none)")
     .option("--task-memory <size>", "Memory limit of each task container, e.g. 512m (default: none)")
     .option("--task-pids <n>", "Process limit of each task container (default: none)")
+    .option("--instance-host <ip>", "Address where this server reaches the published ports when the engine runs elsewhere (another host or network namespace)")
     .option("-v, --verbose", "Verbose logging")
     .example("DEPLOYSTER_PASSWORD=s3cret deployster serve --listen :3000")
     .action(async (options) => (await import("./commands/serve")).runServeCommand(options));

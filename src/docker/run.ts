@@ -34,6 +34,13 @@ export interface RunOptions {
   hostConfig?: Record<string, unknown>;
   /** Called once the image had to be pulled (for progress reporting). */
   onPull?(image: string): void;
+  /**
+   * Stdout past this many bytes kills the container and sets `stdoutOverflow` (the bytes
+   * past the cap are not kept nor passed on). Default: no cap.
+   */
+  maxStdoutBytes?: number;
+  /** At most this many bytes of a stream are kept in the result (callbacks still see all). Default: all. */
+  keepBytes?: Partial<Record<"stdout" | "stderr", number>>;
 }
 
 export interface RunResult {
@@ -42,6 +49,10 @@ export interface RunResult {
   stderr: Buffer;
   timedOut: boolean;
   aborted: boolean;
+  /** Stdout passed `maxStdoutBytes`: the container was killed. */
+  stdoutOverflow: boolean;
+  /** Bytes of each stream that were produced but not kept (`keepBytes`). */
+  dropped: { stdout: number; stderr: number };
   containerId: string;
 }
 
@@ -101,6 +112,10 @@ export async function runContainer(d: DockerClient, o: RunOptions): Promise<RunR
     stdout: o.onStdoutLine ? new LineSplitter(o.onStdoutLine) : undefined,
     stderr: o.onStderrLine ? new LineSplitter(o.onStderrLine) : undefined,
   };
+  const kept = { stdout: 0, stderr: 0 };
+  const dropped = { stdout: 0, stderr: 0 };
+  let stdoutBytes = 0;
+  let stdoutOverflow = false;
   let timedOut = false;
   let aborted = false;
   let removed = false;
@@ -122,6 +137,13 @@ export async function runContainer(d: DockerClient, o: RunOptions): Promise<RunR
   };
   const timer = o.timeoutMs ? setTimeout(() => ((timedOut = true), stop()), o.timeoutMs) : undefined;
   o.signal?.addEventListener("abort", onAbort, { once: true });
+  const keep = (stream: "stdout" | "stderr", data: Uint8Array) => {
+    const room = (o.keepBytes?.[stream] ?? Infinity) - kept[stream];
+    const n = Math.min(Math.max(room, 0), data.length);
+    if (n > 0) chunks[stream].push(data.slice(0, n));
+    kept[stream] += n;
+    dropped[stream] += data.length - n;
+  };
   const result = (exitCode: number): RunResult => {
     lines.stdout?.flush();
     lines.stderr?.flush();
@@ -131,6 +153,8 @@ export async function runContainer(d: DockerClient, o: RunOptions): Promise<RunR
       stderr: Buffer.concat(chunks.stderr),
       timedOut,
       aborted: aborted || !!o.signal?.aborted,
+      stdoutOverflow,
+      dropped,
       containerId: id,
     };
   };
@@ -140,7 +164,16 @@ export async function runContainer(d: DockerClient, o: RunOptions): Promise<RunR
         stdin: o.stdin !== undefined,
         onFrame: (stream, data) => {
           if (stream === "stdin") return;
-          if (o.keepOutput !== false) chunks[stream].push(data.slice());
+          if (stream === "stdout" && o.maxStdoutBytes !== undefined) {
+            if (stdoutOverflow) return;
+            stdoutBytes += data.length;
+            if (stdoutBytes > o.maxStdoutBytes) {
+              stdoutOverflow = true;
+              stop();
+              return;
+            }
+          }
+          if (o.keepOutput !== false) keep(stream, data);
           lines[stream]?.push(data);
           return o.onOutput?.(stream, data);
         },
@@ -164,7 +197,7 @@ export async function runContainer(d: DockerClient, o: RunOptions): Promise<RunR
   } catch (err) {
     if (err instanceof RunInterruptedError) return result(137);
     throw err;
-    } finally {
+  } finally {
     if (timer) clearTimeout(timer);
     life.abort();
     o.signal?.removeEventListener("abort", onAbort);

@@ -39,6 +39,7 @@ export function createApp(ctx: ServerContext): FetchHandler {
       return await dispatch(ctx, req, url, server);
     } catch (err) {
       if (err instanceof HttpError) return errorResponse(err.status, err.message, err.headers);
+      if (err instanceof DockerUnreachableError) return errorResponse(503, err.message);
       const message = err instanceof DockerApiError || err instanceof DockerUnreachableError ? err.message : (err as Error)?.message ?? String(err);
       ctx.logger.warn(`${req.method} ${url.pathname}: ${message}${ctx.config.verbose && (err as Error)?.stack ? `\n${(err as Error).stack}` : ""}`);
       return errorResponse(500, message);
@@ -65,6 +66,9 @@ async function dispatch(ctx: ServerContext, req: Request, url: URL, server?: Req
   }
   const { name, params } = m;
   if (name === "version") return new Response(`${VERSION}\n`, { headers: { "Content-Type": "text/plain" } });
+  // The page, its assets, the event stream and the task list need no engine; the overview does.
+  const needsEngine = isUiRoute(name) ? name === "listServices" : name !== "listDeploys" && name !== "showDeploy";
+  if (ctx.engineDown && needsEngine) await checkEngine(ctx);
   if (isUiRoute(name)) return handleUiRoute(ctx, name, params, req, url, server);
   const service = checkServiceName(params.name!);
   switch (name) {
@@ -86,5 +90,15 @@ async function dispatch(ctx: ServerContext, req: Request, url: URL, server?: Req
     }
     case "rollback":
       return rollbackDeploy(ctx, service);
+  }
+}
+
+/** While the reconcile loop finds the engine gone, a request that needs it first checks it is back (503 otherwise). */
+async function checkEngine(ctx: ServerContext): Promise<void> {
+  try {
+    await ctx.docker.ping(AbortSignal.timeout(2000));
+  } catch (err) {
+    const why = err instanceof DockerUnreachableError ? err.message : `the Docker engine does not answer: ${(err as Error).message}`;
+    throw new HttpError(503, why);
   }
 }

@@ -47,6 +47,8 @@ export interface ServerContext {
   tasks: Set<string>;
   /** Milliseconds between removing an upstream from the router and stopping its container. */
   drainMs: number;
+  /** Why the Docker engine cannot be reached right now (set by the reconcile loop); undefined while it answers. */
+  engineDown?: string;
   /** The engine's ID (machine_id of the units). */
   machineId(): Promise<string>;
 }

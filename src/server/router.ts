@@ -47,7 +47,16 @@ export function proxyId(service: string, domain: string): string {
   return `deployster-proxy-${service}.${domain}`;
 }
 
-/** The route for one service, as Caddy JSON. lb_try_duration: a failed dial is retried on another upstream. */
+/**
+ * The route for one service, as Caddy JSON. try_duration: a failed dial is retried on another
+ * upstream. retry_match: an idempotent request (GET, HEAD, OPTIONS) whose upstream accepted
+ * the connection and then failed (an instance that died mid-request, or the port proxy of a
+ * dead container) is retried on another upstream instead of answering 502. The retry pause
+ * is short because a configuration change (every upstream change is one) cancels the retries
+ * still waiting under the old configuration: a request that hit an instance as it died must
+ * be retried before the router learns of the death. Passive health: an upstream that failed
+ * is skipped for a second, so the requests that follow do not need a retry at all.
+ */
 export function buildRoute(service: string, domain: string, dials: string[]): Record<string, unknown> {
   return {
     "@id": routeId(service, domain),
@@ -57,7 +66,8 @@ export function buildRoute(service: string, domain: string, dials: string[]): Re
         handler: "reverse_proxy",
         "@id": proxyId(service, domain),
         upstreams: dials.map((dial) => ({ dial })),
-        load_balancing: { selection_policy: { policy: "round_robin" }, try_duration: "5s", try_interval: "100ms" },
+        load_balancing: { selection_policy: { policy: "round_robin" }, try_duration: "5s", try_interval: "20ms", retry_match: [{ method: ["GET", "HEAD", "OPTIONS"] }] },
+        health_checks: { passive: { fail_duration: "1s", max_fails: 1 } },
       },
     ],
     terminal: true,

@@ -18,6 +18,7 @@ import { EventBus } from "./events-bus";
 import { DeployLog } from "./records";
 import { TaskLog } from "./task-log";
 import { startUnitsFeed } from "./ui/units-feed";
+import { startReconciler } from "./reconcile/index";
 import { prepareResume, runResume } from "./resume";
 import { CaddyRouter } from "./router";
 
@@ -121,6 +122,8 @@ export async function startServer(config: ServeConfig, o: StartServerOptions = {
   }
 
   const resumed = runResume(ctx, pending).catch((err) => logger.warn(`start-up resumption failed: ${(err as Error).message}`));
+  // Heals what breaks after a deploy went live (dead instances, a restarted Caddy or dockerd).
+  const reconciler = startReconciler(ctx);
 
   let stopping: Promise<void> | undefined;
   return {
@@ -134,7 +137,7 @@ export async function startServer(config: ServeConfig, o: StartServerOptions = {
         shutdown.abort();
         stopUnitsFeed();
         const closed = server.stop(false);
-        await Promise.allSettled([...ctx.rollouts]);
+        await Promise.allSettled([...ctx.rollouts, reconciler.stop()]);
         await Promise.race([closed, Bun.sleep(15_000)]);
         logger.info("stopped");
       })();

@@ -123,6 +123,7 @@ async function rolloutInstance(ctx: ServerContext, plan: DeployPlan, record: Dep
   const outcome = await waitReady(ctx.docker, booted.id, {
     containerPort: ctx.config.containerPort,
     publishHost: ctx.config.publishHost,
+    instanceHost: ctx.config.instanceHost,
     healthPath: ctx.config.healthPath,
     deadline: booted.startedAtMs + timeout,
     signal: stop,

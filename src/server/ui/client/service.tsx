@@ -57,6 +57,9 @@ function Rollout(p: { deploy: DeployRecord; units: Unit[] }) {
 
 const yesNo = (v: boolean | null) => (v === null ? <span class="muted">n/a</span> : v ? <span class="yes">yes</span> : <span class="no">no</span>);
 
+/** What the deploy record says about an instance after the fact (e.g. it was restarted). */
+const noteOf = (record: DeployRecord | undefined, u: Unit) => record?.instances.find((i) => i.container === u.container_name)?.reason ?? null;
+
 function Versions(p: { view: ServiceView; now: number; ask: Ask }) {
   const groups = groupVersions(p.view.units);
   if (groups.length === 0) return <p class="muted">No instances.</p>;
@@ -103,6 +106,7 @@ function Versions(p: { view: ServiceView; now: number; ask: Ask }) {
                       </td>
                       <td data-label="State">
                         <span class={`state state-${u.current_state}`}>{u.current_state}</span> <span class="muted">{u.container_state}</span>
+                        {noteOf(record, u) && <div class="note">{noteOf(record, u)}</div>}
                       </td>
                       <td data-label="Ready">{yesNo(u.ready)}</td>
                       <td data-label="Routed">{yesNo(u.routed)}</td>
