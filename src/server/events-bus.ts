@@ -48,10 +48,20 @@ interface Subscriber {
   onEvent?: () => void;
 }
 
+/** Default cap on simultaneous subscribers (each is an open connection with a queue). */
+export const MAX_SUBSCRIBERS = 100;
+
 export class EventBus {
   private subscribers = new Set<Subscriber>();
   private seq = 0;
   private listeners = new Set<(e: ServeEvent) => void>();
+
+  constructor(readonly maxSubscribers = MAX_SUBSCRIBERS) {}
+
+  /** False when the bus has as many subscribers as it takes (the caller answers 429). */
+  canSubscribe(): boolean {
+    return this.subscribers.size < this.maxSubscribers;
+  }
 
   get subscriberCount(): number {
     return this.subscribers.size;

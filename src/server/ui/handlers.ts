@@ -51,6 +51,9 @@ export async function handleUiRoute(
       const raw = url.searchParams.get("service");
       const service = raw === null || raw === "" ? undefined : checkServiceName(raw);
       if (ctx.shutdown.aborted) return errorResponse(503, "The server is shutting down.");
+      if (!ctx.events.canSubscribe()) {
+        return errorResponse(429, `${ctx.events.maxSubscribers} event streams are open already.  Try again when one has closed.`, { "Retry-After": "5" });
+      }
       // A watcher is silent between changes (heartbeats aside): no idle deadline for it.
       server?.timeout(req, 0);
       const stream = createEventStream(ctx.events, { service, signal: AbortSignal.any([req.signal, ctx.shutdown]) });

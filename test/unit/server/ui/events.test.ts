@@ -30,6 +30,15 @@ describe("EventBus", () => {
     expect(bus.hasSubscribers("b")).toBe(false);
   });
 
+  test("takes at most maxSubscribers at once", () => {
+    const bus = new EventBus(2);
+    const a = bus.subscribe();
+    bus.subscribe();
+    expect(bus.canSubscribe()).toBe(false);
+    a.close();
+    expect(bus.canSubscribe()).toBe(true);
+  });
+
   test("drops a subscriber whose queue is full, once, and keeps the others", () => {
     const bus = new EventBus();
     let drops = 0;
