@@ -12,6 +12,7 @@ import { crossSiteReason, requireJsonContentType } from "./guard";
 import { errorResponse, HttpError, readJsonBody } from "./http";
 import { matchRoute } from "./routes";
 import { handleUiRoute, isPageNavigation, isUiRoute } from "./ui/handlers";
+import { openApiResponse } from "./openapi";
 import { checkServiceName, checkTimestamp, checkVersion, parseDeployBody, parseTaskBody } from "./validate";
 import { VERSION } from "../version";
 import { DockerApiError, DockerUnreachableError } from "../docker/errors";
@@ -66,6 +67,7 @@ async function dispatch(ctx: ServerContext, req: Request, url: URL, server?: Req
   }
   const { name, params } = m;
   if (name === "version") return new Response(`${VERSION}\n`, { headers: { "Content-Type": "text/plain" } });
+  if (name === "openapi") return openApiResponse();
   // The page, its assets, the event stream and the task list need no engine; the overview does.
   const needsEngine = isUiRoute(name) ? name === "listServices" : name !== "listDeploys" && name !== "showDeploy";
   if (ctx.engineDown && needsEngine) await checkEngine(ctx);

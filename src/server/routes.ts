@@ -12,6 +12,7 @@ export type RouteName =
   | "listUnits"
   | "runTask"
   | "rollback"
+  | "openapi"
   | "page"
   | "pageAsset"
   | "events"
@@ -24,8 +25,9 @@ interface RouteDef {
   name: RouteName;
 }
 
-const ROUTES: RouteDef[] = [
+export const ROUTES: readonly RouteDef[] = [
   { method: "GET", pattern: ["v1", "version"], name: "version" },
+  { method: "GET", pattern: ["v1", "openapi.json"], name: "openapi" },
   { method: "POST", pattern: ["v1", "services", ":name", "deploys"], name: "createDeploy" },
   { method: "GET", pattern: ["v1", "services", ":name", "deploys"], name: "listDeploys" },
   { method: "GET", pattern: ["v1", "services", ":name", "deploys", ":version"], name: "showDeploy" },
