@@ -144,6 +144,7 @@ describe("the status page", () => {
     const dialog = page.locator('[data-testid="confirm"]');
     await dialog.waitFor({ state: "visible" });
     expect(await dialog.innerText()).toContain("v2 is replaced by v1");
+    await page.screenshot({ path: join(SCREENSHOTS, "confirm-1280x800.png") });
     await dialog.locator('[data-testid="confirm-action"]').click();
     await page.waitForSelector('[data-testid="flash"]:has-text("Rollback of uipage started.")');
     await page.waitForSelector(`${svc} [data-deploy="v2"][data-deploy-state="rolled_back"]`, { timeout: 30_000 });
