@@ -3,7 +3,8 @@ import { describe, expect, test } from "bun:test";
 import { EventBus } from "../../../../src/server/events-bus";
 import { observe } from "../../../../src/server/observe";
 import { DeployLog, type DeployRecord } from "../../../../src/server/records";
-import { createEventStream, formatEvent } from "../../../../src/server/ui/sse";
+import { connect } from "node:net";
+import { createEventStream, eventStreamResponse, formatEvent } from "../../../../src/server/ui/sse";
 
 const tick = () => new Promise((r) => setTimeout(r, 0));
 
@@ -131,5 +132,29 @@ describe("the SSE stream", () => {
     let done = false;
     for (let i = 0; i < 100 && !done; i++) done = (await reader.read()).done ?? false;
     expect(done).toBe(true);
+  });
+
+  test("over real HTTP, a client that stops reading is dropped once its socket and queue are full", async () => {
+    const bus = new EventBus();
+    const server = Bun.serve({ port: 0, hostname: "127.0.0.1", idleTimeout: 0, fetch: (req) => eventStreamResponse(createEventStream(bus, { signal: req.signal })) });
+    const sock = connect(server.port!, "127.0.0.1");
+    try {
+      sock.write("GET / HTTP/1.1\r\nHost: test\r\n\r\n");
+      sock.pause();
+      for (let i = 0; i < 100 && bus.subscriberCount === 0; i++) await Bun.sleep(10);
+      expect(bus.subscriberCount).toBe(1);
+      const big = "x".repeat(10_000);
+      let sent = 0;
+      // Bounded: socket buffers + the stream's 64 KiB + the 256-event queue, far below 5,000 × 10 kB.
+      for (; sent < 5000 && bus.subscriberCount > 0; sent++) {
+        bus.publish("units", "a", { big, sent });
+        if (sent % 10 === 0) await Bun.sleep(1);
+      }
+      expect(bus.subscriberCount).toBe(0);
+      expect(sent).toBeLessThan(5000);
+    } finally {
+      sock.destroy();
+      server.stop(true);
+    }
   });
 });
