@@ -56,6 +56,11 @@ describe("timeouts and interruption (decision 5)", () => {
       running = (await containersOf(runId)).find((c) => c.Labels["deployster.phase"] === phase && c.State === "running");
       if (!(running && stdout.includes("waiting forever"))) await Bun.sleep(100);
     }
+    if (!running) {
+      // Never leave the process (and its action's container) behind a failed test.
+      p.kill("SIGINT");
+      await p.exited;
+    }
     expect(running).toBeDefined();
     expect(running.Labels).toMatchObject({
       "deployster.managed": "true",

@@ -142,6 +142,12 @@ describe("runners", () => {
       runner = (await containersOf(runId)).find((c) => c.Labels["deployster.phase"] === "runner" && c.State === "running");
       if (!(runner && stdout.includes("waiting forever"))) await Bun.sleep(100);
     }
+    if (!runner || !stdout.includes("waiting forever")) {
+      // Never leave the process (and its action's container) behind a failed test.
+      p.kill("SIGINT");
+      await p.exited;
+      clearTimeout(killer);
+    }
     expect(runner).toBeDefined();
     expect(stdout).toContain("waiting forever");
     return { p, out, err };

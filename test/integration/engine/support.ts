@@ -38,7 +38,9 @@ export async function prepare(): Promise<void> {
   ensureBinary();
   const needed = ["deployster-fixture/rt-file:latest", "deployster-fixture/rt-hang-state:latest", "127.0.0.1:5999/deployster-fixture/rt-value:1.0"];
   for (const ref of needed) {
-    if (await inspectImage(docker, ref)) continue;
+    const image = await inspectImage(docker, ref);
+    // Built from an older rt-sh (before its types were declared reusable): rebuild.
+    if (image && image.Config?.Labels?.["deployster.reusable"] === "true") continue;
     const p = Bun.spawnSync(["bash", join(ROOT, "scripts/build-fixture-images.sh"), "rt-sh"], { cwd: ROOT });
     if (p.exitCode !== 0) throw new Error(`cannot build fixture images:\n${p.stderr.toString()}`);
     break;
