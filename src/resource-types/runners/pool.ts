@@ -5,6 +5,8 @@ import { startRunner, type Runner, type RunnerEnvironment } from "./runner";
 
 /** The image label by which a resource type declares that its invocations may share a runner. */
 export const LABEL_REUSABLE = "deployster.reusable";
+/** Runners replaced (retired after a timeout, or gone) per key before its invocations fall back to fresh containers. */
+export const MAX_REPLACEMENTS = 3;
 
 export interface RunnerPoolOptions extends RunnerEnvironment {
   /** A one-line notice (once per image and mounts) when a reusable image gets no runner. */
@@ -45,6 +47,7 @@ export class RunnerPool {
   private readonly facts = new Map<string, Promise<ImageFacts | undefined>>();
   private readonly live = new Map<string, Promise<Runner | undefined>>();
   private readonly started = new Set<Runner>();
+  private readonly replaced = new Map<string, number>();
   private closed = false;
   private unregister?: () => void;
 
@@ -74,9 +77,18 @@ export class RunnerPool {
       const runner = await pending;
       if (!runner) return undefined;
       if (runner.usable) return { runner, cmd };
-      // Retired or gone: the next invocation starts a new one.
-      if (this.live.get(key) === pending) this.live.delete(key);
+      // Retired or gone: a new one, unless they keep going (then fresh containers).
       if (this.closed) return undefined;
+      if (this.live.get(key) === pending) {
+        const n = (this.replaced.get(key) ?? 0) + 1;
+        this.replaced.set(key, n);
+        if (n > MAX_REPLACEMENTS) {
+          this.live.set(key, Promise.resolve(undefined));
+          this.o.onNotice(`no more runners for '${image}' (${MAX_REPLACEMENTS} were replaced in this run): its invocations run in fresh containers`);
+          return undefined;
+        }
+        this.live.delete(key);
+      }
     }
   }
 
