@@ -82,6 +82,7 @@ export function buildServiceBody(spec: ServiceSpec, o: ServiceBodyOptions): Reco
         Dir: spec.working_dir,
         Hostname: spec.hostname,
         StopGracePeriod: ns(spec.stop_grace_period_ms),
+        StopSignal: spec.stop_signal,
       },
       Resources: { Limits: buildLimits(spec.resources.limits), Reservations: buildLimits(spec.resources.reservations) },
       RestartPolicy: {

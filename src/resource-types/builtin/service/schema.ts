@@ -152,6 +152,7 @@ export const serviceConfigSchema = {
       },
     },
     stop_grace_period: DURATION_SCHEMA,
+    stop_signal: { type: "string", pattern: "^(SIG)?[A-Z0-9]+$", description: "Signal that stops a task (default: the image's, else SIGTERM)" },
     user: { type: "string" },
     working_dir: { type: "string" },
     hostname: { type: "string" },

@@ -68,6 +68,7 @@ export interface ServiceSpec {
   rollback: UpdatePolicy;
   restart: { condition: "none" | "on-failure" | "any"; delay_ms: number; max_attempts: number; window_ms: number };
   stop_grace_period_ms?: number;
+  stop_signal?: string;
   user?: string;
   working_dir?: string;
   hostname?: string;
@@ -190,6 +191,7 @@ export function normalizeServiceConfig(resourceName: string, config: Record<stri
       window_ms: ms(restart.window, 0),
     },
     stop_grace_period_ms: config.stop_grace_period === undefined ? undefined : ms(config.stop_grace_period, 0),
+    stop_signal: config.stop_signal as string | undefined,
     user: config.user as string | undefined,
     working_dir: config.working_dir as string | undefined,
     hostname: config.hostname as string | undefined,
