@@ -44,6 +44,14 @@ function createFactReader(cache: BurstCache) {
       });
     },
     nodes: (d: DockerClient) => cache.get("swarm:nodes", () => readNodes(d)),
+    /**
+     * Starts the shared reads without waiting: init runs for every resource before the walk,
+     * so the listings are on their way while dependencies (the network...) are planned.
+     * Failures are ignored here; a state query that needs the data asks again and reports.
+     */
+    prefetch(d: DockerClient): void {
+      for (const p of [this.runningTasks(d), this.nodes(d)]) p.catch(() => {});
+    },
     digest: (d: DockerClient, image: string) =>
       cache.get(`swarm:digest:${image}`, () => resolveRegistryDigest(d, image).catch(() => undefined)),
   };
@@ -55,6 +63,7 @@ export function createServiceType(opts: BuiltinTypeOptions): ResourceType {
   return {
     type: SERVICE_TYPE,
     async init() {
+      facts.prefetch(opts.docker());
       return builtinInit(serviceConfigSchema);
     },
     async state(req: StateRequest) {
