@@ -30,6 +30,49 @@ export function parseArgv(cli: CAC, args: string[]): void {
     const v = cli.options[n];
     if (v === "true" || v === "false") cli.options[n] = v === "true";
   }
+  restoreStringValues(cli, end < 0 ? args : args.slice(0, end));
+}
+
+const camelCase = (flag: string) => flag.replace(/^-+/, "").replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+
+/**
+ * mri turns every value that looks like a number into one (`--password 000123` arrives as
+ * 123, `--username 123` as a number the config cannot trim). Put back the text exactly as
+ * written for every option that takes a value, except those whose default is a number
+ * (--parallelism, --container-port: their consumers read numbers). The scan follows mri's
+ * own rules: `--name value`, `--name=value`, `-c value`; a next word starting with `-` is
+ * not a value; repeated options give a list.
+ */
+function restoreStringValues(cli: CAC, args: string[]): void {
+  const command = cli.matchedCommand;
+  const options = [...(command?.options ?? []), ...cli.globalCommand.options].filter(
+    (o) => o.required !== undefined && typeof o.config.default !== "number",
+  );
+  const byFlag = new Map<string, string>();
+  for (const o of options) {
+    for (const part of o.rawName.split(",")) {
+      const flag = part.trim().split(/[\s<[]/)[0]!;
+      if (flag.startsWith("-")) byFlag.set(flag, camelCase(o.names[0]!));
+    }
+  }
+  const raw = new Map<string, string[]>();
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const eq = a.indexOf("=");
+    const flag = eq > 0 ? a.slice(0, eq) : a;
+    const name = byFlag.get(flag);
+    if (!name) continue;
+    let value: string | undefined;
+    if (eq > 0) value = a.slice(eq + 1);
+    else if (i + 1 < args.length && !args[i + 1]!.startsWith("-")) value = args[++i];
+    if (value !== undefined) raw.set(name, [...(raw.get(name) ?? []), value]);
+  }
+  for (const [name, values] of raw) {
+    const v = values.length === 1 ? values[0]! : values;
+    cli.options[name] = v;
+    const option = options.find((o) => camelCase(o.names[0]!) === name);
+    for (const alias of option?.names ?? []) if (alias in cli.options) cli.options[alias] = v;
+  }
 }
 
 /** Repeatable options arrive as a string once and as an array when repeated. */
@@ -85,6 +128,16 @@ export function buildCli(): CAC {
     .option("--health-timeout <duration>", "How long a new instance may take to become ready", { default: "5m" })
     .option("--task-timeout <duration>", "Longest a task may run", { default: "10m" })
     .option("--publish-host <ip>", "Host address instance ports are published on", { default: "127.0.0.1" })
+    .option("--idle-timeout <duration>", "Close connections idle this long (1s-255s; task streams are exempt)", { default: "30s" })
+    .option("--max-tasks <n>", "Tasks running at once; more are answered 429", { default: 32 })
+    .option("--max-deploys <n>", "Rollouts running at once; more are answered 429", { default: 16 })
+    .option("--docker-timeout <duration>", "Timeout of each Docker engine call (streams excepted)", { default: "2m" })
+    .option("--pull-timeout <duration>", "Longest an image pull may take", { default: "10m" })
+    .option("--instance-memory <size>", "Memory limit of each instance, e.g. 256m (default: none)")
+    .option("--instance-pids <n>", "Process limit of each instance (default: none)")
+    .option("--task-memory <size>", "Memory limit of each task container, e.g. 512m (default: none)")
+    .option("--task-pids <n>", "Process limit of each task container (default: none)")
+    .option("--instance-host <ip>", "Address where this server reaches the published ports when the engine runs elsewhere (another host or network namespace)")
     .option("-v, --verbose", "Verbose logging")
     .example("DEPLOYSTER_PASSWORD=s3cret deployster serve --listen :3000")
     .action(async (options) => (await import("./commands/serve")).runServeCommand(options));

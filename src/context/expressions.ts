@@ -1,3 +1,5 @@
+import { readFileSync, realpathSync, statSync } from "node:fs";
+import { resolve, sep } from "node:path";
 import nunjucks from "nunjucks";
 import { UserError } from "../errors";
 
@@ -86,8 +88,34 @@ export interface Evaluator {
   evaluateString(source: string, vars: Record<string, unknown>, path?: string): unknown;
 }
 
+/**
+ * Resolves `{% include %}` (and import/extends) names inside the workspace by real path: a
+ * name that leads outside it, through `..`, an absolute path or a symlink, is refused with
+ * an error, and so is anything but a regular file. Nothing is cached (a file may change
+ * between renders, and a checked path must be the path read).
+ */
+export function createWorkspaceLoader(workspace: string): nunjucks.FileSystemLoader {
+  const loader = new nunjucks.FileSystemLoader(workspace, { noCache: true });
+  let root: string | undefined;
+  loader.getSource = (name: string) => {
+    root ??= realpathSync(workspace);
+    let real: string;
+    try {
+      real = realpathSync(resolve(workspace, name));
+    } catch {
+      return null as unknown as nunjucks.LoaderSource; // nunjucks: "template not found"
+    }
+    if (real !== root && !real.startsWith(root.endsWith(sep) ? root : root + sep)) {
+      throw new Error(`include '${name}' resolves to ${real}, outside the workspace ${root}; includes must stay inside the workspace`);
+    }
+    if (!statSync(real).isFile()) throw new Error(`include '${name}' is not a regular file`);
+    return { src: readFileSync(real, "utf8"), path: real, noCache: true };
+  };
+  return loader;
+}
+
 export function createEvaluator(options: EvaluatorOptions): Evaluator {
-  const env = new nunjucks.Environment(new nunjucks.FileSystemLoader(options.workspace), {
+  const env = new nunjucks.Environment(createWorkspaceLoader(options.workspace), {
     autoescape: false,
     throwOnUndefined: true,
   });

@@ -16,7 +16,11 @@ export interface Attachment {
 
 export interface AttachOptions {
   stdin: boolean;
-  onFrame: (stream: StreamName, data: Uint8Array) => void;
+  /**
+   * Each frame as it arrives. Returning a promise applies back-pressure: the connection
+   * stops reading (the container blocks on its full output pipe) until it settles.
+   */
+  onFrame: (stream: StreamName, data: Uint8Array) => void | Promise<void>;
 }
 
 const HEADER_END = "\r\n\r\n";
@@ -29,7 +33,17 @@ const HEADER_END = "\r\n\r\n";
 export async function attachContainer(d: DockerClient, id: string, opts: AttachOptions): Promise<Attachment> {
   const version = await d.apiVersion();
   const path = `/v${version}/containers/${encodeURIComponent(id)}/attach?stream=1&stdout=1&stderr=1&stdin=${opts.stdin ? 1 : 0}`;
-  const demux = new FrameDemuxer(opts.onFrame);
+  let socket: Socket | undefined;
+  let slowFrames = 0;
+  let closed = false;
+  const demux = new FrameDemuxer((stream, data) => {
+    const pending = opts.onFrame(stream, data);
+    if (!pending) return;
+    if (slowFrames++ === 0) socket?.pause();
+    void pending.finally(() => {
+      if (--slowFrames === 0 && !closed) socket?.resume();
+    });
+  });
 
   let headerText = "";
   let upgraded = false;
@@ -41,7 +55,6 @@ export async function attachContainer(d: DockerClient, id: string, opts: AttachO
   const done = new Promise<void>((res, rej) => ((resolveDone = res), (rejectDone = rej)));
   done.catch(() => {});
   let drainWaiters: Array<() => void> = [];
-  let closed = false;
 
   const onData = (chunk: Uint8Array) => {
     if (upgraded) return demux.push(chunk);
@@ -95,7 +108,6 @@ export async function attachContainer(d: DockerClient, id: string, opts: AttachO
     },
   };
 
-  let socket: Socket;
   const h = d.host;
   try {
     socket =
@@ -112,7 +124,8 @@ export async function attachContainer(d: DockerClient, id: string, opts: AttachO
   }
 
   if (h.kind === "tcp" && h.tls) await handshake;
-  socket.write(
+  const s = socket;
+  s.write(
     `POST ${path} HTTP/1.1\r\nHost: docker\r\nContent-Type: text/plain\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n`,
   );
   await upgrade;
@@ -121,18 +134,18 @@ export async function attachContainer(d: DockerClient, id: string, opts: AttachO
     async writeStdin(data: Uint8Array) {
       let off = 0;
       while (off < data.length && !closed) {
-        const n = socket.write(data.subarray(off));
+        const n = s.write(data.subarray(off));
         off += Math.max(n, 0);
         if (off < data.length) await new Promise<void>((r) => drainWaiters.push(r));
       }
     },
     closeStdin() {
       // shutdown() half-closes (FIN) and keeps reading; end() would drop the output.
-      if (!closed) socket.shutdown();
+      if (!closed) s.shutdown();
     },
     done,
     close() {
-      if (!closed) socket.end();
+      if (!closed) s.end();
     },
   };
 }

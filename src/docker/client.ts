@@ -7,6 +7,11 @@ export interface RequestOptions {
   body?: unknown;
   headers?: Record<string, string>;
   signal?: AbortSignal;
+  /**
+   * Ends the call (headers and body) after this long. Undefined: the client's default
+   * (`DockerClientOptions.defaultTimeoutMs`); 0: none, for streams that last as long as
+   * they must (wait, events, attach, logs --follow, pull, push).
+   */
   timeoutMs?: number;
   /** Statuses that are not errors for this call (e.g. 304 on start, 404 on remove). */
   okStatuses?: number[];
@@ -24,6 +29,11 @@ export function buildQuery(query: Record<string, unknown> | undefined): string {
   return s ? `?${s}` : "";
 }
 
+export interface DockerClientOptions {
+  /** Timeout of every call that does not choose its own (0 or absent: none). */
+  defaultTimeoutMs?: number;
+}
+
 /**
  * A Docker Engine API client over a unix socket or TCP (+TLS). The API version is
  * negotiated once from /_ping and then prefixed to every path.
@@ -31,10 +41,10 @@ export function buildQuery(query: Record<string, unknown> | undefined): string {
 export class DockerClient {
   private versionPromise?: Promise<string>;
 
-  constructor(readonly host: DockerHost) {}
+  constructor(readonly host: DockerHost, readonly options: DockerClientOptions = {}) {}
 
-  static fromEnv(env: Record<string, string | undefined> = process.env): DockerClient {
-    return new DockerClient(parseDockerHost(env));
+  static fromEnv(env: Record<string, string | undefined> = process.env, options: DockerClientOptions = {}): DockerClient {
+    return new DockerClient(parseDockerHost(env), options);
   }
 
   get target(): string {
@@ -96,7 +106,8 @@ export class DockerClient {
       body = JSON.stringify(opts.body);
       headers["content-type"] ??= "application/json";
     }
-    const signals = [opts.signal, opts.timeoutMs ? AbortSignal.timeout(opts.timeoutMs) : undefined].filter(
+    const timeoutMs = opts.timeoutMs ?? this.options.defaultTimeoutMs;
+    const signals = [opts.signal, timeoutMs ? AbortSignal.timeout(timeoutMs) : undefined].filter(
       (s): s is AbortSignal => !!s,
     );
     const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];

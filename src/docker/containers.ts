@@ -14,7 +14,10 @@ export async function startContainer(d: DockerClient, id: string): Promise<void>
 }
 
 export async function stopContainer(d: DockerClient, id: string, timeoutSec?: number): Promise<void> {
-  await d.call("POST", `/containers/${enc(id)}/stop`, { query: { t: timeoutSec }, okStatuses: [304] });
+  // The engine answers after up to t seconds of grace: the call's own deadline comes on top.
+  const grace = (timeoutSec ?? 10) * 1000;
+  const base = d.options.defaultTimeoutMs;
+  await d.call("POST", `/containers/${enc(id)}/stop`, { query: { t: timeoutSec }, okStatuses: [304], ...(base ? { timeoutMs: base + grace } : {}) });
 }
 
 /** Kills a running container; a container that is not running (409) or gone (404) is fine. */
@@ -52,7 +55,7 @@ export async function listContainers(d: DockerClient, opts: ListContainersOption
 
 /** Waits for the container to exit and returns its exit code. */
 export async function waitContainer(d: DockerClient, id: string, condition = "next-exit", signal?: AbortSignal): Promise<number> {
-  const r = await d.json<{ StatusCode: number }>("POST", `/containers/${enc(id)}/wait`, { query: { condition }, signal });
+  const r = await d.json<{ StatusCode: number }>("POST", `/containers/${enc(id)}/wait`, { query: { condition }, signal, timeoutMs: 0 });
   return r.StatusCode;
 }
 
@@ -73,6 +76,7 @@ export async function containerLogs(d: DockerClient, id: string, opts: LogsOptio
   const res = await d.request("GET", `/containers/${enc(id)}/logs`, {
     query: { follow: opts.follow ?? false, stdout: true, stderr: true, tail: opts.tail ?? "all", since: opts.since },
     signal: opts.signal,
+    ...(opts.follow ? { timeoutMs: 0 } : {}),
   });
   const out: Record<"stdout" | "stderr", Uint8Array[]> = { stdout: [], stderr: [] };
   const demux = new FrameDemuxer((stream, data) => {

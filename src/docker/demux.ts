@@ -39,23 +39,81 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   return out;
 }
 
-/** Cuts a byte stream into text lines; the last partial line comes out on flush(). */
-export class LineSplitter {
-  private rest = "";
-  private readonly decoder = new TextDecoder();
+/** Longest line passed on whole (characters); a longer one is cut there, its rest dropped. */
+export const MAX_LINE_CHARS = 64 * 1024;
+/** Appended to a line that was cut at the limit. */
+export const LINE_CUT_MARK = " [line cut at 64 KiB]";
 
-  constructor(private readonly onLine: (line: string) => void) {}
+export interface LineSplitterOptions {
+  /** Default MAX_LINE_CHARS. */
+  maxLineChars?: number;
+}
+
+/**
+ * Cuts a byte stream into text lines; the last partial line comes out on flush().
+ * Linear in the input: every character is scanned once and copied at most twice, and a
+ * line in progress holds at most `maxLineChars` characters, so a stream without newlines
+ * (a misbehaving container) costs neither quadratic time nor unbounded memory.
+ */
+export class LineSplitter {
+  private parts: string[] = [];
+  private length = 0;
+  /** The line in progress passed the limit: the rest of it is dropped. */
+  private cut = false;
+  private readonly decoder = new TextDecoder();
+  private readonly maxLine: number;
+
+  constructor(
+    private readonly onLine: (line: string) => void,
+    options: LineSplitterOptions = {},
+  ) {
+    this.maxLine = options.maxLineChars ?? MAX_LINE_CHARS;
+  }
 
   push(chunk: Uint8Array): void {
-    const text = this.rest + this.decoder.decode(chunk, { stream: true });
-    const lines = text.split("\n");
-    this.rest = lines.pop() ?? "";
-    for (const l of lines) this.onLine(l.endsWith("\r") ? l.slice(0, -1) : l);
+    this.take(this.decoder.decode(chunk, { stream: true }));
   }
 
   flush(): void {
-    const tail = this.rest + this.decoder.decode();
-    this.rest = "";
-    if (tail !== "") this.onLine(tail);
+    this.take(this.decoder.decode());
+    if (this.length > 0 || this.cut) this.emit();
+  }
+
+  /** Characters held for the line in progress (never more than the line limit). */
+  get buffered(): number {
+    return this.length;
+  }
+
+  private take(text: string): void {
+    let start = 0;
+    for (let nl = text.indexOf("\n"); nl >= 0; nl = text.indexOf("\n", start)) {
+      this.append(text, start, nl);
+      this.emit();
+      start = nl + 1;
+    }
+    this.append(text, start, text.length);
+  }
+
+  private append(text: string, from: number, to: number): void {
+    if (this.cut || from >= to) return;
+    const room = this.maxLine - this.length;
+    if (to - from > room) {
+      if (room > 0) this.parts.push(text.slice(from, from + room));
+      this.length = this.maxLine;
+      this.cut = true;
+      return;
+    }
+    this.parts.push(text.slice(from, to));
+    this.length += to - from;
+  }
+
+  private emit(): void {
+    let line = this.parts.length === 1 ? this.parts[0]! : this.parts.join("");
+    if (line.endsWith("\r")) line = line.slice(0, -1);
+    if (this.cut) line += LINE_CUT_MARK;
+    this.parts = [];
+    this.length = 0;
+    this.cut = false;
+    this.onLine(line);
   }
 }

@@ -6,14 +6,21 @@ export interface EventsOptions {
   since?: number | string;
   until?: number | string;
   signal?: AbortSignal;
+  /** Called once the engine accepted the request, before the first event. */
+  onOpen?: () => void;
 }
+
+/** Longest line accepted from the events stream; an engine never sends more in one event. */
+const MAX_LINE = 1024 * 1024;
 
 /** Streams engine events (NDJSON) to `onEvent` until `until`, the signal, or the engine ends it. */
 export async function streamEvents(d: DockerClient, opts: EventsOptions, onEvent: (ev: any) => void): Promise<void> {
   const res = await d.request("GET", "/events", {
     query: { filters: opts.filters, since: opts.since, until: opts.until },
     signal: opts.signal,
+    timeoutMs: 0,
   });
+  opts.onOpen?.();
   const decoder = new TextDecoder();
   let rest = "";
   try {
@@ -21,10 +28,62 @@ export async function streamEvents(d: DockerClient, opts: EventsOptions, onEvent
     for await (const chunk of res.body) {
       const lines = (rest + decoder.decode(chunk, { stream: true })).split("\n");
       rest = lines.pop() ?? "";
+      if (rest.length > MAX_LINE) throw new Error(`Docker engine: an event line is longer than ${MAX_LINE} bytes`);
       for (const l of lines) if (l.trim()) onEvent(JSON.parse(l));
     }
   } catch (err) {
     if ((err as Error)?.name === "AbortError" || opts.signal?.aborted) return;
     throw err;
   }
+}
+
+export interface WatchEventsOptions extends Omit<EventsOptions, "until" | "since" | "onOpen"> {
+  /**
+   * Called each time the stream is (re)opened. Events that happened while it was closed are
+   * not replayed: the caller re-reads the state it cares about here.
+   */
+  onConnect?: () => void;
+  /** Called when the stream fails or ends; the watch goes on after a pause. */
+  onDisconnect?: (err: unknown) => void;
+  /** First and longest pause between two attempts (ms). Defaults 100 and 2000. */
+  minBackoffMs?: number;
+  maxBackoffMs?: number;
+}
+
+/**
+ * Watches engine events until the signal is aborted, re-opening the stream with backoff
+ * (doubling from minBackoffMs to maxBackoffMs) whenever the engine ends it or cannot be
+ * reached: a restarted dockerd is followed again within maxBackoffMs of its return. A
+ * stream that stayed open for a while starts again from the shortest pause. Never rejects.
+ */
+export async function watchEvents(d: DockerClient, opts: WatchEventsOptions, onEvent: (ev: any) => void): Promise<void> {
+  const min = opts.minBackoffMs ?? 100;
+  const max = opts.maxBackoffMs ?? 2000;
+  let pause = min;
+  while (!opts.signal?.aborted) {
+    let openedAt = 0;
+    try {
+      await streamEvents(d, { filters: opts.filters, signal: opts.signal, onOpen: () => ((openedAt = Date.now()), opts.onConnect?.()) }, onEvent);
+      if (opts.signal?.aborted) return;
+      opts.onDisconnect?.(new Error("the engine ended the events stream"));
+    } catch (err) {
+      if (opts.signal?.aborted) return;
+      opts.onDisconnect?.(err);
+    }
+    if (openedAt && Date.now() - openedAt > 10 * max) pause = min;
+    await abortableSleep(pause, opts.signal);
+    pause = Math.min(pause * 2, max);
+  }
+}
+
+function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(t);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const t = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+  });
 }

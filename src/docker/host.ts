@@ -17,7 +17,9 @@ export const DEFAULT_SOCKET = "/var/run/docker.sock";
 
 /**
  * Reads DOCKER_HOST (unix:// or tcp://; default the local socket). TLS is on when
- * DOCKER_TLS_VERIFY is set non-empty or DOCKER_CERT_PATH is given; files come from
+ * DOCKER_TLS_VERIFY is set non-empty or DOCKER_CERT_PATH is given; the server's certificate
+ * is verified whenever DOCKER_TLS_VERIFY is non-empty, whatever its value (the docker CLI's
+ * rule); files come from
  * DOCKER_CERT_PATH (ca.pem, cert.pem, key.pem), default ~/.docker. Pure apart from reading
  * the certificate files, which `readFile` lets tests replace.
  */
@@ -36,7 +38,8 @@ export function parseDockerHost(
     const url = new URL(raw.replace(/^tcp:/, "http:"));
     const certPath = env.DOCKER_CERT_PATH || join(env.HOME || homedir(), ".docker");
     const tlsOn = !!(env.DOCKER_TLS_VERIFY || env.DOCKER_CERT_PATH);
-    const verify = !!env.DOCKER_TLS_VERIFY && env.DOCKER_TLS_VERIFY !== "0";
+    // As the docker CLI: any non-empty DOCKER_TLS_VERIFY verifies, "0" and "false" included.
+    const verify = !!env.DOCKER_TLS_VERIFY;
     const port = Number(url.port || (tlsOn ? 2376 : 2375));
     const tryRead = (name: string) => {
       try {

@@ -76,6 +76,8 @@ export async function pullImage(d: DockerClient, ref: string, opts: PullOptions 
     query: { fromImage, tag },
     headers: { "X-Registry-Auth": registryAuthHeader(ref, opts.env) },
     signal: opts.signal,
+    // A pull lasts as long as the image takes; callers bound it with their signal.
+    timeoutMs: 0,
   });
   await consumeProgress(res, "POST", `/images/create?fromImage=${fromImage}`, opts.onProgress);
 }
@@ -90,6 +92,7 @@ export async function pushImage(d: DockerClient, ref: string, opts: PullOptions 
     query: { tag: r.tag ?? "latest" },
     headers: { "X-Registry-Auth": registryAuthHeader(ref, opts.env) },
     signal: opts.signal,
+    timeoutMs: 0,
   });
   await consumeProgress(res, "POST", `/images/${r.repository}/push`, opts.onProgress);
 }

@@ -23,10 +23,24 @@ export interface RunOptions {
   signal?: AbortSignal;
   onStdoutLine?(line: string): void;
   onStderrLine?(line: string): void;
-  /** Raw output as produced, for streaming to a client. */
-  onOutput?(stream: "stdout" | "stderr", chunk: Uint8Array): void;
+  /**
+   * Raw output as produced, for streaming to a client. A returned promise pauses reading
+   * from the container until it settles (back-pressure from a slow consumer).
+   */
+  onOutput?(stream: "stdout" | "stderr", chunk: Uint8Array): void | Promise<void>;
+  /** Keep a copy of the output in RunResult.stdout/stderr (default true); false for streams of any size. */
+  keepOutput?: boolean;
+  /** Extra HostConfig fields (e.g. Memory, PidsLimit). */
+  hostConfig?: Record<string, unknown>;
   /** Called once the image had to be pulled (for progress reporting). */
   onPull?(image: string): void;
+  /**
+   * Stdout past this many bytes kills the container and sets `stdoutOverflow` (the bytes
+   * past the cap are not kept nor passed on). Default: no cap.
+   */
+  maxStdoutBytes?: number;
+  /** At most this many bytes of a stream are kept in the result (callbacks still see all). Default: all. */
+  keepBytes?: Partial<Record<"stdout" | "stderr", number>>;
 }
 
 export interface RunResult {
@@ -35,6 +49,10 @@ export interface RunResult {
   stderr: Buffer;
   timedOut: boolean;
   aborted: boolean;
+  /** Stdout passed `maxStdoutBytes`: the container was killed. */
+  stdoutOverflow: boolean;
+  /** Bytes of each stream that were produced but not kept (`keepBytes`). */
+  dropped: { stdout: number; stderr: number };
   containerId: string;
 }
 
@@ -57,7 +75,7 @@ export function buildRunCreateBody(o: RunOptions): Record<string, unknown> {
     StdinOnce: withStdin,
     // The engine removes the container as soon as it exits (as `docker run --rm` does);
     // runContainer still force-removes it on every path where that was not confirmed.
-    HostConfig: { Binds: o.binds, NetworkMode: o.network, AutoRemove: true },
+    HostConfig: { ...o.hostConfig, Binds: o.binds, NetworkMode: o.network, AutoRemove: true },
   };
 }
 
@@ -94,6 +112,10 @@ export async function runContainer(d: DockerClient, o: RunOptions): Promise<RunR
     stdout: o.onStdoutLine ? new LineSplitter(o.onStdoutLine) : undefined,
     stderr: o.onStderrLine ? new LineSplitter(o.onStderrLine) : undefined,
   };
+  const kept = { stdout: 0, stderr: 0 };
+  const dropped = { stdout: 0, stderr: 0 };
+  let stdoutBytes = 0;
+  let stdoutOverflow = false;
   let timedOut = false;
   let aborted = false;
   let removed = false;
@@ -115,6 +137,13 @@ export async function runContainer(d: DockerClient, o: RunOptions): Promise<RunR
   };
   const timer = o.timeoutMs ? setTimeout(() => ((timedOut = true), stop()), o.timeoutMs) : undefined;
   o.signal?.addEventListener("abort", onAbort, { once: true });
+  const keep = (stream: "stdout" | "stderr", data: Uint8Array) => {
+    const room = (o.keepBytes?.[stream] ?? Infinity) - kept[stream];
+    const n = Math.min(Math.max(room, 0), data.length);
+    if (n > 0) chunks[stream].push(data.slice(0, n));
+    kept[stream] += n;
+    dropped[stream] += data.length - n;
+  };
   const result = (exitCode: number): RunResult => {
     lines.stdout?.flush();
     lines.stderr?.flush();
@@ -124,6 +153,8 @@ export async function runContainer(d: DockerClient, o: RunOptions): Promise<RunR
       stderr: Buffer.concat(chunks.stderr),
       timedOut,
       aborted: aborted || !!o.signal?.aborted,
+      stdoutOverflow,
+      dropped,
       containerId: id,
     };
   };
@@ -133,14 +164,23 @@ export async function runContainer(d: DockerClient, o: RunOptions): Promise<RunR
         stdin: o.stdin !== undefined,
         onFrame: (stream, data) => {
           if (stream === "stdin") return;
-          chunks[stream].push(data.slice());
-          o.onOutput?.(stream, data);
+          if (stream === "stdout" && o.maxStdoutBytes !== undefined) {
+            if (stdoutOverflow) return;
+            stdoutBytes += data.length;
+            if (stdoutBytes > o.maxStdoutBytes) {
+              stdoutOverflow = true;
+              stop();
+              return;
+            }
+          }
+          if (o.keepOutput !== false) keep(stream, data);
           lines[stream]?.push(data);
+          return o.onOutput?.(stream, data);
         },
       }),
       // Registered (headers received) before start, so a fast exit cannot be missed.
       // condition=removed: answers with the exit code once AutoRemove has removed it.
-      d.request("POST", `/containers/${id}/wait`, { query: { condition: "removed" }, signal: life.signal }),
+      d.request("POST", `/containers/${id}/wait`, { query: { condition: "removed" }, signal: life.signal, timeoutMs: 0 }),
     ]);
     const [attachment, waitRes] = await Promise.race([setup, ended]);
     life.signal.addEventListener("abort", () => attachment.close(), { once: true });
@@ -157,7 +197,7 @@ export async function runContainer(d: DockerClient, o: RunOptions): Promise<RunR
   } catch (err) {
     if (err instanceof RunInterruptedError) return result(137);
     throw err;
-    } finally {
+  } finally {
     if (timer) clearTimeout(timer);
     life.abort();
     o.signal?.removeEventListener("abort", onAbort);

@@ -1,5 +1,6 @@
 import type Ajv from "ajv";
 import type { Options } from "ajv";
+import { re2RegExp } from "./regexp";
 
 /**
  * How deployster sets up Ajv, shared by the engine at run time and by
@@ -14,6 +15,12 @@ export type Dialect = "draft04" | "draft07" | "draft2019" | "draft2020";
 
 /** For a resource type's `config_schema` (format validation off, as images expect). */
 export const CONFIG_AJV_OPTIONS: Options = { allErrors: true, strict: false, validateFormats: false, logger: false };
+/**
+ * For compiling a `config_schema` at run time (a type's schema is untrusted input): its
+ * patterns run on RE2, which cannot backtrack (src/engine/regexp.ts). Our own schemas are
+ * precompiled with CONFIG_AJV_OPTIONS and native RegExps.
+ */
+export const RUNTIME_CONFIG_AJV_OPTIONS: Options = { ...CONFIG_AJV_OPTIONS, code: { regExp: re2RegExp } };
 /** For the init/state results resource types answer. */
 export const PROTOCOL_AJV_OPTIONS: Options = { allErrors: true, strict: false };
 

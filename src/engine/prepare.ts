@@ -54,7 +54,7 @@ export function renderConfig(session: Session, spec: ResourceSpec, init: InitRes
     return { ok: false, pending: false, error: { phase: "config", message: message(err) } };
   }
   try {
-    validateConfig(spec.name, config, init.config_schema);
+    validateConfig(spec.name, config, init.config_schema, spec.type);
   } catch (err) {
     return { ok: false, pending: false, error: { phase: "config", message: message(err) } };
   }

@@ -3,8 +3,9 @@ import type { ErrorObject, ValidateFunction } from "ajv";
 import { ProtocolError, UserError } from "../errors";
 import { formatPath, pointerSegments } from "../manifest/problems";
 import type { ActionSpec, InitResult, StateResult } from "../resource-types/types";
-import { CONFIG_AJV_OPTIONS, createAjv, dialectOf, type Dialect } from "./ajv-setup";
+import { createAjv, dialectOf, RUNTIME_CONFIG_AJV_OPTIONS, type Dialect } from "./ajv-setup";
 import { fixedValidator } from "./fixed-validators";
+import { UnsupportedPatternError } from "./regexp";
 import { builtinConfigValidators } from "./generated/validators";
 
 /**
@@ -84,7 +85,7 @@ function validatorFor(schema: Record<string, unknown>): ValidateFunction {
     if (precompiled) v = precompiled() as ValidateFunction;
     else {
       const dialect = dialectOf(schema);
-      v = (drafts[dialect] ??= createAjv(dialect, CONFIG_AJV_OPTIONS)).compile(schema);
+      v = (drafts[dialect] ??= createAjv(dialect, RUNTIME_CONFIG_AJV_OPTIONS)).compile(schema);
     }
     configValidators.set(key, v);
   }
@@ -92,15 +93,21 @@ function validatorFor(schema: Record<string, unknown>): ValidateFunction {
   return v;
 }
 
-/** Conformance 9: `illegal config for 'a.config.list[1].n': must be integer`. */
-export function validateConfig(resource: string, config: unknown, schema: Record<string, unknown> | undefined): void {
+/**
+ * Conformance 9: `illegal config for 'a.config.list[1].n': must be integer`. A schema that
+ * cannot be compiled (not JSON Schema, or a pattern RE2 cannot run) is a protocol error of
+ * the type (`type` names it in the message).
+ */
+export function validateConfig(resource: string, config: unknown, schema: Record<string, unknown> | undefined, type?: string): void {
   if (!isObject(config)) throw new UserError(`illegal config for '${resource}.config': must be a mapping`);
   if (!schema) return;
   let validate: ValidateFunction;
   try {
     validate = validatorFor(schema);
   } catch (err) {
-    throw new ProtocolError(resource, "init", `protocol error: '${resource}' config_schema is not a valid JSON Schema: ${(err as Error).message}`);
+    const whose = type ? `the config_schema of type '${type}' (resource '${resource}')` : `'${resource}' config_schema`;
+    const why = err instanceof UnsupportedPatternError ? `: ${err.message}` : ` is not a valid JSON Schema: ${(err as Error).message}`;
+    throw new ProtocolError(resource, "init", `protocol error: ${whose}${why}`);
   }
   if (validate(config)) return;
   const problems = (validate.errors ?? []).map((e) => {

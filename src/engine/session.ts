@@ -129,11 +129,14 @@ export class Session {
     return { name: spec.name, type: spec.type, version: this.context.version, verbose: this.context.verbose, workspace: this.context.workspace };
   }
 
-  /** The conf dir and work dir exist before the first container mounts them. */
+  /**
+   * The conf dir and work dir exist before the first container mounts the conf dir (and a
+   * scratch dir at the work dir's path); folders created here are private (0700).
+   */
   private ensureDirs(): Promise<void> {
     this.dirsReady ??= Promise.all([
-      mkdir(this.context.confDir, { recursive: true }).catch(() => {}),
-      mkdir(this.context.workDir, { recursive: true }).catch(() => {}),
+      mkdir(this.context.confDir, { recursive: true, mode: 0o700 }).catch(() => {}),
+      mkdir(this.context.workDir, { recursive: true, mode: 0o700 }).catch(() => {}),
     ]).then(() => {});
     return this.dirsReady;
   }

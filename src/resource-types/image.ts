@@ -4,12 +4,20 @@ import { LABEL_COMPONENT, LABEL_RUN_ID } from "../docker/labels";
 import { runContainer, type RunResult } from "../docker/run";
 import { ProtocolError, UserError } from "../errors";
 import { formatDuration } from "../engine/duration";
-import { createArtefactWriter } from "./artefacts";
+import { createArtefactWriter, createScratchDir } from "./artefacts";
+import type { Masker } from "./builtin/common/mask";
+import { parseTypeOutput } from "./output-limits";
+import { maskSecretConfig } from "./secret-config";
 import type { ActionSpec, InitResult, InvocationBase, InvocationIO, Mounts, ResourceType, StateResult } from "./types";
 
 export const LABEL_RESOURCE = "deployster.resource";
 export const LABEL_PHASE = "deployster.phase";
 export const LABEL_ACTION = "deployster.action";
+
+/** What init and state may answer on stdout; past it the container is killed (a protocol error). */
+export const MAX_JSON_STDOUT_BYTES = 16 * 1024 * 1024;
+/** Bytes of each output stream kept in an invocation's records (live output is not cut). */
+export const ARTEFACT_KEEP_BYTES = 1024 * 1024;
 
 export interface ImageTypeOptions {
   docker: DockerClient;
@@ -24,11 +32,17 @@ export interface ImageTypeOptions {
   /** Counts containers run (the plan benchmark reads it). */
   stats?: { containersRun: number };
   onPull?(image: string): void;
+  /** Default MAX_JSON_STDOUT_BYTES. */
+  maxJsonStdoutBytes?: number;
 }
 
-/** Base mounts, at identical paths inside (resource-protocol.md section 5). */
-export function baseMounts(o: Pick<ImageTypeOptions, "confDir" | "workspace" | "workDir">): string[] {
-  return [`${o.confDir}:${o.confDir}:ro`, `${o.workspace}:${o.workspace}:ro`, `${o.workDir}:${o.workDir}:rw`];
+/**
+ * Base mounts, at identical paths inside (resource-protocol.md section 5), except that the
+ * writable dir a type sees at the work dir's path is its own fresh scratch dir: the work dir
+ * itself, where deployster keeps its records, is never mounted.
+ */
+export function baseMounts(o: Pick<ImageTypeOptions, "confDir" | "workspace" | "workDir">, scratchDir: string): string[] {
+  return [`${o.confDir}:${o.confDir}:ro`, `${o.workspace}:${o.workspace}:ro`, `${scratchDir}:${o.workDir}:rw`];
 }
 
 interface Invocation {
@@ -41,6 +55,25 @@ interface Invocation {
   args?: string[];
   mounts: Mounts;
   io: InvocationIO;
+  /** The config_schema, which marks secret config values (hidden in records and output). */
+  schema?: Record<string, unknown>;
+}
+
+/** What the records show of a request, and what hides its secrets in output. */
+function maskRequest(inv: Invocation): { record: string; masker?: Masker } {
+  const req = inv.req as InvocationBase & { config?: Record<string, unknown> };
+  if (!req.config) return { record: JSON.stringify(req) };
+  const { config, masker, secretCount } = maskSecretConfig(req.config, inv.schema);
+  if (secretCount === 0) return { record: JSON.stringify(req) };
+  return { record: masker.mask(JSON.stringify({ ...req, config })), masker };
+}
+
+/** A stream as recorded: secrets masked, and a note of what was not kept. */
+function recordOf(bytes: Buffer, dropped: number, masker: Masker | undefined): string | Uint8Array {
+  const note = dropped > 0 ? `\n[deployster: ${dropped} more bytes not kept]\n` : "";
+  if (!masker && !note) return bytes;
+  const text = bytes.toString("utf8");
+  return (masker ? masker.mask(text) : text) + note;
 }
 
 /**
@@ -59,35 +92,51 @@ export function createImageType(type: string, o: ImageTypeOptions): ResourceType
   });
   const what = (inv: Invocation) => (inv.phase === "action" ? `action '${inv.artefact}' of '${inv.req.name}'` : `${inv.phase} of '${inv.req.name}'`);
 
+  const maxJson = o.maxJsonStdoutBytes ?? MAX_JSON_STDOUT_BYTES;
+
   const run = async (inv: Invocation): Promise<RunResult> => {
     const stdin = JSON.stringify(inv.req);
+    const { record, masker } = maskRequest(inv);
     const art = createArtefactWriter(o.workDir, inv.req.name, inv.artefact);
-    const pending = [art.write("stdin", stdin)];
-    const timeoutMs = inv.phase === "action" ? o.actionTimeoutMs : o.stateTimeoutMs;
+    const pending = [art.write("stdin", record)];
+    const json = inv.phase !== "action";
+    const timeoutMs = json ? o.stateTimeoutMs : o.actionTimeoutMs;
+    const show = (stream: "stdout" | "stderr") => (line: string) => inv.io.output(stream, masker ? masker.mask(line) : line);
     let result: RunResult;
     try {
-      result = await runContainer(o.docker, {
-        image: inv.image,
-        entrypoint: inv.entrypoint ? [inv.entrypoint] : undefined,
-        args: inv.args && inv.args.length > 0 ? inv.args : undefined,
-        binds: [...baseMounts(o), ...inv.mounts],
-        workdir: o.workspace,
-        labels: label(inv, inv.phase === "action" ? inv.artefact : undefined),
-        stdin,
-        timeoutMs,
-        signal: inv.io.signal,
-        onStderrLine: (line) => inv.io.output("stderr", line),
-        onStdoutLine: inv.phase === "action" ? (line) => inv.io.output("stdout", line) : undefined,
-        onPull: o.onPull,
-      });
+      const scratch = await createScratchDir(o.workDir);
+      try {
+        result = await runContainer(o.docker, {
+          image: inv.image,
+          entrypoint: inv.entrypoint ? [inv.entrypoint] : undefined,
+          args: inv.args && inv.args.length > 0 ? inv.args : undefined,
+          binds: [...baseMounts(o, scratch.path), ...inv.mounts],
+          workdir: o.workspace,
+          labels: label(inv, inv.phase === "action" ? inv.artefact : undefined),
+          stdin,
+          timeoutMs,
+          signal: inv.io.signal,
+          onStderrLine: show("stderr"),
+          onStdoutLine: json ? undefined : show("stdout"),
+          onPull: o.onPull,
+          maxStdoutBytes: json ? maxJson : undefined,
+          keepBytes: { stdout: json ? maxJson : ARTEFACT_KEEP_BYTES, stderr: ARTEFACT_KEEP_BYTES },
+        });
+      } finally {
+        await scratch.remove();
+      }
     } catch (err) {
+      await Promise.all(pending);
       if (inv.io.signal.aborted) throw new UserError(`${what(inv)} was interrupted`);
       throw new UserError(`${what(inv)} could not run: ${(err as Error).message}`, 1, { cause: err });
     }
     if (o.stats) o.stats.containersRun++;
-    pending.push(art.write("stdout", result.stdout), art.write("stderr", result.stderr));
+    pending.push(art.write("stdout", recordOf(result.stdout, result.dropped.stdout, masker)), art.write("stderr", recordOf(result.stderr, result.dropped.stderr, masker)));
     await Promise.all(pending);
     if (result.aborted) throw new UserError(`${what(inv)} was interrupted`);
+    if (result.stdoutOverflow) {
+      throw new ProtocolError(inv.req.name, inv.phase, `${what(inv)} stdout exceeded ${maxJson} bytes (the cap of a JSON answer; container killed and removed)`);
+    }
     if (result.timedOut) throw new ProtocolError(inv.req.name, inv.phase, `${what(inv)} timed out after ${formatDuration(timeoutMs)} (container killed and removed)`);
     if (result.exitCode !== 0) throw new ProtocolError(inv.req.name, inv.phase, `${what(inv)} terminated with exit code ${result.exitCode}`);
     return result;
@@ -95,14 +144,10 @@ export function createImageType(type: string, o: ImageTypeOptions): ResourceType
 
   const runJson = async (inv: Invocation): Promise<unknown> => {
     const result = await run(inv);
-    const text = result.stdout.toString("utf8").trim();
-    if (text === "") throw new ProtocolError(inv.req.name, inv.phase, `${what(inv)} did not provide any JSON back`);
-    try {
-      return JSON.parse(text);
-    } catch (err) {
-      const head = text.length > 120 ? `${text.slice(0, 120)}...` : text;
-      throw new ProtocolError(inv.req.name, inv.phase, `${what(inv)} provided invalid JSON: ${(err as Error).message} (stdout: ${JSON.stringify(head)})`);
-    }
+    const parsed = parseTypeOutput(result.stdout.toString("utf8"));
+    if (parsed.ok) return parsed.value;
+    const problem = parsed.problem === "empty" ? "did not provide any JSON back" : parsed.problem === "deep" ? parsed.message : `provided invalid JSON: ${parsed.message}`;
+    throw new ProtocolError(inv.req.name, inv.phase, `${what(inv)} ${problem}`);
   };
 
   return {
@@ -127,12 +172,13 @@ export function createImageType(type: string, o: ImageTypeOptions): ResourceType
 
     async state(req, init, mounts, io): Promise<StateResult> {
       const sa = init.state_action;
-      const inv: Invocation = { phase: "state", artefact: "state", req, image: sa.image || type, entrypoint: sa.entrypoint, args: sa.args, mounts, io };
+      const inv: Invocation = { phase: "state", artefact: "state", req, image: sa.image || type, entrypoint: sa.entrypoint, args: sa.args, mounts, io, schema: init.config_schema };
       return (await runJson(inv)) as StateResult;
     },
 
-    async action(req, action: ActionSpec, _init, mounts, io): Promise<void> {
-      await run({ phase: "action", artefact: action.name, req, image: action.image || type, entrypoint: action.entrypoint, args: action.args, mounts, io });
+    async action(req, action: ActionSpec, init, mounts, io): Promise<void> {
+      const schema = init.config_schema;
+      await run({ phase: "action", artefact: action.name, req, image: action.image || type, entrypoint: action.entrypoint, args: action.args, mounts, io, schema });
     },
   };
 }

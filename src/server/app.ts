@@ -8,18 +8,26 @@ import type { ServerContext } from "./context";
 import { destroyDeploy, listDeploys, rollbackDeploy, showDeploy, startDeploy } from "./handlers/deploys";
 import { listUnits } from "./handlers/units";
 import { runTask } from "./handlers/tasks";
+import { crossSiteReason, requireJsonContentType } from "./guard";
 import { errorResponse, HttpError, readJsonBody } from "./http";
 import { matchRoute } from "./routes";
 import { checkServiceName, checkTimestamp, checkVersion, parseDeployBody, parseTaskBody } from "./validate";
 import { VERSION } from "../version";
 import { DockerApiError, DockerUnreachableError } from "../docker/errors";
 
-export type FetchHandler = (req: Request) => Promise<Response>;
+/** What the app needs of the HTTP server: lifting the idle timeout of one request. */
+export interface RequestControl {
+  timeout(req: Request, seconds: number): void;
+}
+
+export type FetchHandler = (req: Request, server?: RequestControl) => Promise<Response>;
 
 export function createApp(ctx: ServerContext): FetchHandler {
   const credentials = { username: ctx.config.username, password: ctx.config.password };
-  return async (req) => {
+  return async (req, server) => {
     if (!isAuthorized(req.headers.get("authorization"), credentials)) return unauthorizedResponse();
+    const crossSite = crossSiteReason(req.headers);
+    if (crossSite) return errorResponse(403, crossSite);
     let url: URL;
     try {
       url = new URL(req.url);
@@ -27,9 +35,10 @@ export function createApp(ctx: ServerContext): FetchHandler {
       return errorResponse(400, "The request URL is malformed.");
     }
     try {
-      return await dispatch(ctx, req, url);
+      return await dispatch(ctx, req, url, server);
     } catch (err) {
       if (err instanceof HttpError) return errorResponse(err.status, err.message, err.headers);
+      if (err instanceof DockerUnreachableError) return errorResponse(503, err.message);
       const message = err instanceof DockerApiError || err instanceof DockerUnreachableError ? err.message : (err as Error)?.message ?? String(err);
       ctx.logger.warn(`${req.method} ${url.pathname}: ${message}${ctx.config.verbose && (err as Error)?.stack ? `\n${(err as Error).stack}` : ""}`);
       return errorResponse(500, message);
@@ -42,7 +51,12 @@ function timestampQuery(url: URL): string | undefined {
   return ts === null || ts === "" ? undefined : checkTimestamp(ts);
 }
 
-async function dispatch(ctx: ServerContext, req: Request, url: URL): Promise<Response> {
+async function readJson(req: Request): Promise<unknown> {
+  requireJsonContentType(req);
+  return readJsonBody(req);
+}
+
+async function dispatch(ctx: ServerContext, req: Request, url: URL, server?: RequestControl): Promise<Response> {
   const m = matchRoute(req.method, url.pathname);
   if (m.kind === "badPath") return errorResponse(400, "The request path is not valid percent-encoding.");
   if (m.kind === "notFound") return errorResponse(404, `${url.pathname} was not found.`);
@@ -51,10 +65,11 @@ async function dispatch(ctx: ServerContext, req: Request, url: URL): Promise<Res
   }
   const { name, params } = m;
   if (name === "version") return new Response(`${VERSION}\n`, { headers: { "Content-Type": "text/plain" } });
+  if (ctx.engineDown && name !== "listDeploys" && name !== "showDeploy") await checkEngine(ctx);
   const service = checkServiceName(params.name!);
   switch (name) {
     case "createDeploy":
-      return startDeploy(ctx, service, parseDeployBody(await readJsonBody(req)));
+      return startDeploy(ctx, service, parseDeployBody(await readJson(req)));
     case "listDeploys":
       return listDeploys(ctx, service);
     case "showDeploy":
@@ -63,9 +78,23 @@ async function dispatch(ctx: ServerContext, req: Request, url: URL): Promise<Res
       return destroyDeploy(ctx, service, checkVersion(params.version!), timestampQuery(url));
     case "listUnits":
       return listUnits(ctx, service);
-    case "runTask":
-      return runTask(ctx, service, parseTaskBody(await readJsonBody(req)), req);
+    case "runTask": {
+      const task = parseTaskBody(await readJson(req));
+      // An authenticated task stream may stay silent for as long as the task does.
+      server?.timeout(req, 0);
+      return runTask(ctx, service, task, req);
+    }
     case "rollback":
       return rollbackDeploy(ctx, service);
+  }
+}
+
+/** While the reconcile loop finds the engine gone, a request that needs it first checks it is back (503 otherwise). */
+async function checkEngine(ctx: ServerContext): Promise<void> {
+  try {
+    await ctx.docker.ping(AbortSignal.timeout(2000));
+  } catch (err) {
+    const why = err instanceof DockerUnreachableError ? err.message : `the Docker engine does not answer: ${(err as Error).message}`;
+    throw new HttpError(503, why);
   }
 }

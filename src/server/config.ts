@@ -8,9 +8,10 @@ import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import { UserError } from "../errors";
 import { parseDuration } from "./duration";
+import { type LimitOptions, resolveLimits, type ServeLimits } from "./limits";
 import { parseScopeLabels } from "./naming";
 
-export interface ServeOptions {
+export interface ServeOptions extends LimitOptions {
   listen?: string;
   dockerHubUsername?: string;
   registryUrl?: string;
@@ -25,6 +26,7 @@ export interface ServeOptions {
   healthTimeout?: string;
   taskTimeout?: string;
   publishHost?: string;
+  instanceHost?: string;
   verbose?: boolean;
 }
 
@@ -45,8 +47,11 @@ export interface ServeConfig {
   healthTimeoutMs: number;
   taskTimeoutMs: number;
   publishHost: string;
+  /** Where this server reaches the engine's published ports when it cannot reach its containers (another host or network namespace). */
+  instanceHost?: string;
   /** Extra labels on (and required of) every container this server manages. */
   scopeLabels: Record<string, string>;
+  limits: ServeLimits;
   verbose: boolean;
 }
 
@@ -133,6 +138,8 @@ export function resolveServeConfig(o: ServeOptions, env: Record<string, string |
   if (healthPath !== undefined && !healthPath.startsWith("/")) throw new UserError(`--health-path: "${healthPath}" must start with /`);
   const publishHost = String(o.publishHost ?? "127.0.0.1");
   if (!isIP(publishHost)) throw new UserError(`--publish-host: "${publishHost}" is not an IP address`);
+  const instanceHost = o.instanceHost === undefined ? undefined : String(o.instanceHost);
+  if (instanceHost !== undefined && !isIP(instanceHost)) throw new UserError(`--instance-host: "${instanceHost}" is not an IP address`);
   let scopeLabels: Record<string, string>;
   try {
     scopeLabels = parseScopeLabels(env.DEPLOYSTER_SERVE_LABELS);
@@ -154,7 +161,9 @@ export function resolveServeConfig(o: ServeOptions, env: Record<string, string |
     healthTimeoutMs: durationOption("--health-timeout", o.healthTimeout, "5m"),
     taskTimeoutMs: durationOption("--task-timeout", o.taskTimeout, "10m"),
     publishHost,
+    instanceHost,
     scopeLabels,
+    limits: resolveLimits(o),
     verbose: !!o.verbose,
   };
 }

@@ -33,10 +33,16 @@ export interface ServerContext {
   ready: Set<string>;
   /** Container ids being retired (units report desired_state inactive). */
   retiring: Set<string>;
-  /** Rollouts in flight, awaited on shutdown. */
+  /** Rollouts in flight, awaited on shutdown (their number is capped by --max-deploys). */
   rollouts: Set<Promise<unknown>>;
+  /** The rollout running per service, and how to cancel it (DELETE of its version). */
+  cancels: Map<string, { version: string; timestamp: string; cancel: AbortController }>;
+  /** Task containers being run, by name (their number is capped by --max-tasks). */
+  tasks: Set<string>;
   /** Milliseconds between removing an upstream from the router and stopping its container. */
   drainMs: number;
+  /** Why the Docker engine cannot be reached right now (set by the reconcile loop); undefined while it answers. */
+  engineDown?: string;
   /** The engine's ID (machine_id of the units). */
   machineId(): Promise<string>;
 }

@@ -18,10 +18,10 @@ export async function listInstances(ctx: ServerContext, service?: string): Promi
   return out.sort((a, b) => a.startedAt.localeCompare(b.startedAt) || a.instance - b.instance);
 }
 
-/** The router's address for an instance (its published port on this host). */
+/** The router's address for an instance (its published port, on this host or at --instance-host). */
 export function dialOf(ctx: ServerContext, i: Pick<Instance, "hostPort" | "hostIp">): string | undefined {
   if (!i.hostPort) return undefined;
-  return `${dialHost(i.hostIp || ctx.config.publishHost)}:${i.hostPort}`;
+  return `${ctx.config.instanceHost ?? dialHost(i.hostIp || ctx.config.publishHost)}:${i.hostPort}`;
 }
 
 /**

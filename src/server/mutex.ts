@@ -17,6 +17,7 @@ export class KeyedMutex {
 /** Try-locks: one holder per key, no waiting (a busy service answers 409). */
 export class ServiceLocks {
   private held = new Map<string, string>();
+  private waiters = new Map<string, (() => void)[]>();
 
   tryAcquire(key: string, holder: string): boolean {
     if (this.held.has(key)) return false;
@@ -26,6 +27,25 @@ export class ServiceLocks {
 
   release(key: string): void {
     this.held.delete(key);
+    const ws = this.waiters.get(key) ?? [];
+    this.waiters.delete(key);
+    for (const w of ws) w();
+  }
+
+  /** Acquires the key, waiting at most `ms` for its holder to release it; false when it could not. */
+  async acquireWithin(key: string, holder: string, ms: number): Promise<boolean> {
+    const deadline = Date.now() + ms;
+    while (!this.tryAcquire(key, holder)) {
+      const left = deadline - Date.now();
+      if (left <= 0) return false;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        new Promise<void>((resolve) => this.waiters.set(key, [...(this.waiters.get(key) ?? []), resolve])),
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, left))),
+      ]);
+      clearTimeout(timer);
+    }
+    return true;
   }
 
   holder(key: string): string | undefined {

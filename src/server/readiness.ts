@@ -5,7 +5,10 @@
  * published port answers 2xx/3xx.
  *
  * The TCP check dials the container's own address: the published host port is held open
- * by docker-proxy whether or not the app listens, so it proves nothing.
+ * by docker-proxy whether or not the app listens, so it proves nothing. An engine whose
+ * containers this server cannot reach (another host, another network namespace) is probed
+ * through `instanceHost` and the published port instead: there only --health-path (or a
+ * HEALTHCHECK) proves the app answers.
  */
 import type { DockerClient } from "../docker/client";
 import { containerLogs, inspectContainer } from "../docker/containers";
@@ -13,6 +16,8 @@ import { containerLogs, inspectContainer } from "../docker/containers";
 export interface ProbeOptions {
   containerPort: number;
   publishHost: string;
+  /** Where the engine's published ports are reached from here when its containers are not (--instance-host). */
+  instanceHost?: string;
   healthPath?: string;
 }
 
@@ -83,12 +88,15 @@ export async function probeInstance(d: DockerClient, id: string, o: ProbeOptions
     const detail = last ? `: exit ${last.ExitCode}${String(last.Output ?? "").trim() ? `, ${String(last.Output).trim().slice(0, 200)}` : ""}` : "";
     return { kind: "waiting", why: `its HEALTHCHECK reports ${st.Health.Status}${detail}` };
   }
-  const address = containerAddress(info);
+  const address = o.instanceHost ?? containerAddress(info);
+  const port = o.instanceHost ? hostPort : o.containerPort;
   if (!address) return { kind: "waiting", why: "the container has no network address" };
-  if (!(await tcpConnect(address, o.containerPort))) return { kind: "waiting", why: `nothing accepts connections on port ${o.containerPort}` };
+  if (!port) return { kind: "waiting", why: `port ${o.containerPort} is not published` };
+  if (!(await tcpConnect(address, port))) return { kind: "waiting", why: `nothing accepts connections on port ${o.containerPort}` };
   if (o.healthPath) {
     if (!hostPort) return { kind: "waiting", why: `port ${o.containerPort} is not published` };
-    const url = `http://${dialHost(o.publishHost)}:${hostPort}${o.healthPath}`;
+    const host = o.instanceHost ?? dialHost(o.publishHost);
+    const url = `http://${host.includes(":") ? `[${host}]` : host}:${hostPort}${o.healthPath}`;
     try {
       const res = await fetch(url, { redirect: "manual", signal: AbortSignal.timeout(2000) });
       await res.arrayBuffer().catch(() => {});

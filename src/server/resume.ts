@@ -31,6 +31,7 @@ async function isReady(ctx: ServerContext, i: Instance): Promise<boolean> {
   const r = await probeInstance(ctx.docker, i.id, {
     containerPort: i.containerPort,
     publishHost: ctx.config.publishHost,
+    instanceHost: ctx.config.instanceHost,
     healthPath: ctx.config.healthPath,
   }).catch(() => undefined);
   return r?.kind === "ready";

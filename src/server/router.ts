@@ -47,7 +47,16 @@ export function proxyId(service: string, domain: string): string {
   return `deployster-proxy-${service}.${domain}`;
 }
 
-/** The route for one service, as Caddy JSON. lb_try_duration: a failed dial is retried on another upstream. */
+/**
+ * The route for one service, as Caddy JSON. try_duration: a failed dial is retried on another
+ * upstream. retry_match: an idempotent request (GET, HEAD, OPTIONS) whose upstream accepted
+ * the connection and then failed (an instance that died mid-request, or the port proxy of a
+ * dead container) is retried on another upstream instead of answering 502. The retry pause
+ * is short because a configuration change (every upstream change is one) cancels the retries
+ * still waiting under the old configuration: a request that hit an instance as it died must
+ * be retried before the router learns of the death. Passive health: an upstream that failed
+ * is skipped for a second, so the requests that follow do not need a retry at all.
+ */
 export function buildRoute(service: string, domain: string, dials: string[]): Record<string, unknown> {
   return {
     "@id": routeId(service, domain),
@@ -57,11 +66,22 @@ export function buildRoute(service: string, domain: string, dials: string[]): Re
         handler: "reverse_proxy",
         "@id": proxyId(service, domain),
         upstreams: dials.map((dial) => ({ dial })),
-        load_balancing: { selection_policy: { policy: "round_robin" }, try_duration: "5s", try_interval: "100ms" },
+        load_balancing: { selection_policy: { policy: "round_robin" }, try_duration: "5s", try_interval: "20ms", retry_match: [{ method: ["GET", "HEAD", "OPTIONS"] }] },
+        health_checks: { passive: { fail_duration: "1s", max_fails: 1 } },
       },
     ],
     terminal: true,
   };
+}
+
+/** Index of the first route not created by deployster whose host matcher names `host` exactly; -1 when none. */
+export function findHostRoute(routes: unknown[], host: string): number {
+  const want = host.toLowerCase();
+  return routes.findIndex((r: any) => {
+    if (!r || typeof r !== "object" || String(r["@id"] ?? "").startsWith("deployster-route-")) return false;
+    const matchers: any[] = Array.isArray(r.match) ? r.match : [];
+    return matchers.some((m) => Array.isArray(m?.host) && m.host.some((h: unknown) => String(h).toLowerCase() === want));
+  });
 }
 
 const BATCH_MS = 30;
@@ -168,7 +188,12 @@ export class CaddyRouter implements Router {
     else await this.must("PATCH", path, next);
   }
 
-  /** Inserts the route first in the server's list (before any catch-all), creating what is missing. */
+  /**
+   * Inserts the route first in the server's list (before any catch-all or wildcard),
+   * creating what is missing. A route someone else wrote for the very same host is never
+   * shadowed: the route is not added and the error says which route is in the way (placing
+   * ours after it instead would leave a dead route and a deploy that claims to be served).
+   */
   private async createRoute(service: string, dials: string[]): Promise<void> {
     const route = buildRoute(service, this.o.domain, dials);
     const servers = (await this.call("GET", "/config/apps/http/servers")).json;
@@ -180,6 +205,13 @@ export class CaddyRouter implements Router {
     const name = this.o.server ?? (names.includes("srv0") ? "srv0" : names[0]!);
     const routes = servers[name]?.routes;
     const base = `/config/apps/http/servers/${encodeURIComponent(name)}/routes`;
+    const host = `${service}.${this.o.domain}`;
+    const taken = Array.isArray(routes) ? findHostRoute(routes, host) : -1;
+    if (taken >= 0) {
+      throw new RouterError(
+        `Caddy already has a route for ${host} that deployster did not create (server ${name}, route ${taken}); deployster does not put its route in front of it.  Remove that route or route the service under another --domain.`,
+      );
+    }
     if (!Array.isArray(routes)) await this.must("PUT", base, [route]);
     else if (routes.length === 0) await this.must("POST", base, route);
     else await this.must("PUT", `${base}/0`, route);

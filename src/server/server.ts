@@ -15,6 +15,7 @@ import { createLogger, type Logger, type ServerContext } from "./context";
 import { errorResponse } from "./http";
 import { ServiceLocks } from "./mutex";
 import { DeployLog } from "./records";
+import { startReconciler } from "./reconcile/index";
 import { prepareResume, runResume } from "./resume";
 import { CaddyRouter } from "./router";
 
@@ -41,7 +42,7 @@ export async function startServer(config: ServeConfig, o: StartServerOptions = {
   const logger = o.logger ?? createLogger(config.verbose);
   let docker: DockerClient;
   try {
-    docker = DockerClient.fromEnv(o.env ?? process.env);
+    docker = DockerClient.fromEnv(o.env ?? process.env, { defaultTimeoutMs: config.limits.dockerTimeoutMs });
     await docker.apiVersion();
   } catch (err) {
     if (err instanceof DockerUnreachableError) throw new UserError(err.message);
@@ -64,6 +65,8 @@ export async function startServer(config: ServeConfig, o: StartServerOptions = {
     ready: new Set(),
     retiring: new Set(),
     rollouts: new Set(),
+    tasks: new Set(),
+    cancels: new Map(),
     drainMs: o.drainMs ?? (Number.isFinite(drainEnv) && drainEnv >= 0 ? drainEnv : 1000),
     machineId: () => {
       machineId ??= docker.json<{ ID: string }>("GET", "/info").then((i) => i.ID ?? "", (err) => {
@@ -86,13 +89,14 @@ export async function startServer(config: ServeConfig, o: StartServerOptions = {
       hostname: config.hostname,
       port: config.port,
       tls: config.tls,
-      // Tasks stream for as long as they run: no idle or write deadline.
-      idleTimeout: 0,
+      // Idle connections are closed; an authenticated task stream lifts the deadline for its
+      // own request (app.ts), so a task may stay silent for as long as it runs.
+      idleTimeout: config.limits.idleTimeoutS,
       // Bodies are limited (64 KiB, streaming) by the handlers, after authentication: Bun's
       // own limit would answer 413 before the 401.
       maxRequestBodySize: Number.MAX_SAFE_INTEGER,
       development: false,
-      fetch: app,
+      fetch: (req, srv) => app(req, srv),
       error: (err) => {
         logger.warn(`request failed: ${err.message}`);
         return errorResponse(500, err.message);
@@ -111,6 +115,8 @@ export async function startServer(config: ServeConfig, o: StartServerOptions = {
   }
 
   const resumed = runResume(ctx, pending).catch((err) => logger.warn(`start-up resumption failed: ${(err as Error).message}`));
+  // Heals what breaks after a deploy went live (dead instances, a restarted Caddy or dockerd).
+  const reconciler = startReconciler(ctx);
 
   let stopping: Promise<void> | undefined;
   return {
@@ -123,7 +129,7 @@ export async function startServer(config: ServeConfig, o: StartServerOptions = {
         logger.info("shutting down: no new requests; rollouts stop at their next safe point");
         shutdown.abort();
         const closed = server.stop(false);
-        await Promise.allSettled([...ctx.rollouts]);
+        await Promise.allSettled([...ctx.rollouts, reconciler.stop()]);
         await Promise.race([closed, Bun.sleep(15_000)]);
         logger.info("stopped");
       })();

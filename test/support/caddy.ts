@@ -35,6 +35,11 @@ export interface Caddy {
   adminUrl: string;
   /** Port of the HTTP server srv0 on 127.0.0.1. */
   httpPort: number;
+  /**
+   * Kills Caddy (SIGKILL) and starts it again with its initial configuration on the same
+   * ports: every route added through the admin API is gone. Resolves once it serves again.
+   */
+  restart(): Promise<void>;
   /** Kills Caddy and removes its temp dir. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -74,14 +79,11 @@ export async function startCaddy(options: CaddyOptions = {}): Promise<Caddy> {
       };
       const configPath = join(dir, "caddy.json");
       writeFileSync(configPath, JSON.stringify(config, null, 2));
-      const daemon = spawnDaemon({
-        cmd: [CADDY_BIN, "run", "--config", configPath],
-        logPath: join(dir, "caddy.log"),
-        env,
-      });
+      const spawn = () => spawnDaemon({ cmd: [CADDY_BIN, "run", "--config", configPath], logPath: join(dir, "caddy.log"), env });
+      let daemon = spawn();
       const adminUrl = `http://127.0.0.1:${adminPort}`;
-      try {
-        await waitUntilReady(daemon, `caddy (admin ${adminUrl})`, async () => {
+      const serving = () =>
+        waitUntilReady(daemon, `caddy (admin ${adminUrl})`, async () => {
           const res = await fetch(`${adminUrl}/config/`, { signal: AbortSignal.timeout(2000) });
           await res.arrayBuffer();
           if (res.status !== 200) return false;
@@ -91,6 +93,8 @@ export async function startCaddy(options: CaddyOptions = {}): Promise<Caddy> {
           await srv.arrayBuffer();
           return true;
         }, options.readyTimeoutMs);
+      try {
+        await serving();
       } catch (err) {
         lastError = err;
         await daemon.stop();
@@ -100,6 +104,11 @@ export async function startCaddy(options: CaddyOptions = {}): Promise<Caddy> {
       return {
         adminUrl,
         httpPort,
+        async restart() {
+          await daemon.stop(0);
+          daemon = spawn();
+          await serving();
+        },
         async stop() {
           if (stopped) return;
           stopped = true;

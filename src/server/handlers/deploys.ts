@@ -3,6 +3,7 @@ import type { ServerContext } from "../context";
 import { emptyResponse, errorResponse, HttpError, jsonResponse } from "../http";
 import { forEachLimited, listInstances, retireInstance, discardInstance } from "../instances";
 import { deployKey, isFailed, splitDeployKey } from "../naming";
+import { findForeignNames } from "../rollout/boot";
 import { type DeployPlan, planDeploy } from "../rollout/plan";
 import { newRecord, runRollout } from "../rollout/run";
 import { type DeployRequest, formatTimestamp } from "../validate";
@@ -22,6 +23,10 @@ function conflict(service: string): HttpError {
  */
 export async function startDeploy(ctx: ServerContext, service: string, request: DeployRequest, rollbackOf?: string): Promise<Response> {
   if (ctx.shutdown.aborted) throw new HttpError(503, "The server is shutting down.");
+  const max = ctx.config.limits.maxDeploys;
+  if (ctx.rollouts.size >= max) {
+    throw new HttpError(429, `${max} rollouts are in progress already (--max-deploys).  Try again when one has finished.`, { "Retry-After": "5" });
+  }
   if (!ctx.locks.tryAcquire(service, "deploy")) throw conflict(service);
   let plan: DeployPlan;
   try {
@@ -36,6 +41,8 @@ export async function startDeploy(ctx: ServerContext, service: string, request: 
       history: ctx.log.historyLabel(service),
       rollbackOf,
     });
+    const foreign = await findForeignNames(ctx, plan);
+    if (foreign.length > 0) throw new HttpError(409, foreign[0]!.message);
   } catch (err) {
     ctx.locks.release(service);
     throw err;
@@ -67,11 +74,36 @@ export function showDeploy(ctx: ServerContext, service: string, version: string,
   return jsonResponse(200, { deploy: record });
 }
 
-/** Destroys every instance of the version (of that timestamp only, when given). 204 even when none matched. */
+const DESTROY_LOCK_WAIT_MS = 30_000;
+
+/**
+ * Destroys every instance of the version (of that timestamp only, when given). 204 even when
+ * none matched. Holds the service lock meanwhile, so no rollout starts half-way through. A
+ * rollout of that very version is cancelled first (it stops at its next safe point and
+ * releases the lock); a rollout of another version is a 409: it is not this request's to stop.
+ */
 export async function destroyDeploy(ctx: ServerContext, service: string, version: string, timestamp?: string): Promise<Response> {
-  const victims = (await listInstances(ctx, service)).filter((i) => i.version === version && (timestamp === undefined || i.timestamp === timestamp));
-  await forEachLimited(victims, 4, (i) => (isFailed(i) ? discardInstance(ctx, i) : retireInstance(ctx, i)));
-  ctx.log.settle(service, version, timestamp, "destroyed");
+  const running = ctx.cancels.get(service);
+  if (running && (running.version !== version || (timestamp !== undefined && running.timestamp !== timestamp))) {
+    throw new HttpError(
+      409,
+      `A rollout of ${service} ${running.version} (timestamp ${running.timestamp}) is in progress.  Destroy that version to cancel it, or try again when it has finished.`,
+    );
+  }
+  if (running) {
+    ctx.logger.info(`${service} ${version}:${running.timestamp}: cancelling the rollout (DELETE)`);
+    running.cancel.abort();
+  }
+  // The holder is a cancelled rollout reaching its safe point, or one that has just
+  // finished: both release the lock within moments.
+  if (!(await ctx.locks.acquireWithin(service, "destroy", DESTROY_LOCK_WAIT_MS))) throw conflict(service);
+  try {
+    const victims = (await listInstances(ctx, service)).filter((i) => i.version === version && (timestamp === undefined || i.timestamp === timestamp));
+    await forEachLimited(victims, 4, (i) => (isFailed(i) ? discardInstance(ctx, i) : retireInstance(ctx, i)));
+    ctx.log.settle(service, version, timestamp, "destroyed");
+  } finally {
+    ctx.locks.release(service);
+  }
   return emptyResponse(204);
 }
 

@@ -11,7 +11,9 @@ import { streamEvents } from "../../docker/events";
 import { runContainer, type RunResult } from "../../docker/run";
 import type { ServerContext } from "../context";
 import { formatGoDuration } from "../duration";
-import { baseLabels, COMPONENT_TASK, imageRef, LABEL_SERVICE, LABEL_VERSION } from "../naming";
+import { HttpError } from "../http";
+import { limitsHostConfig } from "../limits";
+import { baseLabels, COMPONENT_TASK, imageRef, LABEL_SERVICE, LABEL_VERSION, taskName } from "../naming";
 import type { TaskRequest } from "../validate";
 
 /** The ENTRYPOINT rule: no entrypoint → `/bin/sh -c <string>`; an entrypoint → the string as one argument; arrays are argv. */
@@ -33,27 +35,90 @@ function plainError(status: number, message: string): Response {
   return new Response(`ERROR: ${message}\n`, { status, headers: { "Content-Type": "text/plain" } });
 }
 
-async function ensureTaskImage(ctx: ServerContext, image: string): Promise<any> {
+/** Pulls a missing image; `signal` ends the pull (client gone, shutdown, --pull-timeout). */
+async function ensureTaskImage(ctx: ServerContext, image: string, signal: AbortSignal): Promise<any> {
   const found = await inspectImage(ctx.docker, image);
   if (found) return found;
-  await pullImage(ctx.docker, image, { signal: ctx.shutdown });
+  await pullImage(ctx.docker, image, { signal });
   const pulled = await inspectImage(ctx.docker, image);
   if (!pulled) throw new Error(`image ${image} is still missing after the pull`);
   return pulled;
 }
 
+/** Bytes queued for the client before reading from the task pauses (back-pressure). */
+const STREAM_HIGH_WATER = 256 * 1024;
+
+/**
+ * The response body: output is queued up to STREAM_HIGH_WATER bytes; past that, `write`
+ * returns a promise that settles once the client has read enough, and the container's
+ * output is not read meanwhile. Nothing else keeps a copy of the output.
+ */
+function createTaskStream(onCancel: () => void) {
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  let open = true;
+  let wake: (() => void) | undefined;
+  const release = () => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  const stream = new ReadableStream<Uint8Array>(
+    {
+      start: (c) => void (controller = c),
+      pull: release,
+      cancel: () => {
+        open = false;
+        release();
+        onCancel();
+      },
+    },
+    { highWaterMark: STREAM_HIGH_WATER, size: (chunk) => chunk?.byteLength ?? 0 },
+  );
+  const write = (data: Uint8Array | string): Promise<void> | undefined => {
+    if (!open) return undefined;
+    try {
+      controller.enqueue(typeof data === "string" ? new TextEncoder().encode(data) : data.slice());
+    } catch {
+      open = false;
+      return undefined;
+    }
+    if ((controller.desiredSize ?? 1) > 0) return undefined;
+    return new Promise<void>((resolve) => {
+      const before = wake;
+      wake = () => (before?.(), resolve());
+    });
+  };
+  const close = () => {
+    if (!open) return;
+    open = false;
+    release();
+    try {
+      controller.close();
+    } catch {}
+  };
+  return { stream, write, close };
+}
+
 export async function runTask(ctx: ServerContext, service: string, task: TaskRequest, request: Request): Promise<Response> {
   if (ctx.shutdown.aborted) return plainError(503, "The server is shutting down.");
-  const image = imageRef(ctx.config.imagePrefix, service, task.version);
-  let info: any;
-  try {
-    info = await ensureTaskImage(ctx, image);
-  } catch (err) {
-    return plainError(500, `The image ${image} is not available: ${(err as Error).message}`);
+  const max = ctx.config.limits.maxTasks;
+  if (ctx.tasks.size >= max) {
+    throw new HttpError(429, `${max} tasks are running already (--max-tasks).  Try again when one has finished.`, { "Retry-After": "5" });
   }
-  const args = taskArgs(task.command, info?.Config?.Entrypoint);
-  const name = `${service}-${task.version}-task-${randomBytes(6).toString("hex")}`;
+  const image = imageRef(ctx.config.imagePrefix, service, task.version);
+  const name = taskName(service, task.version, randomBytes(6).toString("hex"));
+  ctx.tasks.add(name);
+  let handedOver = false;
+  try {
+    const response = await startTask(ctx, service, task, request, image, name);
+    handedOver = response.status === 200;
+    return response;
+  } finally {
+    if (!handedOver) ctx.tasks.delete(name);
+  }
+}
 
+async function startTask(ctx: ServerContext, service: string, task: TaskRequest, request: Request, image: string, name: string): Promise<Response> {
   // Ends the task: the client went away, or the server is stopping.
   const stop = new AbortController();
   let stopReason: "client" | "shutdown" | undefined;
@@ -61,31 +126,27 @@ export async function runTask(ctx: ServerContext, service: string, task: TaskReq
   const onShutdown = () => ((stopReason ??= "shutdown"), stop.abort());
   request.signal.addEventListener("abort", onClientGone, { once: true });
   ctx.shutdown.addEventListener("abort", onShutdown, { once: true });
+  const detach = () => {
+    request.signal.removeEventListener("abort", onClientGone);
+    ctx.shutdown.removeEventListener("abort", onShutdown);
+  };
+  if (request.signal.aborted) onClientGone();
 
-  let controller!: ReadableStreamDefaultController<Uint8Array>;
-  let open = true;
-  const write = (data: Uint8Array | string) => {
-    if (!open) return;
-    try {
-      controller.enqueue(typeof data === "string" ? new TextEncoder().encode(data) : data.slice());
-    } catch {
-      open = false;
-    }
-  };
-  const close = () => {
-    if (!open) return;
-    open = false;
-    try {
-      controller.close();
-    } catch {}
-  };
-  const stream = new ReadableStream<Uint8Array>({
-    start: (c) => void (controller = c),
-    cancel: () => {
-      open = false;
-      onClientGone();
-    },
-  });
+  let info: any;
+  try {
+    const pullTimeout = ctx.config.limits.pullTimeoutMs;
+    info = await ensureTaskImage(ctx, image, AbortSignal.any([stop.signal, AbortSignal.timeout(pullTimeout)]));
+  } catch (err) {
+    detach();
+    const e = err as Error;
+    const why = stop.signal.aborted
+      ? stopReason === "client" ? "the client disconnected during the pull" : "the server is shutting down"
+      : e?.name === "TimeoutError" ? `the pull took longer than ${formatGoDuration(ctx.config.limits.pullTimeoutMs)} (--pull-timeout)` : e.message;
+    if (stop.signal.aborted) ctx.logger.info(`task ${name} ended before it started: ${why}`);
+    return plainError(stopReason === "shutdown" ? 503 : 500, `The image ${image} is not available: ${why}`);
+  }
+  const args = taskArgs(task.command, info?.Config?.Entrypoint);
+  const { stream, write, close } = createTaskStream(onClientGone);
 
   // "Started" = the engine's start event for our unique name, or first output, or the end.
   let markStarted!: () => void;
@@ -103,17 +164,19 @@ export async function runTask(ctx: ServerContext, service: string, task: TaskReq
     args,
     name,
     labels: { ...baseLabels(ctx.config.scopeLabels, COMPONENT_TASK), [LABEL_SERVICE]: service, [LABEL_VERSION]: task.version },
+    hostConfig: limitsHostConfig(ctx.config.limits.task),
     timeoutMs,
     signal: stop.signal,
+    keepOutput: false,
     onOutput: (_stream, chunk) => {
       markStarted();
-      write(chunk);
+      return write(chunk);
     },
   });
   const cleanup = () => {
     events.abort();
-    request.signal.removeEventListener("abort", onClientGone);
-    ctx.shutdown.removeEventListener("abort", onShutdown);
+    detach();
+    ctx.tasks.delete(name);
   };
   const first = await Promise.race([started.then(() => "started" as const), run.then(() => "done" as const, () => "error" as const)]);
   events.abort();

@@ -2,6 +2,10 @@
 import { createContainer, inspectContainer, removeContainer, startContainer } from "../../docker/containers";
 import { inspectImage, pullImage } from "../../docker/images";
 import type { ServerContext } from "../context";
+import { formatGoDuration } from "../duration";
+import { forEachLimited } from "../instances";
+import { type ContainerLimits, limitsHostConfig } from "../limits";
+import { ForeignContainerError, foreignReason } from "../ownership";
 import {
   baseLabels,
   COMPONENT_INSTANCE,
@@ -20,15 +24,41 @@ import {
 } from "../naming";
 import { type DeployPlan, newInstanceName } from "./plan";
 
-/** Pulls `image` when the engine does not have it (credentials from the Docker client config). */
-export async function ensureImage(ctx: ServerContext, image: string): Promise<void> {
+/**
+ * Pulls `image` when the engine does not have it (credentials from the Docker client
+ * config), for at most --pull-timeout, and no longer than `signal` allows.
+ */
+export async function ensureImage(ctx: ServerContext, image: string, signal: AbortSignal = ctx.shutdown): Promise<void> {
   if (await inspectImage(ctx.docker, image)) return;
   ctx.logger.info(`pulling ${image}`);
-  await pullImage(ctx.docker, image, { signal: ctx.shutdown });
+  const limit = ctx.config.limits.pullTimeoutMs;
+  try {
+    await pullImage(ctx.docker, image, { signal: AbortSignal.any([signal, AbortSignal.timeout(limit)]) });
+  } catch (err) {
+    if ((err as Error)?.name === "TimeoutError") throw new Error(`the pull took longer than ${formatGoDuration(limit)} (--pull-timeout)`);
+    throw err;
+  }
+}
+
+/** Names of the plan's new instances that are taken by containers this server did not create. */
+export async function findForeignNames(ctx: ServerContext, plan: DeployPlan): Promise<ForeignContainerError[]> {
+  const found: ForeignContainerError[] = [];
+  const ks = Array.from({ length: plan.count }, (_, i) => i + 1);
+  await forEachLimited(ks, 8, async (k) => {
+    const name = newInstanceName(plan, k);
+    const existing = await inspectContainer(ctx.docker, name);
+    const why = existing && foreignReason(existing.Config?.Labels, ctx.config.scopeLabels, { ...plan, instance: k });
+    if (why) found.push(new ForeignContainerError(name, why));
+  });
+  return found;
 }
 
 /** The create body of new instance k (pure). Port published on --publish-host, ephemeral host port. */
-export function buildInstanceBody(plan: DeployPlan, k: number, o: { containerPort: number; publishHost: string; scope: Record<string, string> }): Record<string, unknown> {
+export function buildInstanceBody(
+  plan: DeployPlan,
+  k: number,
+  o: { containerPort: number; publishHost: string; scope: Record<string, string>; limits?: ContainerLimits },
+): Record<string, unknown> {
   const port = `${o.containerPort}/tcp`;
   const labels: Record<string, string> = {
     ...baseLabels(o.scope, COMPONENT_INSTANCE),
@@ -53,6 +83,7 @@ export function buildInstanceBody(plan: DeployPlan, k: number, o: { containerPor
     HostConfig: {
       PortBindings: { [port]: [{ HostIp: o.publishHost, HostPort: "" }] },
       LogConfig: { Type: "json-file", Config: { "max-size": "10m", "max-file": "3" } },
+      ...limitsHostConfig(o.limits ?? {}),
     },
   };
 }
@@ -73,6 +104,8 @@ export async function bootInstance(ctx: ServerContext, plan: DeployPlan, k: numb
   const name = newInstanceName(plan, k);
   const existing = await inspectContainer(ctx.docker, name);
   if (existing) {
+    const why = foreignReason(existing.Config?.Labels, ctx.config.scopeLabels, { ...plan, instance: k });
+    if (why) throw new ForeignContainerError(name, why);
     const status = existing.State?.Status;
     if (status === "exited" || status === "dead") return { k, id: existing.Id, name, exited: true, startedAtMs: Date.now() };
     if (status === "created") {
@@ -82,7 +115,12 @@ export async function bootInstance(ctx: ServerContext, plan: DeployPlan, k: numb
     const started = Date.parse(existing.State?.StartedAt ?? "");
     return { k, id: existing.Id, name, startedAtMs: Number.isFinite(started) ? started : Date.now() };
   }
-  const body = buildInstanceBody(plan, k, { containerPort: ctx.config.containerPort, publishHost: ctx.config.publishHost, scope: ctx.config.scopeLabels });
+  const body = buildInstanceBody(plan, k, {
+    containerPort: ctx.config.containerPort,
+    publishHost: ctx.config.publishHost,
+    scope: ctx.config.scopeLabels,
+    limits: ctx.config.limits.instance,
+  });
   const { Id } = await createContainer(ctx.docker, body, name);
   try {
     await startContainer(ctx.docker, Id);

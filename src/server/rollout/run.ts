@@ -13,7 +13,7 @@
 import type { ServerContext } from "../context";
 import { formatGoDuration } from "../duration";
 import { dialOf, discardInstance, forEachLimited, listInstances, retireInstance, routeInstance } from "../instances";
-import { deployKey, type Instance, isFailed, splitDeployKey } from "../naming";
+import { deployKey, type Instance, instanceName, isFailed, splitDeployKey } from "../naming";
 import { lastLogLines, waitReady } from "../readiness";
 import type { DeployRecord, InstanceRecord } from "../records";
 import { bootInstance, ensureImage, removeLeftovers } from "./boot";
@@ -47,7 +47,7 @@ export function newRecord(plan: DeployPlan): DeployRecord {
     log_tail: [],
     instances: Array.from({ length: plan.count }, (_, i): InstanceRecord => ({
       instance: String(i + 1),
-      container: `${plan.service}-${plan.version}-${plan.timestamp}-${i + 1}`,
+      container: instanceName(plan.service, plan.version, plan.timestamp, i + 1),
       state: "pending",
       replaces: plan.replaces.get(i + 1) ?? null,
       retired: false,
@@ -56,23 +56,39 @@ export function newRecord(plan: DeployPlan): DeployRecord {
   };
 }
 
+/**
+ * Runs the rollout, registered in ctx.cancels under its service while it runs: a DELETE of
+ * its version aborts it, and it stops at its next safe point as it does on shutdown.
+ */
 export async function runRollout(ctx: ServerContext, plan: DeployPlan, record: DeployRecord): Promise<void> {
+  const cancel = new AbortController();
+  const entry = { version: plan.version, timestamp: plan.timestamp, cancel };
+  ctx.cancels.set(plan.service, entry);
+  try {
+    await runSteps(ctx, plan, record, AbortSignal.any([ctx.shutdown, cancel.signal]));
+  } finally {
+    if (ctx.cancels.get(plan.service) === entry) ctx.cancels.delete(plan.service);
+  }
+}
+
+async function runSteps(ctx: ServerContext, plan: DeployPlan, record: DeployRecord, stop: AbortSignal): Promise<void> {
   const say = (m: string) => ctx.logger.info(`${plan.service} ${plan.version}:${plan.timestamp}: ${m}`);
   say(`rollout of ${plan.count} instance(s) of ${plan.image}${plan.previous ? `, replacing ${plan.previous.key}` : ""}`);
   try {
     await removeLeftovers(ctx, plan);
-    await ensureImage(ctx, plan.image);
+    await ensureImage(ctx, plan.image, stop);
   } catch (err) {
-    if (ctx.shutdown.aborted) return;
+    if (stop.aborted) return;
     return finish(ctx, plan, record, [{ k: 0, ok: false, reason: `The image ${plan.image} is not available: ${(err as Error).message}` }]);
   }
   const outcomes: InstanceOutcome[] = [];
   const ks = Array.from({ length: plan.count }, (_, i) => i + 1);
   await forEachLimited(ks, PIPELINES, async (k) => {
-    outcomes.push(await rolloutInstance(ctx, plan, record, k).catch((err): InstanceOutcome => ({ k, ok: false, reason: (err as Error).message })));
+    if (stop.aborted) return void outcomes.push({ k, ok: false, interrupted: true });
+    outcomes.push(await rolloutInstance(ctx, plan, record, k, stop).catch((err): InstanceOutcome => ({ k, ok: false, reason: (err as Error).message })));
   });
-  if (outcomes.some((o) => o.interrupted) || ctx.shutdown.aborted) {
-    say("interrupted by shutdown; the rollout resumes when the server starts again");
+  if (outcomes.some((o) => o.interrupted) || stop.aborted) {
+    say(ctx.shutdown.aborted ? "interrupted by shutdown; the rollout resumes when the server starts again" : "cancelled (its version is being destroyed)");
     return;
   }
   if (outcomes.every((o) => o.ok) && plan.requestedDestroyPrevious) {
@@ -83,7 +99,7 @@ export async function runRollout(ctx: ServerContext, plan: DeployPlan, record: D
 }
 
 /** boot → ready → route → retire old k. Never throws for the instance's own failure. */
-async function rolloutInstance(ctx: ServerContext, plan: DeployPlan, record: DeployRecord, k: number): Promise<InstanceOutcome> {
+async function rolloutInstance(ctx: ServerContext, plan: DeployPlan, record: DeployRecord, k: number, stop: AbortSignal): Promise<InstanceOutcome> {
   const rec = record.instances[k - 1]!;
   rec.state = "booting";
   const failed = async (reason: string, target?: { id: string; name: string; hostPort?: number }): Promise<InstanceOutcome> => {
@@ -107,9 +123,10 @@ async function rolloutInstance(ctx: ServerContext, plan: DeployPlan, record: Dep
   const outcome = await waitReady(ctx.docker, booted.id, {
     containerPort: ctx.config.containerPort,
     publishHost: ctx.config.publishHost,
+    instanceHost: ctx.config.instanceHost,
     healthPath: ctx.config.healthPath,
     deadline: booted.startedAtMs + timeout,
-    signal: ctx.shutdown,
+    signal: stop,
   });
   if (!outcome.ready) {
     if (outcome.aborted) return { k, ok: false, interrupted: true };
@@ -126,7 +143,7 @@ async function rolloutInstance(ctx: ServerContext, plan: DeployPlan, record: Dep
     }
   }
   rec.state = "ready";
-  if (ctx.shutdown.aborted) return { k, ok: true, interrupted: true };
+  if (stop.aborted) return { k, ok: true, interrupted: true };
   const oldName = plan.replaces.get(k);
   if (oldName && plan.destroyPrevious) {
     const old = (await listInstances(ctx, plan.service)).find((i) => i.name === oldName);

@@ -28,3 +28,19 @@ test("negated and valued options keep working", () => {
   expect(r.options.yes).toBe(true);
   expect(r.options.parallelism).toBe(3);
 });
+
+test("string options stay strings: leading zeros, digits-only names, repeated values", () => {
+  const serve = parse(["serve", "--password", "000123", "--username", "123", "--domain=0123", "--health-path", "/0"]).options;
+  expect(serve.password).toBe("000123");
+  expect(serve.username).toBe("123");
+  expect(serve.domain).toBe("0123");
+  const plan = parse(["plan", "m.yaml", "--var", "a=01", "--var", "b=2", "-c", "NO", "--work-dir", "007", "--action-timeout", "90"]).options;
+  expect(plan.var).toEqual(["a=01", "b=2"]);
+  expect(plan.confirm).toBe("NO");
+  expect(plan.workDir).toBe("007");
+  expect(plan.actionTimeout).toBe("90");
+  // Options whose default is a number keep mri's number.
+  expect(parse(["serve", "--container-port", "8080"]).options.containerPort).toBe(8080);
+  // A word starting with "-" is not a value (as before), and "--" ends the options.
+  expect(parse(["serve", "--password", "--verbose"]).options.password).toBe(true);
+});

@@ -1,5 +1,5 @@
-import { describe, expect, test } from "bun:test";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { afterAll, describe, expect, test } from "bun:test";
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { classifyString, createEvaluator, createPendingDependency, ExpressionError, PendingDependencyError } from "../../../src/context/expressions";
@@ -95,5 +95,41 @@ describe("pending dependencies (decision 2)", () => {
     expect(e("{{ d.type }}", { d: dep })).toBe("t");
     expect(() => e("{{ d.state.zone }}", { d: dep })).toThrow(PendingDependencyError);
     expect(() => e("zone-{{ d.state.zone }}", { d: dep })).toThrow(PendingDependencyError);
+  });
+});
+
+describe("{% include %} stays inside the workspace (by real path)", () => {
+  const base = mkdtempSync(join(tmpdir(), "deployster-include-"));
+  const ws = join(base, "ws");
+  mkdirSync(join(ws, "sub"), { recursive: true });
+  mkdirSync(join(base, "ws-sibling"));
+  writeFileSync(join(base, "ws-sibling", "secret.txt"), "TOP SECRET");
+  writeFileSync(join(ws, "part.txt"), "part {{ who }}");
+  writeFileSync(join(ws, "sub", "nested.txt"), "nested[{% include '../part.txt' %}]");
+  symlinkSync(join(base, "ws-sibling", "secret.txt"), join(ws, "link-out.txt"));
+  symlinkSync(join(ws, "part.txt"), join(ws, "link-in.txt"));
+  const inc = createEvaluator({ workspace: ws });
+  const render = (s: string) => inc.evaluateString(s, { who: "me" }, "config.x");
+  afterAll(() => rmSync(base, { recursive: true, force: true }));
+
+  test("files inside it, also through a symlink that stays inside and relative to an included file", () => {
+    expect(render("{% include 'part.txt' %}")).toBe("part me");
+    expect(render("{% include 'link-in.txt' %}")).toBe("part me");
+    expect(render("{% include 'sub/nested.txt' %}")).toBe("nested[part me]");
+  });
+
+  test("'../sibling/file' is refused, naming where it leads (the sibling's name shares the workspace's prefix)", () => {
+    expect(() => render("{% include '../ws-sibling/secret.txt' %}")).toThrow(
+      `config.x: include '../ws-sibling/secret.txt' resolves to ${realpathSync(base)}/ws-sibling/secret.txt, outside the workspace ${realpathSync(ws)}; includes must stay inside the workspace`,
+    );
+    expect(() => render(`{% include '${base}/ws-sibling/secret.txt' %}`)).toThrow("outside the workspace");
+  });
+
+  test("a symlink inside the workspace that points outside is refused", () => {
+    expect(() => render("{% include 'link-out.txt' %}")).toThrow(`config.x: include 'link-out.txt' resolves to ${realpathSync(base)}/ws-sibling/secret.txt, outside the workspace`);
+  });
+
+  test("a folder is not a file", () => {
+    expect(() => render("{% include 'sub' %}")).toThrow("include 'sub' is not a regular file");
   });
 });

@@ -49,6 +49,14 @@ describe("DOCKER_HOST parsing", () => {
       tls: { ca: "contents of /certs/ca.pem", cert: "contents of /certs/cert.pem", key: "contents of /certs/key.pem", verify: true },
     });
   });
+  test("any non-empty DOCKER_TLS_VERIFY verifies, as in the docker CLI (\"0\" and \"false\" too)", () => {
+    for (const value of ["0", "false", "no", "1", "true"]) {
+      const h = parseDockerHost({ DOCKER_HOST: "tcp://h:1", DOCKER_TLS_VERIFY: value, DOCKER_CERT_PATH: "/c" }, () => "x");
+      expect(h).toMatchObject({ baseUrl: "https://h:1", tls: { verify: true } });
+    }
+    const empty = parseDockerHost({ DOCKER_HOST: "tcp://h:1", DOCKER_TLS_VERIFY: "" });
+    expect(empty).toMatchObject({ baseUrl: "http://h:1", tls: undefined });
+  });
   test("DOCKER_CERT_PATH alone turns TLS on without verification", () => {
     const h = parseDockerHost({ DOCKER_HOST: "tcp://h:1", DOCKER_CERT_PATH: "/c" }, () => "x");
     expect(h).toMatchObject({ baseUrl: "https://h:1", tls: { verify: false } });

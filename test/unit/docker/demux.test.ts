@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { FrameDemuxer, LineSplitter, type StreamName } from "../../../src/docker/demux";
+import { FrameDemuxer, LINE_CUT_MARK, LineSplitter, MAX_LINE_CHARS, type StreamName } from "../../../src/docker/demux";
 
 function frame(stream: number, text: string | Uint8Array): Uint8Array {
   const body = typeof text === "string" ? new TextEncoder().encode(text) : text;
@@ -82,5 +82,41 @@ describe("LineSplitter", () => {
     s.push(bytes.slice(0, 1));
     s.push(bytes.slice(1));
     expect(lines).toEqual(["→x"]);
+  });
+});
+
+describe("LineSplitter on a stream without newlines (a misbehaving container)", () => {
+  test("16 MiB without a newline: the line in progress never holds more than the limit, one cut line comes out", () => {
+    const lines: string[] = [];
+    const s = new LineSplitter((l) => lines.push(l));
+    const chunk = new Uint8Array(4096).fill(0x78); // "x"
+    let most = 0;
+    const started = performance.now();
+    for (let i = 0; i < 4096; i++) {
+      s.push(chunk);
+      most = Math.max(most, s.buffered);
+    }
+    s.push(new TextEncoder().encode("\nnext\n"));
+    s.flush();
+    const elapsed = performance.now() - started;
+    // Structural: bounded buffer (the old splitter held and re-scanned all 16 MiB).
+    expect(most).toBe(MAX_LINE_CHARS);
+    expect(lines.length).toBe(2);
+    expect(lines[0]).toBe("x".repeat(MAX_LINE_CHARS) + LINE_CUT_MARK);
+    expect(lines[1]).toBe("next");
+    // Sanity bound only (linear work takes a few ms here; the old one took ~5 s).
+    expect(elapsed).toBeLessThan(2000);
+  });
+
+  test("a line of exactly the limit is not cut; the limit is per line; flush emits a cut tail", () => {
+    const lines: string[] = [];
+    const s = new LineSplitter((l) => lines.push(l), { maxLineChars: 4 });
+    const enc = new TextEncoder();
+    s.push(enc.encode("abcd\nabcdef"));
+    s.push(enc.encode("gh\nok\r\nxy"));
+    s.push(enc.encode("zzz"));
+    s.flush();
+    expect(lines).toEqual(["abcd", `abcd${LINE_CUT_MARK}`, "ok", `xyzz${LINE_CUT_MARK}`]);
+    expect(s.buffered).toBe(0);
   });
 });
