@@ -63,7 +63,12 @@ export function createServiceType(opts: BuiltinTypeOptions): ResourceType {
   return {
     type: SERVICE_TYPE,
     async init() {
-      facts.prefetch(opts.docker());
+      // Best effort, and never part of the answer: init does not depend on the engine.
+      try {
+        facts.prefetch(opts.docker());
+      } catch {
+        /* no engine client: the state query will say so */
+      }
       return builtinInit(serviceConfigSchema);
     },
     async state(req: StateRequest) {
