@@ -62,6 +62,8 @@ export async function removeService(d: DockerClient, idOrName: string): Promise<
  * manager), so that every node runs the same bytes; undefined when the registry cannot say.
  */
 export async function resolveRegistryDigest(d: DockerClient, image: string, signal?: AbortSignal): Promise<string | undefined> {
+  // The reference goes into the request path as it is: only reference characters, no `..`.
+  if (!/^[A-Za-z0-9][A-Za-z0-9._:/-]*$/.test(image) || image.includes("..")) throw new Error(`invalid image reference ${JSON.stringify(image)}`);
   const info = await d.json<any>("GET", `/distribution/${image}/json`, { signal, timeoutMs: 30_000 });
   const digest = info?.Descriptor?.digest;
   return typeof digest === "string" && /^sha256:[a-f0-9]{64}$/.test(digest) ? digest : undefined;

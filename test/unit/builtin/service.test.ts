@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildServiceBody, LABEL_TASK_HASH } from "../../../src/resource-types/builtin/service/body";
 import { planService } from "../../../src/resource-types/builtin/service/plan";
+import { IMAGE_REFERENCE_PATTERN } from "../../../src/resource-types/builtin/service/schema";
 import { normalizeServiceConfig, parseMemory } from "../../../src/resource-types/builtin/service/spec";
 import { extractServiceState } from "../../../src/resource-types/builtin/service/state";
 import { summarizeTasks, targetOf, type NodeInfo } from "../../../src/resource-types/builtin/service/tasks";
@@ -259,5 +260,17 @@ describe("secrets and configs", () => {
       state: { id: "x1", name: s.versionedName, logical_name: "db", digest: s.digest.slice(0, 12) },
     });
     expect(() => planObject("configs", "deployster/docker-config", s, { ID: "x", Spec: { Name: "n", Labels: {} } }, [])).toThrow("not managed by deployster");
+  });
+});
+
+describe("the image reference", () => {
+  const re = new RegExp(IMAGE_REFERENCE_PATTERN);
+  test("registry hosts with ports, paths and tags pass; digests, spaces and path tricks do not", () => {
+    for (const ok of ["web", "web:1", "10.216.0.1:5000/web:2", "localhost/a/b_c:v1.2-x", "reg.example.com/team/app"]) expect(re.test(ok)).toBe(true);
+    for (const bad of ["web@sha256:abc", "../x", "a/../b", "web:1 --x", "Web", "reg:5000/", "/web", "web:"]) expect(re.test(bad)).toBe(false);
+  });
+
+  test("an untagged image means :latest, so that `web` and `web:latest` are the same spec", () => {
+    expect(spec({ image: "web" })).toEqual(spec({ image: "web:latest" }));
   });
 });

@@ -9,6 +9,10 @@ const CPUS = { type: ["number", "string"], minimum: 0, pattern: "^[0-9]+(\\.[0-9
 const MEMORY = { type: ["integer", "string"], minimum: 0, pattern: "^[0-9]+([bkmgBKMG]i?[bB]?)?$" } as const;
 const LIMITS = { type: "object", additionalProperties: false, properties: { cpus: CPUS, memory: MEMORY } } as const;
 
+/** Docker's reference grammar without a digest: `[host[:port]/]component(/component)*[:tag]`. */
+const COMPONENT = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
+export const IMAGE_REFERENCE_PATTERN = `^(?:[a-zA-Z0-9](?:[a-zA-Z0-9.-]*[a-zA-Z0-9])?(?::[0-9]{1,5})?/)?${COMPONENT}(?:/${COMPONENT})*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$`;
+
 /** `3000` or `3000/udp` (host mode, a port chosen per node), or the object form. */
 export const SERVICE_PORT_PATTERN = "^(\\d{1,5})(?:/(tcp|udp|sctp))?$";
 
@@ -68,7 +72,12 @@ export const serviceConfigSchema = {
   required: ["image"],
   properties: {
     name: { ...DOCKER_NAME_SCHEMA, maxLength: 63, description: "Service name (default: the resource name)" },
-    image: { type: "string", minLength: 1, pattern: "^[^\\s@]+$", description: "Image reference; apply pins it to the registry's digest" },
+    image: {
+      type: "string",
+      maxLength: 512,
+      pattern: IMAGE_REFERENCE_PATTERN,
+      description: "Image reference ([registry[:port]/]path[:tag], no digest): apply pins it to the registry's digest",
+    },
     mode: { enum: ["replicated", "global"], description: "replicated (default) or global (one task per eligible node)" },
     replicas: { type: "integer", minimum: 0, description: "Tasks of a replicated service (default 1)" },
     command: STRING_OR_LIST,

@@ -2,6 +2,7 @@
  * deployster/docker-service: the normalised spec (what is hashed into the config-hash label)
  * and its display form (stored in a label and diffed in plans). Pure.
  */
+import { normalizeImageReference } from "../../../docker/reference";
 import { UserError } from "../../../errors";
 import { parseDurationMs } from "../common/duration";
 import { sha256Hex } from "../common/hash";
@@ -160,7 +161,7 @@ export function normalizeServiceConfig(resourceName: string, config: Record<stri
   }
   return {
     name: (config.name as string | undefined) ?? resourceName,
-    image: String(config.image),
+    image: normalizeImageReference(String(config.image)),
     mode,
     replicas: mode === "global" ? null : ((config.replicas as number | undefined) ?? 1),
     command: parseCommand(config.command),
