@@ -5,10 +5,10 @@
  * load with no failed request (Caddy following the host-mode ports of the running tasks); a
  * secret change rotates it and rolls both services; a broken image fails the resource and
  * the old tasks keep serving; `docker service scale` and `docker service rm` are found and
- * repaired.
+ * repaired; a global service runs everywhere, and a mode change recreates it.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { cpSync, mkdtempSync, rmSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ensureBinary, ROOT } from "../../support/binary";
@@ -171,5 +171,31 @@ test("drift after docker service scale and docker service rm is found and repair
   expect((await service(`${STACK}-api`)).Spec.Mode.Replicated.Replicas).toBe(2);
   expect(await readTaskEndpoints(lab.docker, `${STACK}-front`)).toHaveLength(1);
   const again = await deployster("plan", vars);
+  expect(again.code, show(again)).toBe(0);
+}, 120_000);
+
+test("a global service runs one task per node; changing its mode recreates it", async () => {
+  const dir = join(ws, "global");
+  mkdirSync(dir);
+  writeFileSync(
+    join(dir, "deployster.yaml"),
+    [
+      "resources:",
+      "  g:",
+      "    type: deployster/docker-service",
+      `    config: { name: ${STACK}-global, image: "{{ registry }}/web:1", mode: "{{ mode }}", ports: [80], converge_timeout: 60s }`,
+    ].join("\n") + "\n",
+  );
+  const run = (cmd: string, mode: string) =>
+    runBinary([cmd, ...(cmd === "apply" ? ["-y"] : ["--detailed-exitcode"]), "--var", `registry=${lab.registry}`, "--var", `mode=${mode}`], dir, lab.dockerHost);
+  const global = await run("apply", "global");
+  expect(global.code, show(global)).toBe(0);
+  expect(global.out).toContain("converged: 3/3 tasks running the new spec");
+  expect(await readTaskEndpoints(lab.docker, `${STACK}-global`)).toHaveLength(3);
+  const replicated = await run("apply", "replicated");
+  expect(replicated.code, show(replicated)).toBe(0);
+  expect(replicated.out).toContain("recreate service swt-global: mode: global → replicated");
+  expect(await readTaskEndpoints(lab.docker, `${STACK}-global`)).toHaveLength(1);
+  const again = await run("plan", "replicated");
   expect(again.code, show(again)).toBe(0);
 }, 120_000);

@@ -44,9 +44,21 @@ function failure(name: string, what: string, s: TaskSummary): UserError {
   return new UserError(`service ${name}: ${what} (${s.runningCurrent}/${s.desired} tasks of the new spec running${old})${tasks}`);
 }
 
+/**
+ * Swarm counts a global service's tasks (one per eligible node) only once its orchestrator
+ * has made them, a moment after the request: zero desired tasks is believed only after a
+ * grace period (it is the truth when no node satisfies the constraints).
+ */
+export const GLOBAL_GRACE_MS = 5000;
+
+function awaitingGlobalTasks(service: any, s: TaskSummary, started: number): boolean {
+  return !!service.Spec?.Mode?.Global && s.desired === 0 && Date.now() - started < GLOBAL_GRACE_MS;
+}
+
 /** Resolves with the converged service and its tasks; throws UserError on failure. */
 export async function waitForConvergence(d: DockerClient, id: string, name: string, o: ConvergeOptions): Promise<{ service: any; tasks: any[]; nodes: Map<string, NodeInfo> }> {
-  const deadline = Date.now() + o.timeoutMs;
+  const started = Date.now();
+  const deadline = started + o.timeoutMs;
   let nodes = await readNodes(d);
   let lastProgress = "";
   let rollbackSaid = false;
@@ -65,7 +77,7 @@ export async function waitForConvergence(d: DockerClient, id: string, name: stri
     if (state === "rollback_started") {
       if (!rollbackSaid) o.log(`Swarm is rolling back: ${update.Message ?? ""}`);
       rollbackSaid = true;
-    } else if ((state === undefined || state === "completed") && isConverged(summary)) {
+    } else if ((state === undefined || state === "completed") && isConverged(summary) && !awaitingGlobalTasks(service, summary, started)) {
       o.log(`converged: ${summary.runningCurrent}/${summary.desired} tasks running the new spec`);
       return { service, tasks, nodes };
     } else if (summary.failed >= failureLimit(summary.desired)) {
