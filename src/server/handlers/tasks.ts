@@ -1,15 +1,17 @@
 /**
  * POST .../tasks (spec section 3, decision 9): a one-off container in the service's image,
- * its stdout and stderr streamed as produced (text/plain, chunked, no write deadline), then
- * the trailer `\nExited (N) <error>\n`. The 200 goes out once the container has started, so
- * image and start failures are still a 500 `ERROR: <why>\n`. A client that disconnects
- * kills and removes its container; so does the server's shutdown (with a trailer).
+ * its stdout and stderr streamed as produced (text/plain, chunked, no write or idle
+ * deadline), then the trailer `\nExited (N) <error>\n`. The 200 goes out once the container
+ * has started, so image and start failures are still a 500 `ERROR: <why>\n`. A client that
+ * disconnects (during the pull too) ends the task and removes its container; so does the
+ * server's shutdown (with a trailer). Output is never kept: a slow client slows the task.
  */
 import { randomBytes } from "node:crypto";
 import { inspectImage, pullImage } from "../../docker/images";
 import { streamEvents } from "../../docker/events";
 import { runContainer, type RunResult } from "../../docker/run";
 import type { ServerContext } from "../context";
+import { createTaskStream } from "../task-stream";
 import { formatGoDuration } from "../duration";
 import { HttpError } from "../http";
 import { limitsHostConfig } from "../limits";
@@ -43,60 +45,6 @@ async function ensureTaskImage(ctx: ServerContext, image: string, signal: AbortS
   const pulled = await inspectImage(ctx.docker, image);
   if (!pulled) throw new Error(`image ${image} is still missing after the pull`);
   return pulled;
-}
-
-/** Bytes queued for the client before reading from the task pauses (back-pressure). */
-const STREAM_HIGH_WATER = 256 * 1024;
-
-/**
- * The response body: output is queued up to STREAM_HIGH_WATER bytes; past that, `write`
- * returns a promise that settles once the client has read enough, and the container's
- * output is not read meanwhile. Nothing else keeps a copy of the output.
- */
-function createTaskStream(onCancel: () => void) {
-  let controller!: ReadableStreamDefaultController<Uint8Array>;
-  let open = true;
-  let wake: (() => void) | undefined;
-  const release = () => {
-    const w = wake;
-    wake = undefined;
-    w?.();
-  };
-  const stream = new ReadableStream<Uint8Array>(
-    {
-      start: (c) => void (controller = c),
-      pull: release,
-      cancel: () => {
-        open = false;
-        release();
-        onCancel();
-      },
-    },
-    { highWaterMark: STREAM_HIGH_WATER, size: (chunk) => chunk?.byteLength ?? 0 },
-  );
-  const write = (data: Uint8Array | string): Promise<void> | undefined => {
-    if (!open) return undefined;
-    try {
-      controller.enqueue(typeof data === "string" ? new TextEncoder().encode(data) : data.slice());
-    } catch {
-      open = false;
-      return undefined;
-    }
-    if ((controller.desiredSize ?? 1) > 0) return undefined;
-    return new Promise<void>((resolve) => {
-      const before = wake;
-      wake = () => (before?.(), resolve());
-    });
-  };
-  const close = () => {
-    if (!open) return;
-    open = false;
-    release();
-    try {
-      controller.close();
-    } catch {}
-  };
-  return { stream, write, close };
 }
 
 export async function runTask(ctx: ServerContext, service: string, task: TaskRequest, request: Request): Promise<Response> {
