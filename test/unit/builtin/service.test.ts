@@ -274,3 +274,12 @@ describe("the image reference", () => {
     expect(spec({ image: "web" })).toEqual(spec({ image: "web:latest" }));
   });
 });
+
+describe("planService: an update under way", () => {
+  test("is waited for, not restarted", () => {
+    const svc = serviceFor(CONFIG, { update: { State: "updating", Message: "update in progress" } });
+    const tasks = [taskOf(svc, 1, "n1", 1)];
+    const r = planService(spec(CONFIG), { service: svc, tasks, nodes, registryDigest: DIGEST }) as any;
+    expect(r.actions).toEqual([{ name: "wait", description: "wait for Swarm's updating (1/2 tasks running the current spec)" }]);
+  });
+});

@@ -80,6 +80,13 @@ export async function updateServiceStep(ctx: ServiceStepContext, force: boolean)
   await pruneReplacedObjects(ctx, live);
 }
 
+/** An update already under way (started by someone else, or an interrupted apply): wait for it. */
+export async function waitForServiceStep(ctx: ServiceStepContext): Promise<void> {
+  const live = await inspectService(ctx.d, ctx.spec.name);
+  if (!live) throw new UserError(`service ${ctx.spec.name} disappeared since the plan; plan again`);
+  await waitForConvergence(ctx.d, live.ID, ctx.spec.name, { target: targetOf(live.Spec?.TaskTemplate), timeoutMs: ctx.timeoutMs, log: ctx.log, signal: ctx.signal });
+}
+
 /** Remove and create again; the old tasks stop first (Swarm cannot change the mode in place). */
 export async function recreateServiceStep(ctx: ServiceStepContext): Promise<void> {
   const live = await inspectService(ctx.d, ctx.spec.name);

@@ -92,6 +92,11 @@ export function planService(spec: ServiceSpec, facts: ServiceFacts): StateResult
     return { status: "STALE", staleState: state, actions: [{ name: "update", description: `update (${spec.update.order}): ${reasons.join("; ")}` }] };
   }
   const tasks = summarizeTasks(s, facts.tasks, facts.nodes);
+  const updating = s.UpdateStatus?.State === "updating" || s.UpdateStatus?.State === "rollback_started";
+  if (!isConverged(tasks) && updating) {
+    const what = `${tasks.runningCurrent}/${tasks.desired} tasks running the current spec`;
+    return { status: "STALE", staleState: state, actions: [{ name: "wait", description: `wait for Swarm's ${s.UpdateStatus.State.replace("_", " ")} (${what})` }] };
+  }
   if (!isConverged(tasks)) {
     const failing = tasks.failures.length ? `; ${tasks.failures.slice(0, 3).join("; ")}` : "";
     const what = `${tasks.runningCurrent}/${tasks.desired} tasks running${tasks.runningOld ? `, ${tasks.runningOld} of an older spec` : ""}`;

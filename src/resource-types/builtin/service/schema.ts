@@ -49,7 +49,7 @@ const MOUNT_OBJECT = {
 function fileRefSchema(what: string) {
   return {
     type: "array",
-    description: `${what} to mount: the object name (e.g. '{{ db_pass.state.name }}') or {source, target, uid, gid, mode}`,
+    description: `${what} to mount: {source, target, uid, gid, mode} (or just the source); the source is the object's name, e.g. '{{ db_pass.state.name }}', which changes with its content, so give a target (it defaults to the source)`,
     items: {
       type: ["string", "object"],
       minLength: 1,

@@ -6,7 +6,7 @@ import { BurstCache } from "../common/burst-cache";
 import { LABEL_MANAGED } from "../common/labels";
 import { Masker } from "../common/mask";
 import { builtinInit, makeLog, unknownAction, type ActionRequest, type BuiltinTypeOptions, type StateRequest } from "../common/runtime";
-import { createServiceStep, recreateServiceStep, updateServiceStep, type ServiceStepContext } from "./apply";
+import { createServiceStep, recreateServiceStep, updateServiceStep, waitForServiceStep, type ServiceStepContext } from "./apply";
 import { readNodes } from "./converge";
 import { planService } from "./plan";
 import { serviceConfigSchema } from "./schema";
@@ -98,6 +98,8 @@ export function createServiceType(opts: BuiltinTypeOptions): ResourceType {
               return updateServiceStep(ctx, action.args?.[0] === "force");
             case "recreate":
               return recreateServiceStep(ctx);
+            case "wait":
+              return waitForServiceStep(ctx);
             default:
               unknownAction(SERVICE_TYPE, action);
           }
