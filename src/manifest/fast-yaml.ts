@@ -21,7 +21,6 @@ interface Frame {
 /** 1-based line and column of block-map keys, by JSON of their key path (`["resources","web"]`). */
 export type KeyPositions = Map<string, { line: number; col: number }>;
 
-const NULL_KEYS = new Set(["", "~", "null", "Null", "NULL"]);
 /** Characters that start something outside the subset when they begin a plain scalar. */
 const SPECIAL_START = /^[&*!%@`|>?]/;
 /** A one-line quoted scalar (double quotes without escapes). */
@@ -32,7 +31,9 @@ function readKey(raw: string): string | undefined {
   const k = raw.trim();
   if (k.startsWith("'")) return /^'([^']|'')*'$/.test(k) ? k.slice(1, -1).replaceAll("''", "'") : undefined;
   if (k.startsWith('"')) return /^"[^"\\]*"$/.test(k) ? k.slice(1, -1) : undefined;
-  if (NULL_KEYS.has(k) || SPECIAL_START.test(k) || /^[-{}[\],#]/.test(k) || /[#:]/.test(k)) return undefined;
+  // Plain keys: names only. A number, boolean or null as a key is a scalar the parsers may
+  // turn into different strings (`1.0`, `True`), so those texts take the slow path.
+  if (!/^[A-Za-z_][\w.\/-]*$/.test(k) || /^(true|false|null)$/i.test(k)) return undefined;
   return k;
 }
 

@@ -52,6 +52,9 @@ const REFUSED = [
   "- - a",
   "a: [,]",
   "a: |\n  x\nb: 1\nb: 2",
+  "1: a\n1.0: b",
+  "a:\n  True: 1\n  true: 2",
+  "a: {1: x}",
 ];
 
 // Texts inside the subset.
