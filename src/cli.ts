@@ -125,6 +125,20 @@ export function buildCli(): CAC {
     .action(async (manifests: string[], options) => (await import("./commands/apply")).runApplyCommand(manifests, options));
 
   cli
+    .command("graph [...manifests]", "Print the resource graph as Graphviz DOT or Mermaid (--plan: coloured by planned status)")
+    .option("--format <format>", "dot or mermaid", { default: "dot" })
+    .option("--plan", "Discover each resource's state (as plan does) and colour it VALID, STALE, PENDING or FAILED")
+    .option("--var <NAME=VALUE>", "Set a context variable (repeatable)")
+    .option("--var-file <file>", "Load variables from a YAML file (repeatable)")
+    .option("--work-dir <dir>", "Work directory (default: .deployster/work in the workspace)")
+    .option("--parallelism <n>", "How many resources may run at once (--plan)", { default: 10 })
+    .option("--state-timeout <duration>", "Timeout of each init/state container (--plan)", { default: "5m" })
+    .option("-v, --verbose", "Show stack traces")
+    .example("deployster graph fixtures/quickstart/*.yaml --var-file fixtures/quickstart/vars/site.yaml | dot -Tsvg > graph.svg")
+    .example("deployster graph --plan --format mermaid")
+    .action(async (manifests: string[], options) => (await import("./commands/graph")).runGraphCommand(manifests, options));
+
+  cli
     .command("serve", "Serve the v1 deploy REST API (zero-downtime rollouts on the Docker engine)")
     .option("--listen <addr>", "HOST:PORT or :PORT to listen on", { default: "0.0.0.0:3000" })
     .option("--docker-hub-username <name>", "Image prefix when no registry is given", { default: "deployster" })
@@ -140,6 +154,7 @@ export function buildCli(): CAC {
     .option("--health-timeout <duration>", "How long a new instance may take to become ready", { default: "5m" })
     .option("--task-timeout <duration>", "Longest a task may run", { default: "10m" })
     .option("--publish-host <ip>", "Host address instance ports are published on", { default: "127.0.0.1" })
+    .option("--swarm", "Run instances and tasks as Swarm services (DOCKER_HOST must be a Swarm manager)")
     .option("--idle-timeout <duration>", "Close connections idle this long (1s-255s; task streams are exempt)", { default: "30s" })
     .option("--max-tasks <n>", "Tasks running at once; more are answered 429", { default: 32 })
     .option("--max-deploys <n>", "Rollouts running at once; more are answered 429", { default: 16 })
@@ -152,6 +167,7 @@ export function buildCli(): CAC {
     .option("--instance-host <ip>", "Address where this server reaches the published ports when the engine runs elsewhere (another host or network namespace)")
     .option("-v, --verbose", "Verbose logging")
     .example("DEPLOYSTER_PASSWORD=s3cret deployster serve --listen :3000")
+    .example("DOCKER_HOST=unix:///run/manager.sock deployster serve --swarm --registry-url 10.0.0.1:5000")
     .action(async (options) => (await import("./commands/serve")).runServeCommand(options));
 
   cli

@@ -17,6 +17,7 @@ import { HttpError } from "../http";
 import { limitsHostConfig } from "../limits";
 import { baseLabels, COMPONENT_TASK, imageRef, LABEL_SERVICE, LABEL_VERSION, taskName } from "../naming";
 import type { TaskRequest } from "../validate";
+import { runSwarmTask } from "../backend/swarm/task";
 
 /** The ENTRYPOINT rule: no entrypoint → `/bin/sh -c <string>`; an entrypoint → the string as one argument; arrays are argv. */
 export function taskArgs(command: string | string[], imageEntrypoint: string[] | null | undefined): string[] {
@@ -33,12 +34,12 @@ export function timeoutTrailer(timeoutMs: number): string {
   return exitTrailer(124, `The task timed out after ${formatGoDuration(timeoutMs)}. Forcefully removing container.`);
 }
 
-function plainError(status: number, message: string): Response {
+export function plainError(status: number, message: string): Response {
   return new Response(`ERROR: ${message}\n`, { status, headers: { "Content-Type": "text/plain" } });
 }
 
 /** Pulls a missing image; `signal` ends the pull (client gone, shutdown, --pull-timeout). */
-async function ensureTaskImage(ctx: ServerContext, image: string, signal: AbortSignal): Promise<any> {
+export async function ensureTaskImage(ctx: ServerContext, image: string, signal: AbortSignal): Promise<any> {
   const found = await inspectImage(ctx.docker, image);
   if (found) return found;
   await pullImage(ctx.docker, image, { signal });
@@ -58,7 +59,9 @@ export async function runTask(ctx: ServerContext, service: string, task: TaskReq
   ctx.tasks.add(name);
   let handedOver = false;
   try {
-    const response = await startTask(ctx, service, task, request, image, name);
+    const response = ctx.backend.kind === "swarm"
+      ? await runSwarmTask(ctx, { service, task, request, image, name })
+      : await startTask(ctx, service, task, request, image, name);
     handedOver = response.status === 200;
     return response;
   } finally {
@@ -128,9 +131,11 @@ async function startTask(ctx: ServerContext, service: string, task: TaskRequest,
   };
   const first = await Promise.race([started.then(() => "started" as const), run.then(() => "done" as const, () => "error" as const)]);
   events.abort();
+  const entry = ctx.taskLog.start({ service, version: task.version, command: task.command, container: name });
   if (first === "error") {
     cleanup();
     const err = await run.catch((e: Error) => e);
+    ctx.taskLog.finish(entry, null, `could not start: ${(err as Error).message}`);
     return plainError(500, `The task could not start: ${(err as Error).message}`);
   }
   ctx.logger.debug(`task ${name} started: ${JSON.stringify(args)}`);
@@ -139,9 +144,14 @@ async function startTask(ctx: ServerContext, service: string, task: TaskRequest,
       if (r.timedOut) write(timeoutTrailer(timeoutMs));
       else if (stopReason === "shutdown") write(exitTrailer(r.exitCode, "The server is shutting down; the task was killed."));
       else if (stopReason !== "client") write(exitTrailer(r.exitCode));
-      ctx.logger.info(`task ${name} exited ${r.exitCode}${r.timedOut ? " (timed out)" : stopReason ? ` (${stopReason === "client" ? "client disconnected" : "shutdown"})` : ""}`);
+      const why = r.timedOut ? "timed out" : stopReason ? (stopReason === "client" ? "client disconnected" : "shutdown") : "";
+      ctx.logger.info(`task ${name} exited ${r.exitCode}${why ? ` (${why})` : ""}`);
+      ctx.taskLog.finish(entry, r.exitCode, why || undefined);
     },
-    (err: Error) => write(`\nERROR: ${err.message}\n`),
+    (err: Error) => {
+      ctx.taskLog.finish(entry, null, err.message);
+      return write(`\nERROR: ${err.message}\n`);
+    },
   ).finally(() => {
     cleanup();
     close();
