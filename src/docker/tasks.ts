@@ -12,7 +12,7 @@ export interface ListTasksOptions {
  * The engine answers 404 for the whole request when one of the services is gone (removed
  * meanwhile): the tasks are then listed unfiltered and picked by service ID here.
  */
-export async function listTasks(d: DockerClient, o: ListTasksOptions = {}): Promise<any[]> {
+export async function listServiceTasks(d: DockerClient, o: ListTasksOptions = {}): Promise<any[]> {
   if (o.services && o.services.length === 0) return [];
   const filters: Record<string, string[]> = {};
   if (o.desiredState) filters["desired-state"] = o.desiredState;

@@ -5,8 +5,9 @@
  */
 import type { DockerClient } from "../../../docker/client";
 import { inspectSwarmObject, listSwarmObjects, type SwarmObjectKind } from "../../../docker/secrets";
-import { createService, inspectService, removeService, resolveRegistryDigest, updateService } from "../../../docker/services";
-import { listTasks } from "../../../docker/tasks";
+import { resolveRegistryDigest, updateService } from "../../../docker/services";
+import { createService, inspectService, removeService } from "../../../docker/swarm";
+import { listServiceTasks } from "../../../docker/tasks";
 import { UserError } from "../../../errors";
 import { isManaged, LABEL_TYPE } from "../common/labels";
 import { removeUnusedObject } from "../secret/object";
@@ -62,8 +63,7 @@ function converge(ctx: ServiceStepContext, id: string, body: Record<string, unkn
 
 export async function createServiceStep(ctx: ServiceStepContext): Promise<void> {
   const body = await buildBody(ctx, 0);
-  const { ID, Warnings } = await createService(ctx.d, body);
-  for (const w of Warnings ?? []) ctx.log(`warning: ${w}`);
+  const { ID } = await createService(ctx.d, body);
   ctx.log(`created service ${ctx.spec.name} (${ID.slice(0, 12)})`);
   await converge(ctx, ID, body);
 }
@@ -101,7 +101,7 @@ export async function recreateServiceStep(ctx: ServiceStepContext): Promise<void
 
 async function waitUntilTasksGone(ctx: ServiceStepContext, id: string): Promise<void> {
   const deadline = Date.now() + ctx.timeoutMs;
-  while ((await listTasks(ctx.d, { services: [id] })).length) {
+  while ((await listServiceTasks(ctx.d, { services: [id] })).length) {
     if (Date.now() > deadline) throw new UserError(`service ${ctx.spec.name}: old tasks still there after ${Math.round(ctx.timeoutMs / 1000)}s`);
     await Bun.sleep(250);
   }

@@ -5,9 +5,9 @@
  * failing or the timeout make it a failure naming the tasks' errors.
  */
 import type { DockerClient } from "../../../docker/client";
-import { listNodes } from "../../../docker/nodes";
-import { listServices } from "../../../docker/services";
-import { listTasks } from "../../../docker/tasks";
+import { findServices } from "../../../docker/services";
+import { listNodes } from "../../../docker/swarm";
+import { listServiceTasks } from "../../../docker/tasks";
 import { UserError } from "../../../errors";
 import { isConverged, summarizeTasks, type NodeInfo, type TaskSummary, type TaskTarget } from "./tasks";
 
@@ -63,7 +63,7 @@ export async function waitForConvergence(d: DockerClient, id: string, name: stri
   let lastProgress = "";
   let rollbackSaid = false;
   for (;;) {
-    const [services, tasks] = await Promise.all([listServices(d, { ids: [id], status: true }), listTasks(d, { services: [id] })]);
+    const [services, tasks] = await Promise.all([findServices(d, { ids: [id], status: true }), listServiceTasks(d, { services: [id] })]);
     const service = services.find((s) => s.ID === id);
     if (!service) throw new UserError(`service ${name} was removed while apply waited for it`);
     if (tasks.some((t) => t.NodeID && !nodes.has(t.NodeID))) nodes = await readNodes(d);

@@ -1,6 +1,6 @@
 import type { DockerClient } from "../../../docker/client";
-import { listServices, resolveRegistryDigest } from "../../../docker/services";
-import { listTasks } from "../../../docker/tasks";
+import { findServices, resolveRegistryDigest } from "../../../docker/services";
+import { listServiceTasks } from "../../../docker/tasks";
 import type { ActionSpec, ResourceType } from "../../types";
 import { BurstCache } from "../common/burst-cache";
 import { LABEL_MANAGED } from "../common/labels";
@@ -28,19 +28,19 @@ async function masked<T>(masker: Masker, fn: () => Promise<T>): Promise<T> {
  */
 function createFactReader(cache: BurstCache) {
   const services = (d: DockerClient) =>
-    cache.get("swarm:services", () => listServices(d, { labels: [`${LABEL_MANAGED}=true`], status: true }));
+    cache.get("swarm:services", () => findServices(d, { labels: [`${LABEL_MANAGED}=true`], status: true }));
   return {
     async service(d: DockerClient, name: string): Promise<any | null> {
       const mine = (await services(d)).find((s) => s.Spec?.Name === name);
       if (mine) return mine;
       // Not ours (or absent): ask by name, so that a foreign service of that name is reported.
-      const other = await listServices(d, { names: [name], status: true });
+      const other = await findServices(d, { names: [name], status: true });
       return other.find((s) => s.Spec?.Name === name) ?? null;
     },
     async runningTasks(d: DockerClient): Promise<any[]> {
       return cache.get("swarm:running-tasks", async () => {
         const ids = (await services(d)).map((s) => s.ID as string);
-        return listTasks(d, { services: ids, desiredState: ["running"] });
+        return listServiceTasks(d, { services: ids, desiredState: ["running"] });
       });
     },
     nodes: (d: DockerClient) => cache.get("swarm:nodes", () => readNodes(d)),
@@ -79,7 +79,7 @@ export function createServiceType(opts: BuiltinTypeOptions): ResourceType {
         const [service, nodes, registryDigest] = await Promise.all([facts.service(d, spec.name), facts.nodes(d), facts.digest(d, spec.image)]);
         let tasks = service ? (await facts.runningTasks(d)).filter((t) => t.ServiceID === service.ID) : [];
         // Not converged: its whole task history tells why (the errors of the failed tasks).
-        if (service && !isConverged(summarizeTasks(service, tasks, nodes))) tasks = await listTasks(d, { services: [service.ID] });
+        if (service && !isConverged(summarizeTasks(service, tasks, nodes))) tasks = await listServiceTasks(d, { services: [service.ID] });
         const result = planService(spec, { service, tasks, nodes, registryDigest });
         if (result.status === "STALE") for (const a of result.actions) if (a.description) a.description = masker.mask(a.description);
         return result;
