@@ -9,7 +9,7 @@ import { createSecretType } from "./secret/type";
 import { createServiceType } from "./service/type";
 import { createVolumeType } from "./volume/type";
 
-/** Types under the reserved `deployster/` prefix, served in-process (resource-protocol.md 9.12). */
+/** Types under the reserved `deployster/` prefix, served in-process behind the same interface as image types. */
 export const BUILTIN_PREFIX = "deployster/";
 
 const builtins = new Map<string, ResourceType>();
