@@ -7,7 +7,7 @@
 // stack's services are named <stack>_<svc>). Each measurement is repeated, alternating which
 // tool goes first; medians are shown. The lab is brought up and torn down by the script.
 // Usage: bun scripts/bench/services.ts [repetitions=5]
-//   LAB_NAME/LAB_NET pick the lab (default svct/216; it is taken down at the end), DEPLOYSTER_BIN the binary.
+//   LAB_NAME/LAB_NET pick the lab (default svcb/217, apart from the tests' labs; taken down at the end), DEPLOYSTER_BIN the binary.
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -18,8 +18,8 @@ const REPS = Number(process.argv[2] ?? 5);
 const N = 30;
 const ROOT = resolve(import.meta.dir, "../..");
 const BIN = process.env.DEPLOYSTER_BIN ?? join(ROOT, "bin/deployster");
-const LAB_NAME = process.env.LAB_NAME ?? "svct";
-const LAB_NET = Number(process.env.LAB_NET ?? 216);
+const LAB_NAME = process.env.LAB_NAME ?? "svcb";
+const LAB_NET = Number(process.env.LAB_NET ?? 217);
 const workspace = mkdtempSync(join(tmpdir(), "deployster-bench-services-"));
 
 const svcName = (i: number) => `web${String(i).padStart(2, "0")}`;
