@@ -4,6 +4,7 @@
  * function here needs an engine that is a Swarm manager.
  */
 import type { DockerClient } from "./client";
+import { registryAuthHeader } from "./auth";
 import { labelFilters } from "./labels";
 import { distributionDigest } from "./swarm";
 
@@ -45,14 +46,15 @@ export async function updateService(
 
 
 /**
- * The registry's manifest digest of an image (asked of the manager), so that every node
- * runs the same bytes; undefined when the registry cannot say.
+ * The registry's manifest digest of an image (asked of the manager, with the credentials of
+ * the Docker client config), so that every node runs the same bytes; undefined when the
+ * registry cannot say.
  */
 export async function resolveRegistryDigest(d: DockerClient, image: string, signal?: AbortSignal): Promise<string | undefined> {
   // The reference goes into the request path as it is: only reference characters, no `..`.
   if (!/^[A-Za-z0-9][A-Za-z0-9._:/-]*$/.test(image) || image.includes("..")) throw new Error(`invalid image reference ${JSON.stringify(image)}`);
   try {
-    return await distributionDigest(d, image, undefined, signal);
+    return await distributionDigest(d, image, registryAuthHeader(image), signal);
   } catch (err) {
     if (err instanceof Error && err.message.startsWith("the registry gave no digest")) return undefined;
     throw err;

@@ -1,7 +1,7 @@
 /**
  * Helpers for the Swarm type tests: the compiled binary against a lab manager, a recording
- * proxy of the manager's socket (to prove a plan only reads), a router that follows a
- * service's running tasks (Caddy, upstreams synced from GET /tasks) and a bounded load loop.
+ * proxy of the manager's socket (to prove a plan only reads), and a router that follows a
+ * service's running tasks (Caddy, upstreams synced from GET /tasks).
  */
 import { join } from "node:path";
 import type { DockerClient } from "../../../src/docker/client";
@@ -13,9 +13,9 @@ export interface BinaryResult {
   err: string;
 }
 
-/** bin/deployster in `cwd` against `dockerHost`, with the workspace's own conf dir. */
-export async function runBinary(args: string[], cwd: string, dockerHost: string, timeoutMs = 120_000): Promise<BinaryResult> {
-  const env = { ...process.env, DOCKER_HOST: dockerHost, CONF_DIR: join(cwd, ".deployster-conf") };
+/** bin/deployster in `cwd` against `dockerHost`, with the workspace's own conf dir (and `extraEnv`). */
+export async function runBinary(args: string[], cwd: string, dockerHost: string, extraEnv: Record<string, string> = {}, timeoutMs = 120_000): Promise<BinaryResult> {
+  const env = { ...process.env, DOCKER_HOST: dockerHost, CONF_DIR: join(cwd, ".deployster-conf"), ...extraEnv };
   const proc = Bun.spawn([BIN, ...args], { cwd, env, stdout: "pipe", stderr: "pipe", stdin: "ignore" });
   const timer = setTimeout(() => proc.kill("SIGKILL"), timeoutMs);
   const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
@@ -93,34 +93,4 @@ export function followService(d: DockerClient, adminUrl: string, service: string
     }
   })();
   return { changes, stop: async () => ((stopped = true), await loop) };
-}
-
-/**
- * GETs `url` from `workers` loops until stopped (bounded: `max` requests in all); counts
- * non-200 answers and errors, and the distinct bodies seen.
- */
-export function startLoad(url: string, workers = 3, max = 20_000) {
-  let stopped = false;
-  let sent = 0;
-  const result = { ok: 0, failed: 0, errors: [] as string[], bodies: new Set<string>() };
-  const loops = Array.from({ length: workers }, async () => {
-    while (!stopped && sent < max) {
-      sent++;
-      try {
-        const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
-        const body = (await res.text()).trim();
-        if (res.status === 200) {
-          result.ok++;
-          result.bodies.add(body);
-        } else {
-          result.failed++;
-          result.errors.push(`${res.status} ${body.slice(0, 80)}`);
-        }
-      } catch (err) {
-        result.failed++;
-        result.errors.push((err as Error).message);
-      }
-    }
-  });
-  return { result, stop: async () => ((stopped = true), await Promise.all(loops), result) };
 }

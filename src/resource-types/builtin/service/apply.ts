@@ -2,7 +2,9 @@
  * Effectful service steps: create, update (in place, Swarm rolls the tasks by the service's
  * update policy) and recreate (what Swarm cannot change in place); each waits for
  * convergence, then removes the secret and config versions the service stopped using.
+ * The nodes pull with the credentials the Docker client config has for the image's registry.
  */
+import { registryAuthHeader } from "../../../docker/auth";
 import type { DockerClient } from "../../../docker/client";
 import { inspectSwarmObject, listSwarmObjects, type SwarmObjectKind } from "../../../docker/secrets";
 import { resolveRegistryDigest, updateService } from "../../../docker/services";
@@ -63,7 +65,7 @@ function converge(ctx: ServiceStepContext, id: string, body: Record<string, unkn
 
 export async function createServiceStep(ctx: ServiceStepContext): Promise<void> {
   const body = await buildBody(ctx, 0);
-  const { ID } = await createService(ctx.d, body);
+  const { ID } = await createService(ctx.d, body, registryAuthHeader(ctx.spec.image));
   ctx.log(`created service ${ctx.spec.name} (${ID.slice(0, 12)})`);
   await converge(ctx, ID, body);
 }
@@ -73,7 +75,7 @@ export async function updateServiceStep(ctx: ServiceStepContext, force: boolean)
   const live = await inspectService(ctx.d, ctx.spec.name);
   if (!live) throw new UserError(`service ${ctx.spec.name} disappeared since the plan; plan again`);
   const body = await buildBody(ctx, (live.Spec?.TaskTemplate?.ForceUpdate ?? 0) + (force ? 1 : 0));
-  const res = await updateService(ctx.d, live.ID, live.Version.Index, body);
+  const res = await updateService(ctx.d, live.ID, live.Version.Index, body, registryAuthHeader(ctx.spec.image));
   for (const w of res?.Warnings ?? []) ctx.log(`warning: ${w}`);
   ctx.log(`updated service ${ctx.spec.name}; Swarm rolls its tasks (${ctx.spec.update.order})`);
   await converge(ctx, live.ID, body);
