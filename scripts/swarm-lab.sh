@@ -203,11 +203,28 @@ node_leftover_pids() {
   } | sort -un
 }
 
+# The socket a containerd shim listens on: /run/containerd/s/sha256("<address>/<ns>/<id>")
+# (containerd's own rule); a killed shim leaves it behind.
+shim_socket() {
+  local cmd addr ns id
+  cmd="$(tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null)" || return 0
+  [[ "$cmd" == *containerd-shim* ]] || return 0
+  addr="$(sed -n 's/.* -address \([^ ]*\).*/\1/p' <<<"$cmd")"
+  ns="$(sed -n 's/.* -namespace \([^ ]*\).*/\1/p' <<<"$cmd")"
+  id="$(sed -n 's/.* -id \([^ ]*\).*/\1/p' <<<"$cmd")"
+  [[ "$addr" == "$RUN/"* && -n "$ns" && -n "$id" ]] || return 0
+  echo "/run/containerd/s/$(printf '%s' "$addr/$ns/$id" | sha256sum | cut -c1-64)"
+}
+
 kill_node_leftovers() {
-  local n="$1" pids i
+  local n="$1" pids i p sockets=()
   for i in 1 2 3 4 5 6 7 8 9 10; do
     mapfile -t pids < <(node_leftover_pids "$n")
-    [[ ${#pids[@]} -eq 0 ]] && return 0
+    if [[ ${#pids[@]} -eq 0 ]]; then
+      [[ ${#sockets[@]} -gt 0 ]] && rm -f "${sockets[@]}"
+      return 0
+    fi
+    for p in "${pids[@]}"; do sockets+=($(shim_socket "$p")); done
     kill -KILL "${pids[@]}" 2>/dev/null || true
     sleep 0.2
   done
