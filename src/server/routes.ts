@@ -11,7 +11,13 @@ export type RouteName =
   | "destroyDeploy"
   | "listUnits"
   | "runTask"
-  | "rollback";
+  | "rollback"
+  | "openapi"
+  | "page"
+  | "pageAsset"
+  | "events"
+  | "listServices"
+  | "listTasks";
 
 interface RouteDef {
   method: string;
@@ -19,8 +25,9 @@ interface RouteDef {
   name: RouteName;
 }
 
-const ROUTES: RouteDef[] = [
+export const ROUTES: readonly RouteDef[] = [
   { method: "GET", pattern: ["v1", "version"], name: "version" },
+  { method: "GET", pattern: ["v1", "openapi.json"], name: "openapi" },
   { method: "POST", pattern: ["v1", "services", ":name", "deploys"], name: "createDeploy" },
   { method: "GET", pattern: ["v1", "services", ":name", "deploys"], name: "listDeploys" },
   { method: "GET", pattern: ["v1", "services", ":name", "deploys", ":version"], name: "showDeploy" },
@@ -28,6 +35,12 @@ const ROUTES: RouteDef[] = [
   { method: "GET", pattern: ["v1", "services", ":name", "units"], name: "listUnits" },
   { method: "POST", pattern: ["v1", "services", ":name", "tasks"], name: "runTask" },
   { method: "POST", pattern: ["v1", "services", ":name", "rollback"], name: "rollback" },
+  // The status page and what it reads (src/server/ui).
+  { method: "GET", pattern: [""], name: "page" },
+  { method: "GET", pattern: ["ui", ":asset"], name: "pageAsset" },
+  { method: "GET", pattern: ["v1", "events"], name: "events" },
+  { method: "GET", pattern: ["v1", "services"], name: "listServices" },
+  { method: "GET", pattern: ["v1", "tasks"], name: "listTasks" },
 ];
 
 export type RouteMatch =

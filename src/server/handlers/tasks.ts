@@ -1,15 +1,17 @@
 /**
  * POST .../tasks (spec section 3, decision 9): a one-off container in the service's image,
- * its stdout and stderr streamed as produced (text/plain, chunked, no write deadline), then
- * the trailer `\nExited (N) <error>\n`. The 200 goes out once the container has started, so
- * image and start failures are still a 500 `ERROR: <why>\n`. A client that disconnects
- * kills and removes its container; so does the server's shutdown (with a trailer).
+ * its stdout and stderr streamed as produced (text/plain, chunked, no write or idle
+ * deadline), then the trailer `\nExited (N) <error>\n`. The 200 goes out once the container
+ * has started, so image and start failures are still a 500 `ERROR: <why>\n`. A client that
+ * disconnects (during the pull too) ends the task and removes its container; so does the
+ * server's shutdown (with a trailer). Output is never kept: a slow client slows the task.
  */
 import { randomBytes } from "node:crypto";
 import { inspectImage, pullImage } from "../../docker/images";
 import { streamEvents } from "../../docker/events";
 import { runContainer, type RunResult } from "../../docker/run";
 import type { ServerContext } from "../context";
+import { createTaskStream } from "../task-stream";
 import { formatGoDuration } from "../duration";
 import { HttpError } from "../http";
 import { limitsHostConfig } from "../limits";
@@ -44,60 +46,6 @@ export async function ensureTaskImage(ctx: ServerContext, image: string, signal:
   const pulled = await inspectImage(ctx.docker, image);
   if (!pulled) throw new Error(`image ${image} is still missing after the pull`);
   return pulled;
-}
-
-/** Bytes queued for the client before reading from the task pauses (back-pressure). */
-const STREAM_HIGH_WATER = 256 * 1024;
-
-/**
- * The response body: output is queued up to STREAM_HIGH_WATER bytes; past that, `write`
- * returns a promise that settles once the client has read enough, and the container's
- * output is not read meanwhile. Nothing else keeps a copy of the output.
- */
-function createTaskStream(onCancel: () => void) {
-  let controller!: ReadableStreamDefaultController<Uint8Array>;
-  let open = true;
-  let wake: (() => void) | undefined;
-  const release = () => {
-    const w = wake;
-    wake = undefined;
-    w?.();
-  };
-  const stream = new ReadableStream<Uint8Array>(
-    {
-      start: (c) => void (controller = c),
-      pull: release,
-      cancel: () => {
-        open = false;
-        release();
-        onCancel();
-      },
-    },
-    { highWaterMark: STREAM_HIGH_WATER, size: (chunk) => chunk?.byteLength ?? 0 },
-  );
-  const write = (data: Uint8Array | string): Promise<void> | undefined => {
-    if (!open) return undefined;
-    try {
-      controller.enqueue(typeof data === "string" ? new TextEncoder().encode(data) : data.slice());
-    } catch {
-      open = false;
-      return undefined;
-    }
-    if ((controller.desiredSize ?? 1) > 0) return undefined;
-    return new Promise<void>((resolve) => {
-      const before = wake;
-      wake = () => (before?.(), resolve());
-    });
-  };
-  const close = () => {
-    if (!open) return;
-    open = false;
-    release();
-    try {
-      controller.close();
-    } catch {}
-  };
-  return { stream, write, close };
 }
 
 export async function runTask(ctx: ServerContext, service: string, task: TaskRequest, request: Request): Promise<Response> {
@@ -183,9 +131,11 @@ async function startTask(ctx: ServerContext, service: string, task: TaskRequest,
   };
   const first = await Promise.race([started.then(() => "started" as const), run.then(() => "done" as const, () => "error" as const)]);
   events.abort();
+  const entry = ctx.taskLog.start({ service, version: task.version, command: task.command, container: name });
   if (first === "error") {
     cleanup();
     const err = await run.catch((e: Error) => e);
+    ctx.taskLog.finish(entry, null, `could not start: ${(err as Error).message}`);
     return plainError(500, `The task could not start: ${(err as Error).message}`);
   }
   ctx.logger.debug(`task ${name} started: ${JSON.stringify(args)}`);
@@ -194,9 +144,14 @@ async function startTask(ctx: ServerContext, service: string, task: TaskRequest,
       if (r.timedOut) write(timeoutTrailer(timeoutMs));
       else if (stopReason === "shutdown") write(exitTrailer(r.exitCode, "The server is shutting down; the task was killed."));
       else if (stopReason !== "client") write(exitTrailer(r.exitCode));
-      ctx.logger.info(`task ${name} exited ${r.exitCode}${r.timedOut ? " (timed out)" : stopReason ? ` (${stopReason === "client" ? "client disconnected" : "shutdown"})` : ""}`);
+      const why = r.timedOut ? "timed out" : stopReason ? (stopReason === "client" ? "client disconnected" : "shutdown") : "";
+      ctx.logger.info(`task ${name} exited ${r.exitCode}${why ? ` (${why})` : ""}`);
+      ctx.taskLog.finish(entry, r.exitCode, why || undefined);
     },
-    (err: Error) => write(`\nERROR: ${err.message}\n`),
+    (err: Error) => {
+      ctx.taskLog.finish(entry, null, err.message);
+      return write(`\nERROR: ${err.message}\n`);
+    },
   ).finally(() => {
     cleanup();
     close();
