@@ -346,24 +346,30 @@ cmd_status() {
 }
 
 cmd_down() {
-  local n started=$SECONDS
+  # Every node a lab of this name may have (also one brought up with a larger LAB_NODES).
+  local n started=$SECONDS all=9
   ensure_unreachable_route
   if [[ "$LAB_SWARM" == 1 ]]; then
-    for ((n = LAB_NODES; n >= 1; n--)); do
+    for ((n = all; n >= 1; n--)); do
       node_running "$n" && node_docker "$n" swarm leave --force >/dev/null 2>&1 || true
     done
   fi
-  for ((n = 1; n <= LAB_NODES; n++)); do
+  for ((n = 1; n <= all; n++)); do
     if node_running "$n"; then
       # shellcheck disable=SC2046
       node_docker "$n" ps -aq | xargs -r docker -H "unix://$(node_sock "$n")" rm -f >/dev/null 2>&1 || true
     fi
   done
-  for ((n = 1; n <= LAB_NODES; n++)); do stop_node "$n" TERM & done
+  for ((n = 1; n <= all; n++)); do stop_node "$n" TERM & done
   wait
-  for ((n = 1; n <= LAB_NODES; n++)); do kill_node_leftovers "$n"; done
-  if registry_running; then kill -TERM "$(cat "$RUN/registry.pid")" 2>/dev/null || true; fi
-  for ((n = 1; n <= LAB_NODES; n++)); do
+  for ((n = 1; n <= all; n++)); do kill_node_leftovers "$n"; done
+  if registry_running; then
+    local rpid; rpid="$(cat "$RUN/registry.pid")"
+    kill -TERM "$rpid" 2>/dev/null || true
+    for ((n = 0; n < 50; n++)); do kill -0 "$rpid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$rpid" 2>/dev/null || true
+  fi
+  for ((n = 1; n <= all; n++)); do
     ip netns del "$(node_ns "$n")" 2>/dev/null || true
     local cg; cg="$(node_cgroup "$n")"
     for f in /sys/fs/cgroup/*/"$cg"; do
