@@ -316,8 +316,9 @@ cmd_push() {
   node_running 1 || die "node 1 is not running (run up first)"
   local img name target
   for img in "$@"; do
-    [[ "$img" =~ ^[a-z0-9][a-z0-9._/-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$ ]] || die "not an image reference: '$img'"
-    [[ "$img" == *:* ]] || img="$img:latest"
+    [[ "$img" =~ ^[a-z0-9][a-z0-9._-]*(:[0-9]{1,5})?(/[a-z0-9][a-z0-9._-]*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$ ]] \
+      || die "not an image reference: '$img'"
+    [[ "${img##*/}" == *:* ]] || img="$img:latest"
     name="${img##*/}"
     target="$REGISTRY/$name"
     docker -H "$MAIN_DOCKER_HOST" image inspect "$img" >/dev/null 2>&1 || die "no image $img in the main engine"
