@@ -14,7 +14,8 @@ import { BIN, ensureBinary, ROOT } from "../../support/binary";
 
 export { BIN, ensureBinary, ROOT };
 
-export const RUN_PREFIX = "enginetest-";
+/** Run ids of this test process: `enginetest-<process>-<run>`, so concurrent test processes never see each other's containers. */
+export const RUN_PREFIX = `enginetest-${Math.random().toString(36).slice(2, 6)}-`;
 const created: string[] = [];
 
 
@@ -94,7 +95,7 @@ export async function expectNoContainers(runId: string): Promise<void> {
   expect(left.map((c) => `${c.Names?.[0]} (${c.State})`)).toEqual([]);
 }
 
-/** Every container any engine test run left (should be none). */
+/** Every container an engine test run of this process left (should be none). */
 export async function engineLeftovers(): Promise<string[]> {
   const all = await listContainers(docker, { all: true, labels: ["deployster.run-id"] });
   return all.filter((c) => String(c.Labels?.["deployster.run-id"] ?? "").startsWith(RUN_PREFIX)).map((c) => c.Names?.[0] ?? c.Id);
