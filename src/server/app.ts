@@ -7,6 +7,7 @@ import { isAuthorized, unauthorizedResponse } from "./auth";
 import type { ServerContext } from "./context";
 import { destroyDeploy, listDeploys, rollbackDeploy, showDeploy, startDeploy } from "./handlers/deploys";
 import { listUnits } from "./handlers/units";
+import { showConfig } from "./handlers/config";
 import { runTask } from "./handlers/tasks";
 import { crossSiteReason, requireJsonContentType } from "./guard";
 import { errorResponse, HttpError, readJsonBody } from "./http";
@@ -67,7 +68,7 @@ async function dispatch(ctx: ServerContext, req: Request, url: URL, server?: Req
   const { name, params } = m;
   if (name === "version") return new Response(`${VERSION}\n`, { headers: { "Content-Type": "text/plain" } });
   if (name === "openapi") return openApiResponse();
-  if (ctx.engineDown && name !== "listDeploys" && name !== "showDeploy") await checkEngine(ctx);
+  if (ctx.engineDown && name !== "listDeploys" && name !== "showDeploy" && name !== "showConfig") await checkEngine(ctx);
   const service = checkServiceName(params.name!);
   switch (name) {
     case "createDeploy":
@@ -88,6 +89,10 @@ async function dispatch(ctx: ServerContext, req: Request, url: URL, server?: Req
     }
     case "rollback":
       return rollbackDeploy(ctx, service);
+    case "showConfig": {
+      const version = url.searchParams.get("version");
+      return showConfig(ctx, service, version === null || version === "" ? undefined : checkVersion(version));
+    }
   }
 }
 

@@ -4,7 +4,9 @@
  * (no silent fallback to plain HTTP, no public default password).
  */
 import { createPrivateKey, randomBytes, X509Certificate } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
+import { resolve } from "node:path";
+import { defaultSecretsRoot } from "./config-dir";
 import { isIP } from "node:net";
 import { UserError } from "../errors";
 import { parseDuration } from "./duration";
@@ -28,6 +30,7 @@ export interface ServeOptions extends LimitOptions {
   publishHost?: string;
   instanceHost?: string;
   swarm?: boolean;
+  configDir?: string;
   verbose?: boolean;
 }
 
@@ -52,6 +55,10 @@ export interface ServeConfig {
   instanceHost?: string;
   /** Instances and tasks are Swarm services (the engine must be a Swarm manager). */
   swarm: boolean;
+  /** `--config-dir`: per-service environment and secrets, read at every boot. */
+  configDir?: string;
+  /** Where the engine's secret files are written (DEPLOYSTER_SECRETS_DIR, default /run/deployster/secrets). */
+  secretsRoot: string;
   /** Extra labels on (and required of) every container this server manages. */
   scopeLabels: Record<string, string>;
   limits: ServeLimits;
@@ -116,6 +123,18 @@ function checkUrl(flag: string, text: string): string {
   return url.origin + url.pathname.replace(/\/+$/, "");
 }
 
+/** An existing directory (made absolute), or undefined when not given. */
+function checkConfigDir(dir: string | undefined): string | undefined {
+  if (dir === undefined || dir === "") return undefined;
+  const abs = resolve(String(dir));
+  let isDir = false;
+  try {
+    isDir = statSync(abs).isDirectory();
+  } catch {}
+  if (!isDir) throw new UserError(`--config-dir: ${abs} is not a directory`);
+  return abs;
+}
+
 export function resolveServeConfig(o: ServeOptions, env: Record<string, string | undefined> = process.env): ServeConfig {
   const { hostname, port } = parseListen(o.listen ?? "0.0.0.0:3000");
   const registry = (o.registryUrl ?? "").trim().replace(/^https?:\/\//, "").replace(/\/+$/, "");
@@ -166,6 +185,8 @@ export function resolveServeConfig(o: ServeOptions, env: Record<string, string |
     publishHost,
     instanceHost,
     swarm: !!o.swarm,
+    configDir: checkConfigDir(o.configDir),
+    secretsRoot: defaultSecretsRoot(env),
     scopeLabels,
     limits: resolveLimits(o),
     verbose: !!o.verbose,

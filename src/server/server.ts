@@ -16,6 +16,7 @@ import { errorResponse } from "./http";
 import { ServiceLocks } from "./mutex";
 import { DeployLog } from "./records";
 import { createBackend } from "./backend";
+import { ConfigDir } from "./config-dir";
 import type { InstanceBackend } from "./backend/types";
 import { prepareResume, runResume } from "./resume";
 import { CaddyRouter } from "./router";
@@ -60,6 +61,7 @@ export async function startServer(config: ServeConfig, o: StartServerOptions = {
     backend: undefined as unknown as InstanceBackend,
     config,
     router,
+    configDir: config.configDir ? new ConfigDir(config.configDir, config.secretsRoot, config.scopeLabels) : undefined,
     log: new DeployLog(),
     locks: new ServiceLocks(),
     logger,

@@ -3,6 +3,7 @@ import { createContainer, inspectContainer, removeContainer, startContainer } fr
 import { inspectImage, pullImage } from "../../docker/images";
 import type { BootedInstance } from "../backend/types";
 import type { ServerContext } from "../context";
+import { envList, instanceFacts } from "../config-dir";
 import { formatGoDuration } from "../duration";
 import { forEachLimited } from "../instances";
 import { type ContainerLimits, limitsHostConfig } from "../limits";
@@ -10,6 +11,7 @@ import { ForeignContainerError, foreignReason } from "../ownership";
 import {
   baseLabels,
   COMPONENT_INSTANCE,
+  LABEL_CONFIG_DIGEST,
   LABEL_COUNT,
   LABEL_DESTROY_PREVIOUS,
   LABEL_HISTORY,
@@ -54,19 +56,39 @@ export async function findForeignNames(ctx: ServerContext, plan: DeployPlan): Pr
   return found;
 }
 
-/** The create body of new instance k (pure). Port published on --publish-host, ephemeral host port. */
+/** The secret files' mount: the configuration's directory, read-only at /run/secrets. */
+export function secretsMount(dir: string | undefined): Record<string, unknown>[] | undefined {
+  return dir ? [{ Type: "bind", Source: dir, Target: "/run/secrets", ReadOnly: true }] : undefined;
+}
+
+/**
+ * The create body of new instance k (pure). Port published on --publish-host, ephemeral
+ * host port (Docker picks it at start, so the instance is told its container port only).
+ * Environment: the plan's configuration, then the instance facts; `secretsDir` (the
+ * configuration's secret files) is bind-mounted read-only at /run/secrets.
+ */
 export function buildInstanceBody(
   plan: DeployPlan,
   k: number,
-  o: { containerPort: number; publishHost: string; scope: Record<string, string>; limits?: ContainerLimits },
+  o: { containerPort: number; publishHost: string; instanceHost?: string; scope: Record<string, string>; limits?: ContainerLimits; secretsDir?: string },
 ): Record<string, unknown> {
   const port = `${o.containerPort}/tcp`;
   const labels = instanceLabels(plan, k, o);
+  const facts = instanceFacts({
+    service: plan.service,
+    version: plan.version,
+    timestamp: plan.timestamp,
+    instance: String(k),
+    hostIp: o.instanceHost ?? o.publishHost,
+    containerPort: o.containerPort,
+  });
   return {
     Image: plan.image,
     Labels: labels,
+    Env: envList(plan.config?.env, facts),
     ExposedPorts: { [port]: {} },
     HostConfig: {
+      Mounts: secretsMount(o.secretsDir),
       PortBindings: { [port]: [{ HostIp: o.publishHost, HostPort: "" }] },
       LogConfig: { Type: "json-file", Config: { "max-size": "10m", "max-file": "3" } },
       ...limitsHostConfig(o.limits ?? {}),
@@ -92,6 +114,7 @@ export function instanceLabels(plan: DeployPlan, k: number, o: { containerPort: 
   if (replaces) labels[LABEL_REPLACES] = replaces;
   if (plan.previous) labels[LABEL_PREVIOUS] = plan.previous.key;
   if (plan.rollbackOf) labels[LABEL_ROLLBACK_OF] = plan.rollbackOf;
+  if (plan.config) labels[LABEL_CONFIG_DIGEST] = plan.config.digest;
   return labels;
 }
 
@@ -114,13 +137,22 @@ export async function bootInstance(ctx: ServerContext, plan: DeployPlan, k: numb
     const started = Date.parse(existing.State?.StartedAt ?? "");
     return { k, id: existing.Id, name, startedAtMs: Number.isFinite(started) ? started : Date.now() };
   }
-  const body = buildInstanceBody(plan, k, {
-    containerPort: ctx.config.containerPort,
-    publishHost: ctx.config.publishHost,
-    scope: ctx.config.scopeLabels,
-    limits: ctx.config.limits.instance,
-  });
-  const { Id } = await createContainer(ctx.docker, body, name);
+  const release = plan.config && ctx.configDir ? ctx.configDir.hold(plan.service, plan.config.digest) : () => {};
+  let Id: string;
+  try {
+    const body = buildInstanceBody(plan, k, {
+      containerPort: ctx.config.containerPort,
+      publishHost: ctx.config.publishHost,
+      instanceHost: ctx.config.instanceHost,
+      scope: ctx.config.scopeLabels,
+      limits: ctx.config.limits.instance,
+      secretsDir: plan.config ? ctx.configDir?.writeEngineSecrets(plan.config) : undefined,
+    });
+    ({ Id } = await createContainer(ctx.docker, body, name));
+  } finally {
+    // From here on the container's label keeps the secrets from being pruned.
+    release();
+  }
   try {
     await startContainer(ctx.docker, Id);
   } catch (err) {
