@@ -13,7 +13,12 @@ export type RouteName =
   | "runTask"
   | "rollback"
   | "showConfig"
-  | "openapi";
+  | "openapi"
+  | "page"
+  | "pageAsset"
+  | "events"
+  | "listServices"
+  | "listTasks";
 
 interface RouteDef {
   method: string;
@@ -32,6 +37,12 @@ export const ROUTES: readonly RouteDef[] = [
   { method: "POST", pattern: ["v1", "services", ":name", "tasks"], name: "runTask" },
   { method: "POST", pattern: ["v1", "services", ":name", "rollback"], name: "rollback" },
   { method: "GET", pattern: ["v1", "services", ":name", "config"], name: "showConfig" },
+  // The status page and what it reads (src/server/ui).
+  { method: "GET", pattern: [""], name: "page" },
+  { method: "GET", pattern: ["ui", ":asset"], name: "pageAsset" },
+  { method: "GET", pattern: ["v1", "events"], name: "events" },
+  { method: "GET", pattern: ["v1", "services"], name: "listServices" },
+  { method: "GET", pattern: ["v1", "tasks"], name: "listTasks" },
 ];
 
 export type RouteMatch =

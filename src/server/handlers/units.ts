@@ -23,6 +23,10 @@ export interface Unit {
   health: string | null;
   ready: boolean;
   routed: boolean | null;
+  /** Where the instance answers: host:port (node:port on Swarm), when published. */
+  address: string | null;
+  /** When its container was created (ISO 8601). */
+  created_at: string | null;
   /** Digest of the configuration (--config-dir) the instance started with; null without one. */
   config_digest: string | null;
   /** Whether that is the configuration its version would get now; null when unknown (no --config-dir, or it does not parse). */
@@ -55,6 +59,11 @@ export function isConfigCurrent(started: string | undefined, now: string | undef
 }
 
 export async function listUnits(ctx: ServerContext, service: string): Promise<Response> {
+  return jsonResponse(200, { units: await collectUnits(ctx, service) });
+}
+
+/** The units of a service, as GET .../units shows them (also the status page's instances). */
+export async function collectUnits(ctx: ServerContext, service: string): Promise<Unit[]> {
   const instances = await listInstances(ctx, service);
   const routed = ctx.router ? new Set(await ctx.router.upstreams(service).catch(() => [] as string[])) : undefined;
   const current = currentDigests(ctx, service, instances.map((i) => i.version));
@@ -80,7 +89,9 @@ export async function listUnits(ctx: ServerContext, service: string): Promise<Re
       routed: routed ? !!dial && routed.has(dial) : null,
       config_digest: i.configDigest ?? null,
       config_current: isConfigCurrent(i.configDigest, current.get(i.version), !!ctx.configDir),
+      address: dial ?? null,
+      created_at: i.created ? new Date(i.created * 1000).toISOString() : null,
     });
   }
-  return jsonResponse(200, { units });
+  return units;
 }
