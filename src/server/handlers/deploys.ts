@@ -104,6 +104,7 @@ export async function destroyDeploy(ctx: ServerContext, service: string, version
     const victims = (await listInstances(ctx, service)).filter((i) => i.version === version && (timestamp === undefined || i.timestamp === timestamp));
     await forEachLimited(victims, 4, (i) => (isFailed(i) ? discardInstance(ctx, i) : retireInstance(ctx, i)));
     ctx.log.settle(service, version, timestamp, "destroyed");
+    await ctx.backend.pruneConfig(service).catch((err) => ctx.logger.warn(`${service}: pruning old secrets failed: ${(err as Error).message}`));
   } finally {
     ctx.locks.release(service);
   }
