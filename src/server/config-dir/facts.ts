@@ -14,6 +14,8 @@ export interface FactsOptions {
   /** The address the instance's port is published on (engine: --instance-host, else --publish-host). */
   hostIp?: string;
   containerPort?: number;
+  /** The host port the container port is published on, when chosen before the start. */
+  publishedPort?: number;
   /** Swarm: the node is known only once the task is placed; its ID and hostname come from Swarm's templates. */
   swarm?: boolean;
 }
@@ -25,6 +27,7 @@ export function instanceFacts(o: FactsOptions): Record<string, string> {
   if (o.task) f.DEPLOYSTER_TASK = o.task;
   if (o.hostIp) f.DEPLOYSTER_HOST_IP = o.hostIp;
   if (o.containerPort) f.DEPLOYSTER_PORT = String(o.containerPort);
+  if (o.publishedPort) f.DEPLOYSTER_PUBLISHED_PORT = String(o.publishedPort);
   if (o.swarm) {
     f.DEPLOYSTER_NODE_ID = "{{.Node.ID}}";
     f.DEPLOYSTER_NODE_HOSTNAME = "{{.Node.Hostname}}";

@@ -25,6 +25,7 @@ import {
   LABEL_TIMESTAMP,
   LABEL_VERSION,
 } from "../naming";
+import { isPortTaken, pickHostPort, PORT_ATTEMPTS } from "./host-port";
 import { type DeployPlan, newInstanceName } from "./plan";
 
 /**
@@ -62,15 +63,16 @@ export function secretsMount(dir: string | undefined): Record<string, unknown>[]
 }
 
 /**
- * The create body of new instance k (pure). Port published on --publish-host, ephemeral
- * host port (Docker picks it at start, so the instance is told its container port only).
+ * The create body of new instance k (pure). Port published on --publish-host, on `hostPort`
+ * when one was chosen (./host-port.ts; the instance is told it), else on a port Docker
+ * chooses at start.
  * Environment: the plan's configuration, then the instance facts; `secretsDir` (the
  * configuration's secret files) is bind-mounted read-only at /run/secrets.
  */
 export function buildInstanceBody(
   plan: DeployPlan,
   k: number,
-  o: { containerPort: number; publishHost: string; instanceHost?: string; scope: Record<string, string>; limits?: ContainerLimits; secretsDir?: string },
+  o: { containerPort: number; publishHost: string; instanceHost?: string; hostPort?: number; scope: Record<string, string>; limits?: ContainerLimits; secretsDir?: string },
 ): Record<string, unknown> {
   const port = `${o.containerPort}/tcp`;
   const labels = instanceLabels(plan, k, o);
@@ -81,6 +83,7 @@ export function buildInstanceBody(
     instance: String(k),
     hostIp: o.instanceHost ?? o.publishHost,
     containerPort: o.containerPort,
+    publishedPort: o.hostPort,
   });
   return {
     Image: plan.image,
@@ -89,7 +92,7 @@ export function buildInstanceBody(
     ExposedPorts: { [port]: {} },
     HostConfig: {
       Mounts: secretsMount(o.secretsDir),
-      PortBindings: { [port]: [{ HostIp: o.publishHost, HostPort: "" }] },
+      PortBindings: { [port]: [{ HostIp: o.publishHost, HostPort: o.hostPort ? String(o.hostPort) : "" }] },
       LogConfig: { Type: "json-file", Config: { "max-size": "10m", "max-file": "3" } },
       ...limitsHostConfig(o.limits ?? {}),
     },
@@ -137,30 +140,41 @@ export async function bootInstance(ctx: ServerContext, plan: DeployPlan, k: numb
     const started = Date.parse(existing.State?.StartedAt ?? "");
     return { k, id: existing.Id, name, startedAtMs: Number.isFinite(started) ? started : Date.now() };
   }
-  const release = plan.config && ctx.configDir ? ctx.configDir.hold(plan.service, plan.config.digest) : () => {};
-  let Id: string;
-  try {
-    const body = buildInstanceBody(plan, k, {
-      containerPort: ctx.config.containerPort,
-      publishHost: ctx.config.publishHost,
-      instanceHost: ctx.config.instanceHost,
-      scope: ctx.config.scopeLabels,
-      limits: ctx.config.limits.instance,
-      secretsDir: plan.config ? ctx.configDir?.writeEngineSecrets(plan.config) : undefined,
-    });
-    ({ Id } = await createContainer(ctx.docker, body, name));
-  } finally {
-    // From here on the container's label keeps the secrets from being pruned.
-    release();
+  // The port is chosen here when the engine shares this host's ports (./host-port.ts).
+  const choosePort = ctx.docker.host.kind === "unix" && ctx.config.instanceHost === undefined;
+  for (let attempt = 1; ; attempt++) {
+    const hostPort = choosePort ? await pickHostPort(ctx.config.publishHost) : undefined;
+    const release = plan.config && ctx.configDir ? ctx.configDir.hold(plan.service, plan.config.digest) : () => {};
+    let Id: string;
+    try {
+      const body = buildInstanceBody(plan, k, {
+        containerPort: ctx.config.containerPort,
+        publishHost: ctx.config.publishHost,
+        instanceHost: ctx.config.instanceHost,
+        hostPort,
+        scope: ctx.config.scopeLabels,
+        limits: ctx.config.limits.instance,
+        secretsDir: plan.config ? ctx.configDir?.writeEngineSecrets(plan.config) : undefined,
+      });
+      ({ Id } = await createContainer(ctx.docker, body, name));
+    } finally {
+      // From here on the container's label keeps the secrets from being pruned.
+      release();
+    }
+    try {
+      await startContainer(ctx.docker, Id);
+    } catch (err) {
+      if (hostPort !== undefined && attempt < PORT_ATTEMPTS && isPortTaken(err)) {
+        ctx.logger.info(`${name}: port ${hostPort} was taken meanwhile; choosing another`);
+        await removeContainer(ctx.docker, Id, { force: true });
+        continue;
+      }
+      // A container that cannot start stays "created": it is the failed instance; the caller removes it.
+      ctx.logger.warn(`${name} failed to start: ${(err as Error).message}`);
+      throw Object.assign(err as Error, { containerId: Id, containerName: name });
+    }
+    return { k, id: Id, name, startedAtMs: Date.now() };
   }
-  try {
-    await startContainer(ctx.docker, Id);
-  } catch (err) {
-    // A container that cannot start stays "created": it is the failed instance; the caller removes it.
-    ctx.logger.warn(`${name} failed to start: ${(err as Error).message}`);
-    throw Object.assign(err as Error, { containerId: Id, containerName: name });
-  }
-  return { k, id: Id, name, startedAtMs: Date.now() };
 }
 
 /** Removes failed leftovers whose names the new instances need. */

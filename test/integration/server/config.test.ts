@@ -62,6 +62,8 @@ test("instances start with the environment, the facts and the secret; units and 
   expect(text).toMatch(/DEPLOYSTER_INSTANCE=[12]\n/);
   expect(text).toContain("DEPLOYSTER_HOST_IP=127.0.0.1\n");
   expect(text).toContain("DEPLOYSTER_PORT=3000\n");
+  // The host port was chosen before the start, so the instance knows where it is reached.
+  expect(text).toContain(`DEPLOYSTER_PUBLISHED_PORT=${us[0]!.host_port}\n`);
   expect(text).toContain(`secret:api_key:${sha(SECRET_V1)}\n`);
   const cfg = await s.json("GET", `/v1/services/${SVC}/config?version=v1`);
   expect(cfg.status).toBe(200);

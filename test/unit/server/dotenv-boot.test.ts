@@ -10,6 +10,10 @@ test("an instance's create body: configuration then facts in Env, the secrets re
   expect(body.Env).toEqual(["A=1", "DEPLOYSTER_SERVICE=shop", "DEPLOYSTER_VERSION=v2", "DEPLOYSTER_TIMESTAMP=2026.01.01-00.00.00", "DEPLOYSTER_INSTANCE=1", "DEPLOYSTER_HOST_IP=127.0.0.1", "DEPLOYSTER_PORT=3000"]);
   expect(body.HostConfig.Mounts).toEqual([{ Type: "bind", Source: "/run/x/d", Target: "/run/secrets", ReadOnly: true }]);
   expect(body.Labels["deployster.config-digest"]).toBe("0123456789abcdef");
+  const chosen: any = buildInstanceBody(plan, 1, { containerPort: 3000, publishHost: "127.0.0.1", scope: {}, hostPort: 40123 });
+  expect(chosen.Env).toContain("DEPLOYSTER_PUBLISHED_PORT=40123");
+  expect(chosen.HostConfig.PortBindings["3000/tcp"]).toEqual([{ HostIp: "127.0.0.1", HostPort: "40123" }]);
+  expect(chosen.HostConfig.Mounts).toBeUndefined();
 });
 
 test("Swarm secret names fit 64 characters and end alphanumeric", () => {
