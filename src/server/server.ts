@@ -81,6 +81,8 @@ export async function startServer(config: ServeConfig, o: StartServerOptions = {
   };
   const backend = await createBackend(ctx, o.env ?? process.env);
   ctx.backend = backend;
+  // Secrets (--config-dir) that no instance or task uses any more, e.g. left by a server that stopped.
+  await backend.pruneConfig().catch((err) => logger.warn(`pruning unused secrets failed: ${(err as Error).message}`));
 
   // Before listening: records rebuilt, unfinished rollouts locked and shown as rolling.
   const pending = await prepareResume(ctx).catch((err) => {

@@ -68,12 +68,15 @@ export function createEngineBackend(ctx: ServerContext): InstanceBackend {
     },
     remove: (id) => removeContainer(docker, id, { force: true }),
     async pruneConfig(service) {
-      if (!ctx.configDir) return;
-      // Instances and tasks of the service, in any state: their labels say which secrets they mount.
-      const scope = Object.entries(config.scopeLabels).map(([k, v]) => `${k}=${v}`);
-      const list = await listContainers(docker, { all: true, labels: [`${LABEL_MANAGED}=true`, `${LABEL_SERVICE}=${service}`, ...scope] });
-      const inUse = new Set(list.map((c: any) => c?.Labels?.[LABEL_CONFIG_DIGEST]).filter(Boolean) as string[]);
-      ctx.configDir.pruneEngine(service, inUse);
+      const dir = ctx.configDir;
+      if (!dir) return;
+      for (const s of service === undefined ? dir.engineServices() : [service]) {
+        // Instances and tasks of the service, in any state: their labels say which secrets they mount.
+        const scope = Object.entries(config.scopeLabels).map(([k, v]) => `${k}=${v}`);
+        const list = await listContainers(docker, { all: true, labels: [`${LABEL_MANAGED}=true`, `${LABEL_SERVICE}=${s}`, ...scope] });
+        const inUse = new Set(list.map((c: any) => c?.Labels?.[LABEL_CONFIG_DIGEST]).filter(Boolean) as string[]);
+        dir.pruneEngine(s, inUse);
+      }
     },
     logTail: (id) => lastLogLines(docker, id),
     machineId() {

@@ -80,6 +80,15 @@ export class ConfigDir {
     return target;
   }
 
+  /** Engine: the services that have secret directories. */
+  engineServices(): string[] {
+    try {
+      return readdirSync(this.root).filter((n) => !n.startsWith("."));
+    } catch {
+      return [];
+    }
+  }
+
   /** Engine: removes the secret directories of `service` whose digest no container carries and no boot holds. */
   pruneEngine(service: string, inUse: Set<string>): string[] {
     const serviceDir = join(this.root, service);

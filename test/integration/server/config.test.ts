@@ -161,3 +161,26 @@ test("the secret is never in docker inspect's env, the labels, the logs or the A
   expect(c.Config.Env.some((e: string) => e.startsWith("GREETING="))).toBe(true);
   expect(existsSync(join(dir, `${SVC}.secrets`, "api_key"))).toBe(true);
 });
+
+test("a rollback reads the configuration again; a restarted server rebuilds the digests and prunes stale secrets", async () => {
+  expect((await s.call("POST", `/v1/services/${SVC}/deploys`, { deploy: { version: "v1", destroy_previous: true } })).status).toBe(201);
+  expect((await settled(s, SVC, "v1")).state).toBe("live");
+  writeFileSync(join(dir, `${SVC}.env`), "GREETING=hello-three\n");
+  expect((await s.call("POST", `/v1/services/${SVC}/rollback`)).status).toBe(201);
+  await waitFor("v2 back, alone", async () => {
+    const us = await units(s, SVC);
+    return us.length === 1 && us[0]!.version === "v2" && us[0]!.current_state === "launched";
+  }, 60_000, 200);
+  const [back] = (await units(s, SVC)) as any[];
+  expect(await page(back)).toContain("GREETING=hello-three\n");
+  expect(back.config_current).toBe(true);
+
+  // A stale directory (as a server that stopped mid-way would leave) goes at the next start.
+  expect(await s.stop()).toBe(0);
+  const scopeDir = join(secretsRoot, readdirSync(secretsRoot)[0]!, SVC);
+  mkdirSync(join(scopeDir, "deadbeefdeadbeef"));
+  s = await startServe({ scope, args: ["--config-dir", dir], env: { DEPLOYSTER_SECRETS_DIR: secretsRoot } });
+  expect(readdirSync(scopeDir).sort()).toEqual([back.config_digest]);
+  const rec = (await s.json("GET", `/v1/services/${SVC}/deploys/v2`)).body.deploy;
+  expect(rec.config_digest).toBe(back.config_digest);
+}, 150_000);

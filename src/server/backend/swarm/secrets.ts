@@ -53,14 +53,15 @@ async function inspectSecret(d: DockerClient, name: string): Promise<any | undef
 }
 
 /** Removes the service's secrets that nothing references (and no boot holds); returns their names. */
-export async function pruneSwarmSecrets(d: DockerClient, service: string, scope: Record<string, string>, holds?: ConfigDir): Promise<string[]> {
-  const labels = [`${LABEL_MANAGED}=true`, `${LABEL_COMPONENT}=${COMPONENT_SECRET}`, `${LABEL_SERVICE}=${service}`, ...Object.entries(scope).map(([k, v]) => `${k}=${v}`)];
+export async function pruneSwarmSecrets(d: DockerClient, service: string | undefined, scope: Record<string, string>, holds?: ConfigDir): Promise<string[]> {
+  const labels = [`${LABEL_MANAGED}=true`, `${LABEL_COMPONENT}=${COMPONENT_SECRET}`, ...Object.entries(scope).map(([k, v]) => `${k}=${v}`)];
+  if (service !== undefined) labels.push(`${LABEL_SERVICE}=${service}`);
   const secrets = await d.json<any[]>("GET", "/secrets", { query: { filters: { label: labels } } });
   const removed: string[] = [];
   for (const s of secrets) {
     const name = String(s?.Spec?.Name ?? "");
     const digest = name.slice(name.lastIndexOf("-") + 1);
-    if (holds?.isHeld(service, digest)) continue;
+    if (holds?.isHeld(String(s?.Spec?.Labels?.[LABEL_SERVICE] ?? ""), digest)) continue;
     // 400 (InvalidArgument): still in use by a service: it stays.
     const status = await d.call("DELETE", `/secrets/${enc(s.ID)}`, { okStatuses: [400, 404, 409] });
     if (status < 300) removed.push(name);
