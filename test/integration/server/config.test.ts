@@ -11,7 +11,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writ
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { inspectContainer, listContainers } from "../../../src/docker/containers";
-import { docker, settled, startServe, TestScope, units, waitFor, type Serve } from "./harness";
+import { launchBrowser } from "../ui/browser";
+import { docker, PASSWORD, settled, startServe, TestScope, units, waitFor, type Serve } from "./harness";
 
 const scope = new TestScope("config");
 const SVC = "cfgapp";
@@ -106,6 +107,19 @@ test("a changed configuration: the next deploy's instances see it, the old ones 
   for (const old of all.filter((u) => u.version === "v1")) {
     expect(await page(old)).toContain(`secret:api_key:${sha(SECRET_V1)}\n`);
     expect(old.config_digest).not.toBe(v2.config_digest);
+  }
+  // The status page shows which configuration each instance runs, and whether it is current.
+  const b = await launchBrowser({ username: "deployster", password: PASSWORD, width: 1280, height: 800 });
+  try {
+    await b.page.goto(`${s.url}/`);
+    const cell = (u: any) => `[data-service="${SVC}"] [data-unit="${u.container_name}"] [data-label="Config"]`;
+    await b.page.waitForSelector(cell(v2));
+    expect(await b.page.locator(cell(v2)).innerText()).toBe(v2.config_digest.slice(0, 8));
+    const old = all.find((u) => u.version === "v1");
+    expect(await b.page.locator(cell(old)).innerText()).toBe(`${old.config_digest.slice(0, 8)} stale`);
+    expect(b.errors).toEqual([]);
+  } finally {
+    await b.close();
   }
   const svcDir = () => readdirSync(join(secretsRoot, readdirSync(secretsRoot)[0]!, SVC)).filter((n) => !n.startsWith("."));
   expect(svcDir()).toHaveLength(2);
