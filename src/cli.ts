@@ -154,6 +154,7 @@ export function buildCli(): CAC {
     .option("--health-timeout <duration>", "How long a new instance may take to become ready", { default: "5m" })
     .option("--task-timeout <duration>", "Longest a task may run", { default: "10m" })
     .option("--publish-host <ip>", "Host address instance ports are published on", { default: "127.0.0.1" })
+    .option("--config-dir <dir>", "Per-service configuration: <dir>/<service>.env, <service>.<version>.env, <service>.secrets/<NAME> (read at every boot)")
     .option("--swarm", "Run instances and tasks as Swarm services (DOCKER_HOST must be a Swarm manager)")
     .option("--idle-timeout <duration>", "Close connections idle this long (1s-255s; task streams are exempt)", { default: "30s" })
     .option("--max-tasks <n>", "Tasks running at once; more are answered 429", { default: 32 })

@@ -7,6 +7,7 @@ import { isAuthorized, unauthorizedResponse } from "./auth";
 import type { ServerContext } from "./context";
 import { destroyDeploy, listDeploys, rollbackDeploy, showDeploy, startDeploy } from "./handlers/deploys";
 import { listUnits } from "./handlers/units";
+import { showConfig } from "./handlers/config";
 import { runTask } from "./handlers/tasks";
 import { crossSiteReason, requireJsonContentType } from "./guard";
 import { errorResponse, HttpError, readJsonBody } from "./http";
@@ -69,7 +70,7 @@ async function dispatch(ctx: ServerContext, req: Request, url: URL, server?: Req
   if (name === "version") return new Response(`${VERSION}\n`, { headers: { "Content-Type": "text/plain" } });
   if (name === "openapi") return openApiResponse();
   // The page, its assets, the event stream and the task list need no engine; the overview does.
-  const needsEngine = isUiRoute(name) ? name === "listServices" : name !== "listDeploys" && name !== "showDeploy";
+  const needsEngine = isUiRoute(name) ? name === "listServices" : name !== "listDeploys" && name !== "showDeploy" && name !== "showConfig";
   if (ctx.engineDown && needsEngine) await checkEngine(ctx);
   if (isUiRoute(name)) return handleUiRoute(ctx, name, params, req, url, server);
   const service = checkServiceName(params.name!);
@@ -92,6 +93,10 @@ async function dispatch(ctx: ServerContext, req: Request, url: URL, server?: Req
     }
     case "rollback":
       return rollbackDeploy(ctx, service);
+    case "showConfig": {
+      const version = url.searchParams.get("version");
+      return showConfig(ctx, service, version === null || version === "" ? undefined : checkVersion(version));
+    }
   }
 }
 

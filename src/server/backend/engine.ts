@@ -6,7 +6,8 @@
  */
 import { inspectContainer, listContainers, removeContainer, stopContainer } from "../../docker/containers";
 import type { ServerContext } from "../context";
-import { instanceFilters, type Instance, parseInstance } from "../naming";
+import { LABEL_MANAGED } from "../../docker/labels";
+import { instanceFilters, type Instance, LABEL_CONFIG_DIGEST, LABEL_SERVICE, parseInstance } from "../naming";
 import { dialHost, lastLogLines, probeInstance, tcpConnect, waitReady } from "../readiness";
 import { startReconciler } from "../reconcile/index";
 import { bootInstance, ensureImage, removeLeftovers } from "../rollout/boot";
@@ -76,6 +77,17 @@ export function createEngineBackend(ctx: ServerContext): InstanceBackend {
       await removeContainer(docker, i.id, { force: true });
     },
     remove: (id) => removeContainer(docker, id, { force: true }),
+    async pruneConfig(service) {
+      const dir = ctx.configDir;
+      if (!dir) return;
+      for (const s of service === undefined ? dir.engineServices() : [service]) {
+        // Instances and tasks of the service, in any state: their labels say which secrets they mount.
+        const scope = Object.entries(config.scopeLabels).map(([k, v]) => `${k}=${v}`);
+        const list = await listContainers(docker, { all: true, labels: [`${LABEL_MANAGED}=true`, `${LABEL_SERVICE}=${s}`, ...scope] });
+        const inUse = new Set(list.map((c: any) => c?.Labels?.[LABEL_CONFIG_DIGEST]).filter(Boolean) as string[]);
+        dir.pruneEngine(s, inUse);
+      }
+    },
     logTail: (id) => lastLogLines(docker, id),
     machineId: () => engineId(),
     // Heals what breaks after a deploy went live (dead instances, a restarted Caddy or dockerd).
