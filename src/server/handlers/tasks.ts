@@ -47,7 +47,8 @@ async function ensureTaskImage(ctx: ServerContext, image: string, signal: AbortS
   return pulled;
 }
 
-export async function runTask(ctx: ServerContext, service: string, task: TaskRequest, request: Request): Promise<Response> {
+/** `onStreamEnd` runs once a 200's stream has ended (not for other answers). */
+export async function runTask(ctx: ServerContext, service: string, task: TaskRequest, request: Request, onStreamEnd: () => void = () => {}): Promise<Response> {
   if (ctx.shutdown.aborted) return plainError(503, "The server is shutting down.");
   const max = ctx.config.limits.maxTasks;
   if (ctx.tasks.size >= max) {
@@ -58,7 +59,7 @@ export async function runTask(ctx: ServerContext, service: string, task: TaskReq
   ctx.tasks.add(name);
   let handedOver = false;
   try {
-    const response = await startTask(ctx, service, task, request, image, name);
+    const response = await startTask(ctx, service, task, request, image, name, onStreamEnd);
     handedOver = response.status === 200;
     return response;
   } finally {
@@ -66,7 +67,15 @@ export async function runTask(ctx: ServerContext, service: string, task: TaskReq
   }
 }
 
-async function startTask(ctx: ServerContext, service: string, task: TaskRequest, request: Request, image: string, name: string): Promise<Response> {
+async function startTask(
+  ctx: ServerContext,
+  service: string,
+  task: TaskRequest,
+  request: Request,
+  image: string,
+  name: string,
+  onStreamEnd: () => void,
+): Promise<Response> {
   // Ends the task: the client went away, or the server is stopping.
   const stop = new AbortController();
   let stopReason: "client" | "shutdown" | undefined;
@@ -144,6 +153,7 @@ async function startTask(ctx: ServerContext, service: string, task: TaskRequest,
     (err: Error) => write(`\nERROR: ${err.message}\n`),
   ).finally(() => {
     cleanup();
+    onStreamEnd();
     close();
   });
   return new Response(stream, { status: 200, headers: { "Content-Type": "text/plain", "X-Content-Type-Options": "nosniff" } });

@@ -97,6 +97,19 @@ describe("idle connections", () => {
     expect(res.status).toBe(200);
     expect(await res.text()).toBe("start\nend\n\nExited (0) \n");
   }, 30_000);
+
+  test("once an authenticated task has streamed to its end, its keep-alive connection idles out too", async () => {
+    const body = JSON.stringify({ task: { version: "v1", command: "echo start; sleep 6; echo end" } });
+    const request =
+      `POST /v1/services/${SVC}/tasks HTTP/1.1\r\nHost: x\r\nAuthorization: ${authHeader()}\r\n` +
+      `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: keep-alive\r\n\r\n${body}`;
+    const r = await timeClose(s.port, request, 40_000);
+    expect(r.received).toStartWith("HTTP/1.1 200");
+    expect(r.received).toContain("Exited (0) ");
+    // Closed by the server, after the 6 s task (not during its silence), within the wait.
+    expect(r.closedAfterMs).toBeDefined();
+    expect(r.closedAfterMs!).toBeGreaterThan(6000);
+  }, 60_000);
 });
 
 describe("cross-site requests and content types", () => {
