@@ -20,6 +20,8 @@
 #   LAB_NODES  number of nodes, 1..9 (default 3)
 #   LAB_SWARM  1: node 1 is a Swarm manager, the others join as workers; 0: plain engines
 #   LAB_REGISTRY_PORT  the registry's port on the host's lab address (default 5000)
+#   LAB_REGISTRY_AUTH  USER:PASSWORD: the registry requires basic auth (bcrypt htpasswd);
+#              `push` logs in with it through a client config of the lab's own
 #   LAB_MAIN_DOCKER_HOST  the engine `push` copies from (default unix:///var/run/docker.sock;
 #              DOCKER_HOST is ignored so that the lab's own exports can stay in the shell)
 #
@@ -36,6 +38,8 @@ LAB_NODES="${LAB_NODES:-3}"
 LAB_SWARM="${LAB_SWARM:-1}"
 LAB_REGISTRY_PORT="${LAB_REGISTRY_PORT:-5000}"
 MAIN_DOCKER_HOST="${LAB_MAIN_DOCKER_HOST:-unix:///var/run/docker.sock}"
+LAB_REGISTRY_AUTH="${LAB_REGISTRY_AUTH:-}"
+[[ -z "$LAB_REGISTRY_AUTH" || "$LAB_REGISTRY_AUTH" =~ ^[A-Za-z0-9._-]+:[^[:space:]]+$ ]] || die "LAB_REGISTRY_AUTH must be USER:PASSWORD"
 
 die() { echo "swarm-lab: $*" >&2; exit 1; }
 say() { echo "swarm-lab: $*" >&2; }
@@ -61,7 +65,8 @@ node_ip() { echo "10.$LAB_NET.0.$((10 + $1))"; }
 node_sock() { echo "$RUN/n$1.sock"; }
 node_pidfile() { echo "$RUN/n$1.pid"; }
 node_cgroup() { echo "$LAB_NAME-n$1"; }
-node_docker() { local n="$1"; shift; docker -H "unix://$(node_sock "$n")" "$@"; }
+# The lab's own client config (registry credentials), never the user's ~/.docker.
+node_docker() { local n="$1"; shift; DOCKER_CONFIG="$STATE/client" docker -H "unix://$(node_sock "$n")" "$@"; }
 
 # --- safety: the unreachable route and the link check ------------------------------------
 ensure_unreachable_route() {
@@ -77,7 +82,7 @@ require_link() {
 # curl to a lab address, pinned to the lab's interface.
 lab_curl() {
   require_link
-  curl --interface "$HOST_LINK" --noproxy '*' -fsS --max-time 3 "$@"
+  curl --interface "$HOST_LINK" --noproxy '*' -sS --max-time 3 "$@"
 }
 
 # --- network -------------------------------------------------------------------------------
@@ -123,7 +128,15 @@ registry_running() { [[ -f "$RUN/registry.pid" ]] && kill -0 "$(cat "$RUN/regist
 
 ensure_registry() {
   registry_running && return 0
-  mkdir -p "$STATE/registry"
+  mkdir -p "$STATE/registry" "$STATE/client"
+  local auth=""
+  if [[ -n "$LAB_REGISTRY_AUTH" ]]; then
+    htpasswd -Bbn "${LAB_REGISTRY_AUTH%%:*}" "${LAB_REGISTRY_AUTH#*:}" >"$STATE/registry/htpasswd"
+    auth=$'auth:\n  htpasswd:\n    realm: swarm-lab\n    path: '"$STATE/registry/htpasswd"
+    printf '{"auths":{"%s":{"auth":"%s"}}}\n' "$REGISTRY" "$(printf '%s' "$LAB_REGISTRY_AUTH" | base64 -w0)" >"$STATE/client/config.json"
+  else
+    echo '{}' >"$STATE/client/config.json"
+  fi
   cat >"$STATE/registry/config.yml" <<EOF
 version: 0.1
 log:
@@ -138,6 +151,7 @@ storage:
 http:
   addr: $REGISTRY
   secret: $(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
+$auth
 EOF
   setsid env -u REGISTRY_HTTP_ADDR docker-registry serve "$STATE/registry/config.yml" \
     >"$STATE/registry/registry.log" 2>&1 </dev/null &
@@ -146,7 +160,8 @@ EOF
 
 wait_registry() {
   local deadline=$((SECONDS + 20))
-  until lab_curl -o /dev/null "http://$REGISTRY/v2/" 2>/dev/null; do
+  # 200, or 401 when it requires auth: either way it answers.
+  until [[ "$(lab_curl -o /dev/null -w '%{http_code}' "http://$REGISTRY/v2/" 2>/dev/null || true)" =~ ^(200|401)$ ]]; do
     registry_running || { tail -n 20 "$STATE/registry/registry.log" >&2; die "the registry exited"; }
     (( SECONDS < deadline )) || die "the registry did not answer on $REGISTRY"
     sleep 0.2

@@ -75,6 +75,15 @@ function restoreStringValues(cli: CAC, args: string[]): void {
   }
 }
 
+/**
+ * cac gives every `--no-x` flag a default of true and prints it as `(default: true)` next to
+ * a flag whose effect is false. Clear it: absent flags arrive as undefined, and each command
+ * treats undefined as "on" (its description says so).
+ */
+function clearNegatedDefaults(cli: CAC): void {
+  for (const cmd of [cli.globalCommand, ...cli.commands]) for (const o of cmd.options) if (o.negated) o.config.default = undefined;
+}
+
 /** Repeatable options arrive as a string once and as an array when repeated. */
 export function asList(v: unknown): string[] {
   if (v === undefined || v === null || v === false) return [];
@@ -93,22 +102,25 @@ export function buildCli(): CAC {
     c
       .option("--var <NAME=VALUE>", "Set a context variable (repeatable)")
       .option("--var-file <file>", "Load variables from a YAML file (repeatable)")
-      .option("-c, --confirm <mode>", "Confirmation: NO, ONCE, RESOURCE or ACTION", { default: "ACTION" })
+      .option("-C, --chdir <dir>", "Run as if started in <dir> (manifests, --var-file and the workspace are relative to it)")
+      .option("-c, --confirm <mode>", "Confirmation: NO, ONCE, RESOURCE or ACTION (default: ACTION; apply FILE: NO)")
       .option("-y, --yes", "Do not ask for confirmation (same as -c NO)")
       .option("-v, --verbose", "Verbose output (stack traces, protocol payloads)")
       .option("--parallelism <n>", "How many resources may run at once", { default: 10 })
       .option("--json", "Machine-readable output (plan document / apply NDJSON events)")
       .option("--work-dir <dir>", "Work directory (default: .deployster/work in the workspace)")
-      .option("--no-init-cache", "Do not use cached init results")
+      .option("--no-init-cache", "Do not read or write cached init results (cached by default)")
       .option("--action-timeout <duration>", "Timeout of each action container", { default: "30m" })
       .option("--state-timeout <duration>", "Timeout of each init/state container", { default: "5m" });
 
   engineOptions(cli.command("plan [...manifests]", "Discover the current state and show what apply would change"))
     .option("--detailed-exitcode", "Exit 0 when nothing to do, 2 when changes are pending, 1 on error")
+    .option("-o, --out <file>", "Also save the plan to <file>, for `deployster apply <file>`")
     .example("deployster plan deployster.yaml --var env=qa")
     .action(async (manifests: string[], options) => (await import("./commands/plan")).runPlanCommand(manifests, options));
 
-  engineOptions(cli.command("apply [...manifests]", "Plan, confirm and converge the resources"))
+  engineOptions(cli.command("apply [...manifests]", "Plan, confirm and converge the resources (or apply a plan saved by plan -o)"))
+    .example("deployster plan -o release.plan && deployster apply release.plan")
     .example("deployster apply -y --var-file fixtures/quickstart/vars/site.yaml fixtures/quickstart/*.yaml")
     .action(async (manifests: string[], options) => (await import("./commands/apply")).runApplyCommand(manifests, options));
 
@@ -128,6 +140,7 @@ export function buildCli(): CAC {
     .option("--health-timeout <duration>", "How long a new instance may take to become ready", { default: "5m" })
     .option("--task-timeout <duration>", "Longest a task may run", { default: "10m" })
     .option("--publish-host <ip>", "Host address instance ports are published on", { default: "127.0.0.1" })
+    .option("--swarm", "Run instances and tasks as Swarm services (DOCKER_HOST must be a Swarm manager)")
     .option("--idle-timeout <duration>", "Close connections idle this long (1s-255s; task streams are exempt)", { default: "30s" })
     .option("--max-tasks <n>", "Tasks running at once; more are answered 429", { default: 32 })
     .option("--max-deploys <n>", "Rollouts running at once; more are answered 429", { default: 16 })
@@ -140,6 +153,7 @@ export function buildCli(): CAC {
     .option("--instance-host <ip>", "Address where this server reaches the published ports when the engine runs elsewhere (another host or network namespace)")
     .option("-v, --verbose", "Verbose logging")
     .example("DEPLOYSTER_PASSWORD=s3cret deployster serve --listen :3000")
+    .example("DOCKER_HOST=unix:///run/manager.sock deployster serve --swarm --registry-url 10.0.0.1:5000")
     .action(async (options) => (await import("./commands/serve")).runServeCommand(options));
 
   cli
@@ -149,11 +163,27 @@ export function buildCli(): CAC {
     .example("deployster ctl run app v2 -- bundle exec rake db:migrate");
 
   cli
+    .command("type <subcommand> <image>", "Resource-type tools: `type check IMAGE` checks an image against the resource protocol")
+    .option("--config <file>", "YAML or JSON config to check the type with (default: {})")
+    .option("--state-timeout <duration>", "Timeout of each init/state container", { default: "5m" })
+    .option("--action-timeout <duration>", "Timeout of each action container", { default: "30m" })
+    .option("-v, --verbose", "Show the type's output as it runs")
+    .example("deployster type check example/motd:1.0 --config config.yaml")
+    .action(async (sub: string, image: string, options) => (await import("./commands/type-check")).runTypeCheckCommand(sub, image, options));
+
+  cli
+    .command("completion <shell>", "Print a completion script for bash, zsh or fish")
+    .example("deployster completion bash > /etc/bash_completion.d/deployster")
+    .example("deployster completion fish > ~/.config/fish/completions/deployster.fish")
+    .action(async (shell: string) => (await import("./commands/completion/index")).runCompletionCommand(shell));
+
+  cli
     .command("version", "Print the deployster version and the Docker engine's version")
     .option("-v, --verbose", "Show stack traces")
     .action(async () => (await import("./commands/version")).runVersionCommand());
 
   cli.help();
   cli.version(VERSION, "--version");
+  clearNegatedDefaults(cli);
   return cli;
 }

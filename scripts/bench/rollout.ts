@@ -20,6 +20,9 @@
 // healthy, which is what start-first waits for). Update parallelism: all 3 at once on both.
 // Everything carries deployster.test=bench-rollout and is removed at the end.
 // Usage: bun scripts/bench/rollout.ts [repetitions=3]  (needs bin/deployster, fixture image app)
+//        bun scripts/bench/rollout.ts --swarm [repetitions=3]: the same rollout on a 3-node
+//        Swarm lab, deployster serve --swarm vs Swarm's own update, and failover
+//        (scripts/bench/rollout-swarm.ts; needs root for the lab)
 import { resolve, join } from "node:path";
 import { DockerClient } from "../../src/docker/client";
 import { listContainers, removeContainer } from "../../src/docker/containers";
@@ -29,7 +32,8 @@ import { freePort } from "../../test/support/registry";
 import { startLoad, type LoadStats } from "../../test/integration/server/load";
 import { fmtMs, median, ratio, timed } from "./stats";
 
-const REPS = Number(process.argv[2] ?? 3);
+const SWARM_MODE = process.argv.includes("--swarm");
+const REPS = Number(process.argv.slice(2).filter((a) => a !== "--swarm")[0] ?? 3);
 const ROOT = resolve(import.meta.dir, "../..");
 const BIN = join(ROOT, "bin/deployster");
 const LABEL = "deployster.test=bench-rollout";
@@ -243,7 +247,8 @@ async function main(): Promise<void> {
   }
 }
 
-await main().catch((err) => {
+const run = SWARM_MODE ? async () => (await import("./rollout-swarm")).runSwarmBench(REPS) : main;
+await run().catch((err) => {
   console.error(`benchmark failed: ${(err as Error).message}`);
   process.exitCode = 1;
 });

@@ -1,5 +1,7 @@
 import { applyPlan } from "../engine/apply";
-import { prepareRun, type EngineCommandOptions } from "../engine/command-options";
+import { resolve } from "node:path";
+import { prepareRun, resolveChdir, type EngineCommandOptions } from "../engine/command-options";
+import { looksLikeSavedPlan } from "../engine/saved-plan-file";
 import { createPlan } from "../engine/plan";
 import { UserError } from "../errors";
 import { onShutdown } from "../shutdown";
@@ -10,8 +12,13 @@ import { createTerminalPrompt } from "../ui/prompt";
 /**
  * `deployster apply [manifest...]`: plan, confirm as -c says, execute, summarize.
  * Confirmation needs a terminal: without one, apply refuses unless --yes or -c NO.
+ * `apply FILE` with a file written by `plan -o` applies exactly that saved plan.
  */
 export async function runApplyCommand(manifests: string[], options: EngineCommandOptions): Promise<number> {
+  const cwd = resolveChdir(options.cwd ?? process.cwd(), options.chdir);
+  if (manifests.length === 1 && looksLikeSavedPlan(resolve(cwd, manifests[0]!))) {
+    return (await import("./apply-saved")).runSavedPlanApply(resolve(cwd, manifests[0]!), options);
+  }
   const stdout = options.stdout ?? process.stdout;
   const stderr = options.stderr ?? process.stderr;
   const stdin = options.stdin ?? process.stdin;

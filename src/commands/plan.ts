@@ -1,6 +1,10 @@
 import { prepareRun, type EngineCommandOptions } from "../engine/command-options";
 import { summarizePlan } from "../engine/document";
 import { createPlan } from "../engine/plan";
+import { resolve } from "node:path";
+import type { Writer } from "../ui/human";
+import type { Plan } from "../engine/types";
+import type { PreparedRun } from "../engine/command-options";
 import { onShutdown } from "../shutdown";
 import { createHumanReporter } from "../ui/human";
 import { createPlanDocumentReporter } from "../ui/json";
@@ -9,6 +13,7 @@ import { createPlanDocumentReporter } from "../ui/json";
  * `deployster plan [manifest...]`: discovers the state of every resource and shows what
  * apply would do, changing nothing. Exit 1 when a resource failed; with
  * --detailed-exitcode, 2 when changes are pending and 0 when there is nothing to do.
+ * With -o FILE the plan is also saved, for `deployster apply FILE`.
  */
 export async function runPlanCommand(manifests: string[], options: EngineCommandOptions): Promise<number> {
   const stdout = options.stdout ?? process.stdout;
@@ -24,10 +29,19 @@ export async function runPlanCommand(manifests: string[], options: EngineCommand
   try {
     const plan = await createPlan(run.manifest, run.context, { ...run.engine, reporter }, "plan");
     const summary = summarizePlan(plan.resources);
+    if (options.out !== undefined) await savePlan(plan, run, resolve(run.cwd, String(options.out)), stderr);
     if (summary.failed > 0 || summary.skipped > 0) return 1;
     if (options.detailedExitcode && summary.changes > 0) return 2;
     return 0;
   } finally {
     unregister();
   }
+}
+
+/** `plan -o FILE`: the saved plan (see src/engine/saved-plan.ts); refused when the plan has failures. */
+async function savePlan(plan: Plan, run: PreparedRun, file: string, stderr: Writer): Promise<void> {
+  const { createSavedPlan } = await import("../engine/saved-plan");
+  const { writeSavedPlan } = await import("../engine/saved-plan-file");
+  writeSavedPlan(file, createSavedPlan(plan, run));
+  stderr.write(`Saved the plan to ${file}; apply exactly it with: deployster apply ${file}\n`);
 }

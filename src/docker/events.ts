@@ -8,6 +8,8 @@ export interface EventsOptions {
   signal?: AbortSignal;
   /** Called once the engine accepted the request, before the first event. */
   onOpen?: () => void;
+  /** Gives up when the engine has not answered the request within this many ms (a starting dockerd may accept and hold it). */
+  openTimeoutMs?: number;
 }
 
 /** Longest line accepted from the events stream; an engine never sends more in one event. */
@@ -15,11 +17,19 @@ const MAX_LINE = 1024 * 1024;
 
 /** Streams engine events (NDJSON) to `onEvent` until `until`, the signal, or the engine ends it. */
 export async function streamEvents(d: DockerClient, opts: EventsOptions, onEvent: (ev: any) => void): Promise<void> {
-  const res = await d.request("GET", "/events", {
-    query: { filters: opts.filters, since: opts.since, until: opts.until },
-    signal: opts.signal,
-    timeoutMs: 0,
-  });
+  let signal = opts.signal;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  if (opts.openTimeoutMs) {
+    const opening = new AbortController();
+    timer = setTimeout(() => opening.abort(new Error(`the engine did not answer GET /events within ${opts.openTimeoutMs} ms`)), opts.openTimeoutMs);
+    signal = opts.signal ? AbortSignal.any([opts.signal, opening.signal]) : opening.signal;
+  }
+  let res: Response;
+  try {
+    res = await d.request("GET", "/events", { query: { filters: opts.filters, since: opts.since, until: opts.until }, signal, timeoutMs: 0 });
+  } finally {
+    clearTimeout(timer);
+  }
   opts.onOpen?.();
   const decoder = new TextDecoder();
   let rest = "";
@@ -63,7 +73,8 @@ export async function watchEvents(d: DockerClient, opts: WatchEventsOptions, onE
   while (!opts.signal?.aborted) {
     let openedAt = 0;
     try {
-      await streamEvents(d, { filters: opts.filters, signal: opts.signal, onOpen: () => ((openedAt = Date.now()), opts.onConnect?.()) }, onEvent);
+      const onOpen = () => ((openedAt = Date.now()), opts.onConnect?.());
+      await streamEvents(d, { filters: opts.filters, signal: opts.signal, openTimeoutMs: 5000, onOpen }, onEvent);
       if (opts.signal?.aborted) return;
       opts.onDisconnect?.(new Error("the engine ended the events stream"));
     } catch (err) {

@@ -1,7 +1,7 @@
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { buildContext, parseConfirmMode, type ConfirmMode, type Context } from "../context/index";
-import { orderVarSources } from "../context/vars";
+import { orderVarSources, type VarSource } from "../context/vars";
 import type { DockerClient } from "../docker/client";
 import { UserError } from "../errors";
 import { loadManifests, type Manifest } from "../manifest/index";
@@ -23,6 +23,12 @@ export interface EngineCommandOptions {
   actionTimeout?: string;
   stateTimeout?: string;
   detailedExitcode?: boolean;
+  /** plan: write the plan to this file (a saved plan, for `apply FILE`). */
+  out?: string;
+  /** Run as if started in this directory (-C/--chdir). */
+  chdir?: string;
+  /** The variable sources in order, instead of --var/--var-file (a saved plan's). */
+  sources?: VarSource[];
   // --- injectable (tests, benchmark); defaults are the process's own ---
   env?: Record<string, string | undefined>;
   cwd?: string;
@@ -38,6 +44,10 @@ export interface EngineCommandOptions {
 }
 
 export interface PreparedRun {
+  /** The directory the run behaves as if started in. */
+  cwd: string;
+  /** --var / --var-file in command-line order. */
+  sources: VarSource[];
   context: Context;
   manifest: Manifest;
   confirm: ConfirmMode;
@@ -51,13 +61,13 @@ const asList = (v: unknown): string[] => (v === undefined || v === null || v ===
 /** Validates flags, builds the context and loads the manifests: everything before any container runs. */
 export async function prepareRun(manifestArgs: string[], o: EngineCommandOptions): Promise<PreparedRun> {
   const env = o.env ?? process.env;
-  const cwd = o.cwd ?? process.cwd();
+  const cwd = resolveChdir(o.cwd ?? process.cwd(), o.chdir);
   const confirm = o.yes ? "NO" : parseConfirmMode(o.confirm);
   const parallelism = Number(o.parallelism ?? DEFAULT_PARALLELISM);
   if (!Number.isInteger(parallelism) || parallelism < 1) throw new UserError(`invalid --parallelism '${String(o.parallelism)}': expected a positive integer`);
   const actionTimeoutMs = parseDuration(o.actionTimeout ?? "30m", "--action-timeout");
   const stateTimeoutMs = parseDuration(o.stateTimeout ?? "5m", "--state-timeout");
-  const sources = orderVarSources(asList(o.var), asList(o.varFile), o.rawArgs ?? process.argv.slice(2));
+  const sources = o.sources ?? orderVarSources(asList(o.var), asList(o.varFile), o.rawArgs ?? process.argv.slice(2));
 
   const context = await buildContext({ env, cwd, sources, verbose: !!o.verbose, confirm, workDir: o.workDir });
   const files = manifestArgs.length > 0 ? manifestArgs.map((f) => resolve(cwd, f)) : [resolve(context.workspace, "deployster.yaml")];
@@ -68,6 +78,8 @@ export async function prepareRun(manifestArgs: string[], o: EngineCommandOptions
   const runId = env.DEPLOYSTER_RUN_ID || undefined;
   if (runId !== undefined && !/^[A-Za-z0-9_.-]{1,64}$/.test(runId)) throw new UserError(`invalid DEPLOYSTER_RUN_ID '${runId}'`);
   return {
+    cwd,
+    sources,
     context,
     manifest,
     confirm,
@@ -84,4 +96,16 @@ export async function prepareRun(manifestArgs: string[], o: EngineCommandOptions
       signal: o.signal,
     },
   };
+}
+
+/** `-C DIR`: relative to the process's directory; it must be an existing directory. */
+export function resolveChdir(cwd: string, chdir: string | undefined): string {
+  if (chdir === undefined || chdir === "") return cwd;
+  const dir = resolve(cwd, String(chdir));
+  let ok = false;
+  try {
+    ok = statSync(dir).isDirectory();
+  } catch {}
+  if (!ok) throw new UserError(`-C/--chdir: '${chdir}' is not a directory`);
+  return dir;
 }

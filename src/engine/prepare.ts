@@ -19,7 +19,8 @@ export async function initializeResource(session: Session, manifest: Manifest, s
     return { ok: false, error: { phase: "init", message: message(err) } };
   }
   try {
-    const { mounts, warnings } = resolvePlugs(spec, init.plugs, manifest.plugs);
+    const { workDir, confDir } = session.context;
+    const { mounts, warnings } = resolvePlugs(spec, init.plugs, manifest.plugs, { workDir, confDir });
     for (const w of warnings) session.emit({ event: "warning", resource: spec.name, message: w });
     return { ok: true, init, mounts };
   } catch (err) {

@@ -16,7 +16,7 @@ export const LABEL_ACTION = "deployster.action";
 
 /** What init and state may answer on stdout; past it the container is killed (a protocol error). */
 export const MAX_JSON_STDOUT_BYTES = 16 * 1024 * 1024;
-/** Bytes of each output stream kept in an invocation's records (live output is not cut). */
+/** Bytes of each output stream kept in an invocation's records (live output is not limited by it). */
 export const ARTEFACT_KEEP_BYTES = 1024 * 1024;
 
 export interface ImageTypeOptions {

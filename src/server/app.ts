@@ -11,6 +11,7 @@ import { runTask } from "./handlers/tasks";
 import { crossSiteReason, requireJsonContentType } from "./guard";
 import { errorResponse, HttpError, readJsonBody } from "./http";
 import { matchRoute } from "./routes";
+import { openApiResponse } from "./openapi";
 import { checkServiceName, checkTimestamp, checkVersion, parseDeployBody, parseTaskBody } from "./validate";
 import { VERSION } from "../version";
 import { DockerApiError, DockerUnreachableError } from "../docker/errors";
@@ -90,6 +91,7 @@ async function dispatch(ctx: ServerContext, req: Request, url: URL, deadline: Id
   }
   const { name, params } = m;
   if (name === "version") return new Response(`${VERSION}\n`, { headers: { "Content-Type": "text/plain" } });
+  if (name === "openapi") return openApiResponse();
   if (ctx.engineDown && name !== "listDeploys" && name !== "showDeploy") await checkEngine(ctx);
   const service = checkServiceName(params.name!);
   switch (name) {

@@ -27,6 +27,7 @@ export interface ServeOptions extends LimitOptions {
   taskTimeout?: string;
   publishHost?: string;
   instanceHost?: string;
+  swarm?: boolean;
   verbose?: boolean;
 }
 
@@ -49,6 +50,8 @@ export interface ServeConfig {
   publishHost: string;
   /** Where this server reaches the engine's published ports when it cannot reach its containers (another host or network namespace). */
   instanceHost?: string;
+  /** Instances and tasks are Swarm services (the engine must be a Swarm manager). */
+  swarm: boolean;
   /** Extra labels on (and required of) every container this server manages. */
   scopeLabels: Record<string, string>;
   limits: ServeLimits;
@@ -162,6 +165,7 @@ export function resolveServeConfig(o: ServeOptions, env: Record<string, string |
     taskTimeoutMs: durationOption("--task-timeout", o.taskTimeout, "10m"),
     publishHost,
     instanceHost,
+    swarm: !!o.swarm,
     scopeLabels,
     limits: resolveLimits(o),
     verbose: !!o.verbose,

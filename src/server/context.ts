@@ -1,5 +1,6 @@
 /** What every handler and rollout step shares: no globals, one object built by startServer. */
 import type { DockerClient } from "../docker/client";
+import type { InstanceBackend } from "./backend/types";
 import type { ServeConfig } from "./config";
 import type { ServiceLocks } from "./mutex";
 import type { DeployLog } from "./records";
@@ -21,7 +22,10 @@ export function createLogger(verbose: boolean, write: (line: string) => void = (
 }
 
 export interface ServerContext {
+  /** The engine serve talks to (with --swarm: the manager). */
   docker: DockerClient;
+  /** What an instance is: a container of the engine, or a Swarm service. */
+  backend: InstanceBackend;
   config: ServeConfig;
   router?: Router;
   log: DeployLog;
@@ -29,9 +33,9 @@ export interface ServerContext {
   logger: Logger;
   /** Aborted on SIGTERM/SIGINT: rollouts stop at their next safe point, tasks are killed. */
   shutdown: AbortSignal;
-  /** Container ids seen ready by this process (units report them as launched). */
+  /** Instance ids seen ready by this process (units report them as launched). */
   ready: Set<string>;
-  /** Container ids being retired (units report desired_state inactive). */
+  /** Instance ids being retired (units report desired_state inactive). */
   retiring: Set<string>;
   /** Rollouts in flight, awaited on shutdown (their number is capped by --max-deploys). */
   rollouts: Set<Promise<unknown>>;
@@ -43,6 +47,4 @@ export interface ServerContext {
   drainMs: number;
   /** Why the Docker engine cannot be reached right now (set by the reconcile loop); undefined while it answers. */
   engineDown?: string;
-  /** The engine's ID (machine_id of the units). */
-  machineId(): Promise<string>;
 }

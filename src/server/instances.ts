@@ -1,27 +1,19 @@
 /**
- * Reading instances from the engine, and the two ways one leaves: retire (unroute, drain,
+ * Reading instances from the backend, and the two ways one leaves: retire (unroute, drain,
  * stop gracefully, remove) and discard (a new instance that never became ready).
  */
-import { inspectContainer, listContainers, removeContainer, stopContainer } from "../docker/containers";
+import type { DiscardTarget } from "./backend/types";
 import type { ServerContext } from "./context";
-import { instanceFilters, type Instance, parseInstance } from "./naming";
-import { dialHost } from "./readiness";
+import type { Instance } from "./naming";
 
 /** This server's instances (of one service when given), parsed from their labels. */
-export async function listInstances(ctx: ServerContext, service?: string): Promise<Instance[]> {
-  const list = await listContainers(ctx.docker, { all: true, labels: instanceFilters(ctx.config.scopeLabels, service) });
-  const out: Instance[] = [];
-  for (const c of list) {
-    const i = parseInstance(c, ctx.config.containerPort);
-    if (i && (service === undefined || i.service === service)) out.push(i);
-  }
-  return out.sort((a, b) => a.startedAt.localeCompare(b.startedAt) || a.instance - b.instance);
+export function listInstances(ctx: ServerContext, service?: string): Promise<Instance[]> {
+  return ctx.backend.list(service);
 }
 
-/** The router's address for an instance (its published port, on this host or at --instance-host). */
-export function dialOf(ctx: ServerContext, i: Pick<Instance, "hostPort" | "hostIp">): string | undefined {
-  if (!i.hostPort) return undefined;
-  return `${ctx.config.instanceHost ?? dialHost(i.hostIp || ctx.config.publishHost)}:${i.hostPort}`;
+/** The router's address for an instance (engine: its published port on this host; Swarm: node:port). */
+export function dialOf(ctx: ServerContext, i: Partial<Pick<Instance, "hostPort" | "hostIp" | "dial">>): string | undefined {
+  return ctx.backend.dial(i as DiscardTarget);
 }
 
 /**
@@ -32,11 +24,8 @@ export function dialOf(ctx: ServerContext, i: Pick<Instance, "hostPort" | "hostI
 export async function routeInstance(ctx: ServerContext, service: string, id: string, dial: string): Promise<void> {
   if (!ctx.router) return;
   await ctx.router.addUpstream(service, dial);
-  if (ctx.retiring.has(id) || !(await inspectContainer(ctx.docker, id))) await ctx.router.removeUpstream(service, dial);
+  if (ctx.retiring.has(id) || !(await ctx.backend.exists(id))) await ctx.router.removeUpstream(service, dial);
 }
-
-/** Grace for the app to finish its requests after SIGTERM. */
-const STOP_TIMEOUT_S = 10;
 
 /**
  * Retires an instance: out of the router first, then a drain pause so requests already
@@ -50,8 +39,7 @@ export async function retireInstance(ctx: ServerContext, i: Instance): Promise<v
       await ctx.router.removeUpstream(i.service, dial);
       if (ctx.drainMs > 0) await Bun.sleep(ctx.drainMs);
     }
-    if (i.state === "running") await stopContainer(ctx.docker, i.id, STOP_TIMEOUT_S).catch(() => {});
-    await removeContainer(ctx.docker, i.id, { force: true });
+    await ctx.backend.stopAndRemove(i);
     ctx.ready.delete(i.id);
     ctx.logger.info(`retired ${i.name}`);
   } finally {
@@ -60,10 +48,10 @@ export async function retireInstance(ctx: ServerContext, i: Instance): Promise<v
 }
 
 /** Removes an instance that failed (never routed unless resumed; unrouting is harmless). */
-export async function discardInstance(ctx: ServerContext, i: Pick<Instance, "id" | "name" | "service" | "hostPort" | "hostIp">): Promise<void> {
+export async function discardInstance(ctx: ServerContext, i: DiscardTarget): Promise<void> {
   const dial = dialOf(ctx, i);
   if (ctx.router && dial) await ctx.router.removeUpstream(i.service, dial).catch(() => {});
-  await removeContainer(ctx.docker, i.id, { force: true });
+  await ctx.backend.remove(i.id);
   ctx.ready.delete(i.id);
   ctx.logger.info(`removed ${i.name}`);
 }

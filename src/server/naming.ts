@@ -123,6 +123,10 @@ export interface Instance {
   hostIp?: string;
   /** The container's address on its network (for the TCP readiness probe). */
   address?: string;
+  /** The router's address when the backend knows it directly (Swarm: `<node address>:<published port>`). */
+  dial?: string;
+  /** Where it runs when the backend knows (Swarm: the node ID of its current task). */
+  machineId?: string;
   containerPort: number;
   /** Unix seconds. */
   created: number;

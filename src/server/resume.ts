@@ -14,7 +14,6 @@
 import type { ServerContext } from "./context";
 import { dialOf, forEachLimited, listInstances, routeInstance } from "./instances";
 import { deployKey, type Instance, isFailed } from "./naming";
-import { probeInstance } from "./readiness";
 import { type DeployPlan, planFromLabels } from "./rollout/plan";
 import { newRecord, runRollout } from "./rollout/run";
 
@@ -27,14 +26,7 @@ interface ServiceResume {
 }
 
 async function isReady(ctx: ServerContext, i: Instance): Promise<boolean> {
-  if (i.state !== "running") return false;
-  const r = await probeInstance(ctx.docker, i.id, {
-    containerPort: i.containerPort,
-    publishHost: ctx.config.publishHost,
-    instanceHost: ctx.config.instanceHost,
-    healthPath: ctx.config.healthPath,
-  }).catch(() => undefined);
-  return r?.kind === "ready";
+  return ctx.backend.probeReady(i).catch(() => false);
 }
 
 export async function prepareResume(ctx: ServerContext): Promise<ServiceResume[]> {

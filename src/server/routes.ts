@@ -11,7 +11,8 @@ export type RouteName =
   | "destroyDeploy"
   | "listUnits"
   | "runTask"
-  | "rollback";
+  | "rollback"
+  | "openapi";
 
 interface RouteDef {
   method: string;
@@ -19,8 +20,9 @@ interface RouteDef {
   name: RouteName;
 }
 
-const ROUTES: RouteDef[] = [
+export const ROUTES: readonly RouteDef[] = [
   { method: "GET", pattern: ["v1", "version"], name: "version" },
+  { method: "GET", pattern: ["v1", "openapi.json"], name: "openapi" },
   { method: "POST", pattern: ["v1", "services", ":name", "deploys"], name: "createDeploy" },
   { method: "GET", pattern: ["v1", "services", ":name", "deploys"], name: "listDeploys" },
   { method: "GET", pattern: ["v1", "services", ":name", "deploys", ":version"], name: "showDeploy" },

@@ -15,7 +15,8 @@ import { createLogger, type Logger, type ServerContext } from "./context";
 import { errorResponse } from "./http";
 import { ServiceLocks } from "./mutex";
 import { DeployLog } from "./records";
-import { startReconciler } from "./reconcile/index";
+import { createBackend } from "./backend";
+import type { InstanceBackend } from "./backend/types";
 import { prepareResume, runResume } from "./resume";
 import { CaddyRouter } from "./router";
 
@@ -52,10 +53,11 @@ export async function startServer(config: ServeConfig, o: StartServerOptions = {
   if (router) await router.ping().catch((err) => logger.warn(`${(err as Error).message} (routes are added once it answers)`));
 
   const shutdown = new AbortController();
-  let machineId: Promise<string> | undefined;
   const drainEnv = Number((o.env ?? process.env).DEPLOYSTER_DRAIN_MS);
   const ctx: ServerContext = {
     docker,
+    // Set right below: the backend is built over the context it serves.
+    backend: undefined as unknown as InstanceBackend,
     config,
     router,
     log: new DeployLog(),
@@ -68,14 +70,9 @@ export async function startServer(config: ServeConfig, o: StartServerOptions = {
     tasks: new Set(),
     cancels: new Map(),
     drainMs: o.drainMs ?? (Number.isFinite(drainEnv) && drainEnv >= 0 ? drainEnv : 1000),
-    machineId: () => {
-      machineId ??= docker.json<{ ID: string }>("GET", "/info").then((i) => i.ID ?? "", (err) => {
-        machineId = undefined;
-        throw err;
-      });
-      return machineId;
-    },
   };
+  const backend = await createBackend(ctx, o.env ?? process.env);
+  ctx.backend = backend;
 
   // Before listening: records rebuilt, unfinished rollouts locked and shown as rolling.
   const pending = await prepareResume(ctx).catch((err) => {
@@ -109,14 +106,14 @@ export async function startServer(config: ServeConfig, o: StartServerOptions = {
   const shownHost = config.hostname.includes(":") ? `[${config.hostname}]` : config.hostname;
   const url = `${scheme}://${shownHost}:${server.port}`;
   print(`deployster serve ${VERSION} listening on ${url}`);
-  print(`  engine ${docker.target}, images ${config.imagePrefix}/<service>:<version>, ${router ? `routing through ${router.description}` : "no router (instances on their host ports)"}`);
+  print(`  ${backend.description}, images ${config.imagePrefix}/<service>:<version>, ${router ? `routing through ${router.description}` : "no router (instances on their host ports)"}`);
   if (config.passwordGenerated) {
     print(`  generated password for user "${config.username}": ${config.password}  (choose one with --password or DEPLOYSTER_PASSWORD)`);
   }
 
   const resumed = runResume(ctx, pending).catch((err) => logger.warn(`start-up resumption failed: ${(err as Error).message}`));
-  // Heals what breaks after a deploy went live (dead instances, a restarted Caddy or dockerd).
-  const reconciler = startReconciler(ctx);
+  // Keeps what went live serving (engine: heals dead instances, a restarted Caddy or dockerd; Swarm: re-routes moved instances).
+  const reconciler = backend.watch(ctx);
 
   let stopping: Promise<void> | undefined;
   return {

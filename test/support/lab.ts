@@ -23,6 +23,8 @@ export interface LabOptions {
   nodes?: number;
   /** false: plain engines, no Swarm. */
   swarm?: boolean;
+  /** "user:password": the lab registry requires basic auth. */
+  registryAuth?: string;
 }
 
 export interface Lab {
@@ -65,6 +67,7 @@ export function labEnv(options: LabOptions): Record<string, string> {
     LAB_NET: String(options.net),
     LAB_NODES: String(options.nodes ?? 3),
     LAB_SWARM: options.swarm === false ? "0" : "1",
+    LAB_REGISTRY_AUTH: options.registryAuth ?? "",
   };
 }
 

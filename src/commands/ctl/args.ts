@@ -50,13 +50,13 @@ export type ParsedCtlArgs =
   | { kind: "usage-error"; message: string; command?: CtlCommand }
   | { kind: "invocation"; global: GlobalOptions; invocation: CtlInvocation };
 
-interface OptionSpec {
+export interface OptionSpec {
   takesValue: boolean;
   /** Commands the option applies to; "global" = all. */
   scope: "global" | CtlCommand[];
 }
 
-const OPTIONS: Record<string, OptionSpec> = {
+export const OPTIONS: Record<string, OptionSpec> = {
   url: { takesValue: true, scope: "global" },
   username: { takesValue: true, scope: "global" },
   password: { takesValue: true, scope: "global" },

@@ -17,6 +17,7 @@ import { HttpError } from "../http";
 import { limitsHostConfig } from "../limits";
 import { baseLabels, COMPONENT_TASK, imageRef, LABEL_SERVICE, LABEL_VERSION, taskName } from "../naming";
 import type { TaskRequest } from "../validate";
+import { runSwarmTask } from "../backend/swarm/task";
 
 /** The ENTRYPOINT rule: no entrypoint → `/bin/sh -c <string>`; an entrypoint → the string as one argument; arrays are argv. */
 export function taskArgs(command: string | string[], imageEntrypoint: string[] | null | undefined): string[] {
@@ -33,12 +34,12 @@ export function timeoutTrailer(timeoutMs: number): string {
   return exitTrailer(124, `The task timed out after ${formatGoDuration(timeoutMs)}. Forcefully removing container.`);
 }
 
-function plainError(status: number, message: string): Response {
+export function plainError(status: number, message: string): Response {
   return new Response(`ERROR: ${message}\n`, { status, headers: { "Content-Type": "text/plain" } });
 }
 
 /** Pulls a missing image; `signal` ends the pull (client gone, shutdown, --pull-timeout). */
-async function ensureTaskImage(ctx: ServerContext, image: string, signal: AbortSignal): Promise<any> {
+export async function ensureTaskImage(ctx: ServerContext, image: string, signal: AbortSignal): Promise<any> {
   const found = await inspectImage(ctx.docker, image);
   if (found) return found;
   await pullImage(ctx.docker, image, { signal });
@@ -59,12 +60,21 @@ export async function runTask(ctx: ServerContext, service: string, task: TaskReq
   ctx.tasks.add(name);
   let handedOver = false;
   try {
-    const response = await startTask(ctx, service, task, request, image, name, onStreamEnd);
+    const response = ctx.backend.kind === "swarm"
+      ? callOnEnd(await runSwarmTask(ctx, { service, task, request, image, name }), onStreamEnd)
+      : await startTask(ctx, service, task, request, image, name, onStreamEnd);
     handedOver = response.status === 200;
     return response;
   } finally {
     if (!handedOver) ctx.tasks.delete(name);
   }
+}
+
+/** The same response, calling `fn` once its body has been read to the end (a 200 only). */
+function callOnEnd(response: Response, fn: () => void): Response {
+  if (response.status !== 200 || !response.body) return response;
+  const body = response.body.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({ flush: () => fn() }));
+  return new Response(body, { status: response.status, headers: response.headers });
 }
 
 async function startTask(

@@ -7,7 +7,6 @@ import type { ServerContext } from "../context";
 import { jsonResponse } from "../http";
 import { dialOf, listInstances } from "../instances";
 import type { Instance } from "../naming";
-import { tcpConnect } from "../readiness";
 
 export interface Unit {
   service: string;
@@ -32,21 +31,13 @@ export function currentState(i: Pick<Instance, "state" | "health">, ready: boole
   return "inactive";
 }
 
-/** Ready: healthy per its HEALTHCHECK, else seen ready by a rollout, else its port answers now. */
-async function isReadyNow(ctx: ServerContext, i: Instance): Promise<boolean> {
-  if (i.state !== "running") return false;
-  if (i.health) return i.health === "healthy";
-  if (ctx.ready.has(i.id)) return true;
-  if (!i.address) return false;
-  return tcpConnect(i.address, i.containerPort, 500);
-}
-
 export async function listUnits(ctx: ServerContext, service: string): Promise<Response> {
-  const [instances, machineId] = await Promise.all([listInstances(ctx, service), ctx.machineId()]);
+  const instances = await listInstances(ctx, service);
   const routed = ctx.router ? new Set(await ctx.router.upstreams(service).catch(() => [] as string[])) : undefined;
   const units: Unit[] = [];
   for (const i of instances.sort((a, b) => a.startedAt.localeCompare(b.startedAt) || a.instance - b.instance)) {
-    const ready = await isReadyNow(ctx, i);
+    // Ready: healthy per its HEALTHCHECK, else seen ready by a rollout, else its port answers now.
+    const ready = await ctx.backend.isReadyNow(i, ctx.ready);
     const dial = dialOf(ctx, i);
     units.push({
       service: i.service,
@@ -54,7 +45,7 @@ export async function listUnits(ctx: ServerContext, service: string): Promise<Re
       version: i.version,
       current_state: currentState(i, ready),
       desired_state: ctx.retiring.has(i.id) ? "inactive" : "launched",
-      machine_id: machineId,
+      machine_id: await ctx.backend.machineId(i),
       deploy_timestamp: i.timestamp,
       container_id: i.id,
       container_name: i.name,

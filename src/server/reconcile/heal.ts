@@ -11,7 +11,8 @@
  * The sequence: out of the router at once, not ready, recorded as down → start → the same
  * readiness gate as a rollout → routed again, recorded as up. A failed attempt waits (1 s,
  * doubling to 30 s) and tries again, for as long as the deploy still wants the instance and
- * the instance is not being retired; shutdown ends it at once.
+ * the instance is not being retired; shutdown ends it at once, the engine's return (after it
+ * could not be reached) cuts the pause short.
  */
 import { inspectContainer, startContainer } from "../../docker/containers";
 import type { ServerContext } from "../context";
@@ -26,6 +27,8 @@ export interface HealTarget extends InstanceRef {
   dial?: string;
   /** Told the new router address once it serves again. */
   onRouted?: (dial: string) => void;
+  /** Resolves when the engine answers again after being unreachable: a pending retry goes at once. */
+  engineBack?: () => Promise<void>;
 }
 
 /** Pause before attempt n+1 (n ≥ 1): 1 s doubling, at most 30 s. */
@@ -105,7 +108,7 @@ export async function healInstance(ctx: ServerContext, t: HealTarget, why: strin
     if (!wanted()) return;
     markAttempt(ctx.log, t, why, attempt, failure);
     say(`attempt ${attempt} failed (${failure}); next in ${retryPause(attempt) / 1000}s`);
-    await sleep(retryPause(attempt), ctx.shutdown);
+    await Promise.race([sleep(retryPause(attempt), ctx.shutdown), ...(t.engineBack ? [t.engineBack()] : [])]);
   }
 }
 

@@ -54,6 +54,8 @@ export function startReconciler(ctx: ServerContext, o: ReconcilerOptions = {}): 
   const dials = new Map<string, string>();
   let wake: (() => void) | undefined;
   let again = false;
+  /** Resolved (and replaced) each time the events stream opens again. */
+  let reconnected = Promise.withResolvers<void>();
   /** Runs the router check now (or right after the one under way). */
   const kick = () => {
     again = true;
@@ -71,7 +73,8 @@ export function startReconciler(ctx: ServerContext, o: ReconcilerOptions = {}): 
 
   const heal = (ref: InstanceRef & { id: string }, why: string) => {
     if (healing.has(ref.id) || ctx.retiring.has(ref.id) || signal.aborted || !wasServing(ctx.log, ref)) return;
-    const job = healInstance(ctx, { ...ref, dial: dials.get(ref.id), onRouted: (dial) => dials.set(ref.id, dial) }, why)
+    const target = { ...ref, dial: dials.get(ref.id), onRouted: (dial: string) => dials.set(ref.id, dial), engineBack: () => reconnected.promise };
+    const job = healInstance(ctx, target, why)
       .catch((err) => ctx.logger.warn(`${ref.name}: healing failed: ${(err as Error).message}`))
       .finally(() => healing.delete(ref.id));
     healing.set(ref.id, job);
@@ -118,6 +121,8 @@ export function startReconciler(ctx: ServerContext, o: ReconcilerOptions = {}): 
       onConnect: () => {
         if (ctx.engineDown) ctx.logger.info("the Docker engine answers again; reconciling");
         ctx.engineDown = undefined;
+        reconnected.resolve();
+        reconnected = Promise.withResolvers<void>();
         void resync();
       },
       onDisconnect: (err) => {

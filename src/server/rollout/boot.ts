@@ -1,6 +1,7 @@
-/** Boot step: pull the image when missing, then create and start the new instances. */
+/** Boot step of the engine backend: pull the image when missing, then create and start the new instances. */
 import { createContainer, inspectContainer, removeContainer, startContainer } from "../../docker/containers";
 import { inspectImage, pullImage } from "../../docker/images";
+import type { BootedInstance } from "../backend/types";
 import type { ServerContext } from "../context";
 import { formatGoDuration } from "../duration";
 import { forEachLimited } from "../instances";
@@ -60,6 +61,21 @@ export function buildInstanceBody(
   o: { containerPort: number; publishHost: string; scope: Record<string, string>; limits?: ContainerLimits },
 ): Record<string, unknown> {
   const port = `${o.containerPort}/tcp`;
+  const labels = instanceLabels(plan, k, o);
+  return {
+    Image: plan.image,
+    Labels: labels,
+    ExposedPorts: { [port]: {} },
+    HostConfig: {
+      PortBindings: { [port]: [{ HostIp: o.publishHost, HostPort: "" }] },
+      LogConfig: { Type: "json-file", Config: { "max-size": "10m", "max-file": "3" } },
+      ...limitsHostConfig(o.limits ?? {}),
+    },
+  };
+}
+
+/** The labels of new instance k (pure): everything a restarted server needs to know about it. */
+export function instanceLabels(plan: DeployPlan, k: number, o: { containerPort: number; scope: Record<string, string> }): Record<string, string> {
   const labels: Record<string, string> = {
     ...baseLabels(o.scope, COMPONENT_INSTANCE),
     [LABEL_SERVICE]: plan.service,
@@ -76,31 +92,14 @@ export function buildInstanceBody(
   if (replaces) labels[LABEL_REPLACES] = replaces;
   if (plan.previous) labels[LABEL_PREVIOUS] = plan.previous.key;
   if (plan.rollbackOf) labels[LABEL_ROLLBACK_OF] = plan.rollbackOf;
-  return {
-    Image: plan.image,
-    Labels: labels,
-    ExposedPorts: { [port]: {} },
-    HostConfig: {
-      PortBindings: { [port]: [{ HostIp: o.publishHost, HostPort: "" }] },
-      LogConfig: { Type: "json-file", Config: { "max-size": "10m", "max-file": "3" } },
-      ...limitsHostConfig(o.limits ?? {}),
-    },
-  };
-}
-
-export interface BootedInstance {
-  k: number;
-  id: string;
-  name: string;
-  /** When the container started (epoch ms): the readiness deadline counts from here, also after a restart. */
-  startedAtMs: number;
+  return labels;
 }
 
 /**
  * Creates (or, when resuming, finds) instance k and starts it. A container of that name that
  * already exists is reused when running, started when created, and reported failed when exited.
  */
-export async function bootInstance(ctx: ServerContext, plan: DeployPlan, k: number): Promise<BootedInstance & { exited?: boolean }> {
+export async function bootInstance(ctx: ServerContext, plan: DeployPlan, k: number): Promise<BootedInstance> {
   const name = newInstanceName(plan, k);
   const existing = await inspectContainer(ctx.docker, name);
   if (existing) {

@@ -12,11 +12,9 @@
  */
 import type { ServerContext } from "../context";
 import { formatGoDuration } from "../duration";
-import { dialOf, discardInstance, forEachLimited, listInstances, retireInstance, routeInstance } from "../instances";
+import { discardInstance, forEachLimited, listInstances, retireInstance, routeInstance } from "../instances";
 import { deployKey, type Instance, instanceName, isFailed, splitDeployKey } from "../naming";
-import { lastLogLines, waitReady } from "../readiness";
 import type { DeployRecord, InstanceRecord } from "../records";
-import { bootInstance, ensureImage, removeLeftovers } from "./boot";
 import type { DeployPlan } from "./plan";
 
 const PIPELINES = 8;
@@ -75,8 +73,8 @@ async function runSteps(ctx: ServerContext, plan: DeployPlan, record: DeployReco
   const say = (m: string) => ctx.logger.info(`${plan.service} ${plan.version}:${plan.timestamp}: ${m}`);
   say(`rollout of ${plan.count} instance(s) of ${plan.image}${plan.previous ? `, replacing ${plan.previous.key}` : ""}`);
   try {
-    await removeLeftovers(ctx, plan);
-    await ensureImage(ctx, plan.image, stop);
+    await ctx.backend.removeLeftovers(plan);
+    await ctx.backend.prepareImage(plan.image, stop);
   } catch (err) {
     if (stop.aborted) return;
     return finish(ctx, plan, record, [{ k: 0, ok: false, reason: `The image ${plan.image} is not available: ${(err as Error).message}` }]);
@@ -102,8 +100,8 @@ async function runSteps(ctx: ServerContext, plan: DeployPlan, record: DeployReco
 async function rolloutInstance(ctx: ServerContext, plan: DeployPlan, record: DeployRecord, k: number, stop: AbortSignal): Promise<InstanceOutcome> {
   const rec = record.instances[k - 1]!;
   rec.state = "booting";
-  const failed = async (reason: string, target?: { id: string; name: string; hostPort?: number }): Promise<InstanceOutcome> => {
-    const logTail = target ? await lastLogLines(ctx.docker, target.id) : [];
+  const failed = async (reason: string, target?: { id: string; name: string; dial?: string }): Promise<InstanceOutcome> => {
+    const logTail = target ? await ctx.backend.logTail(target.id) : [];
     if (target) await discardInstance(ctx, { ...target, service: plan.service }).catch(() => {});
     rec.state = "failed";
     rec.reason = reason;
@@ -112,7 +110,7 @@ async function rolloutInstance(ctx: ServerContext, plan: DeployPlan, record: Dep
   };
   let booted;
   try {
-    booted = await bootInstance(ctx, plan, k);
+    booted = await ctx.backend.boot(plan, k);
   } catch (err) {
     const e = err as Error & { containerId?: string; containerName?: string };
     const target = e.containerId ? { id: e.containerId, name: e.containerName ?? rec.container } : undefined;
@@ -120,26 +118,19 @@ async function rolloutInstance(ctx: ServerContext, plan: DeployPlan, record: Dep
   }
   if (booted.exited) return failed(`Instance ${k} (${booted.name}) exited before it was ready.`, booted);
   const timeout = ctx.config.healthTimeoutMs;
-  const outcome = await waitReady(ctx.docker, booted.id, {
-    containerPort: ctx.config.containerPort,
-    publishHost: ctx.config.publishHost,
-    instanceHost: ctx.config.instanceHost,
-    healthPath: ctx.config.healthPath,
-    deadline: booted.startedAtMs + timeout,
-    signal: stop,
-  });
+  const outcome = await ctx.backend.waitReady(booted, { deadline: booted.startedAtMs + timeout, signal: stop });
   if (!outcome.ready) {
     if (outcome.aborted) return { k, ok: false, interrupted: true };
     const what = outcome.timedOut ? `was not ready after ${formatGoDuration(timeout)}` : "failed";
     return failed(`Instance ${k} (${booted.name}) ${what}: ${outcome.why}.`, booted);
   }
   ctx.ready.add(booted.id);
-  const dial = dialOf(ctx, { hostPort: outcome.hostPort, hostIp: ctx.config.publishHost });
+  const dial = outcome.dial;
   if (ctx.router && dial) {
     try {
       await routeInstance(ctx, plan.service, booted.id, dial);
     } catch (err) {
-      return failed(`Instance ${k} (${booted.name}) could not be routed: ${(err as Error).message}`, { ...booted, hostPort: outcome.hostPort });
+      return failed(`Instance ${k} (${booted.name}) could not be routed: ${(err as Error).message}`, { ...booted, dial });
     }
   }
   rec.state = "ready";

@@ -144,19 +144,20 @@ describe("a hostile type cannot freeze or break the engine", () => {
 
   test.concurrent("state queries flooding without newlines: the stdout cap and --state-timeout stop them; output stays bounded", async () => {
     const cwd = workspace("hostile-types");
-    const r = await deployster(["plan", "flood-state.yaml", "--state-timeout", "5s"], { cwd, timeoutMs: 90_000 });
+    // The timeout also bounds init, which a loaded machine can make slow: not too short.
+    const r = await deployster(["plan", "flood-state.yaml", "--state-timeout", "12s"], { cwd, timeoutMs: 90_000 });
     expect(r.code).toBe(1);
     expect(r.stdout).toContain("out  FAILED in state: state of 'out' stdout exceeded 16777216 bytes (the cap of a JSON answer; container killed and removed)");
-    expect(r.stdout).toContain("err  FAILED in state: state of 'err' timed out after 5s (container killed and removed)");
+    expect(r.stdout).toContain("err  FAILED in state: state of 'err' timed out after 12s (container killed and removed)");
     expect(r.stderr).toContain(LINE_CUT_MARK);
     expect(r.stderr.length).toBeLessThan(200_000);
   }, TIMEOUT);
 
   test.concurrent("an action flooding stdout without a newline: --action-timeout stops it; its live line is cut at 64 KiB", async () => {
     const cwd = workspace("hostile-types");
-    const r = await deployster(["apply", "-y", "flood.yaml", "--action-timeout", "3s"], { cwd, timeoutMs: 90_000 });
+    const r = await deployster(["apply", "-y", "flood.yaml", "--action-timeout", "6s"], { cwd, timeoutMs: 90_000 });
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain("error: flood: action failed: action 'flood' of 'flood' timed out after 3s (container killed and removed)");
+    expect(r.stderr).toContain("error: flood: action failed: action 'flood' of 'flood' timed out after 6s (container killed and removed)");
     expect(r.stdout).toContain(`    flooding\n`);
     expect(r.stdout).toContain(`xxxx${LINE_CUT_MARK}\n`);
     expect(r.stdout.length).toBeLessThan(200_000);

@@ -3,7 +3,8 @@
  * Caddy on the main engine: a `docker kill`ed instance is unrouted at once, started again
  * and routed again once ready (its record says so; units never call it launched while it
  * is dead), and a Caddy restarted with its initial configuration gets its routes back
- * within 5 s. (A restarted or missing dockerd: heal-engine.test.ts, on a lab engine.)
+ * within 5 s, and an instance whose HEALTHCHECK turns unhealthy is restarted the same way.
+ * (A restarted or missing dockerd: heal-engine.test.ts, on a lab engine.)
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { startCaddy, type Caddy } from "../../support/caddy";
@@ -36,7 +37,7 @@ async function allServing(n: number): Promise<boolean> {
 }
 
 beforeAll(async () => {
-  await scope.tag(SVC, ["v1"]);
+  await scope.tag(SVC, ["v1", "healthcheck"]);
   caddy = await startCaddy();
   s = await startServe({ scope, args: ["--caddy-admin", caddy.adminUrl, "--domain", DOMAIN, "--health-timeout", "10s"], env: { DEPLOYSTER_DRAIN_MS: "200" } });
   expect((await s.call("POST", `/v1/services/${SVC}/deploys`, { deploy: { version: "v1", instance_count: 2 } })).status).toBe(201);
@@ -45,9 +46,14 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  expect(await s?.stop()).toBe(0);
-  await caddy?.stop();
+  let code: number | undefined;
+  try {
+    code = await s?.stop();
+  } finally {
+    await caddy?.stop();
+  }
   expect(await scope.cleanup()).toEqual([]);
+  expect(code).toBe(0);
 });
 
 describe("healing", () => {
@@ -103,4 +109,24 @@ describe("healing", () => {
     console.error(`caddy restart: routes back ${Date.now() - restartedAt} ms after the kill`);
     expect(await viaCaddy()).toBe("200 v1");
   }, 30_000);
+
+  test("an instance whose HEALTHCHECK turns unhealthy is unrouted, restarted, and routed again once healthy", async () => {
+    expect((await s.call("POST", `/v1/services/${SVC}/deploys`, { deploy: { version: "healthcheck", destroy_previous: true } })).status).toBe(201);
+    expect((await settled(s, SVC, "healthcheck")).state).toBe("live");
+    await waitFor("both healthcheck instances serving", () => allServing(2), 20_000);
+    const victim = (await units(s, SVC))[1]!;
+    // The app keeps running; only its health endpoint goes (start.sh writes it again on a restart).
+    const exec = Bun.spawnSync(["docker", "exec", victim.container_id, "rm", "/www/health"]);
+    expect(exec.exitCode).toBe(0);
+    await waitFor("the unhealthy instance to leave the router", async () => !(await upstreams()).includes(`127.0.0.1:${victim.host_port}`), 15_000, 50);
+    await waitFor("the instance to serve again", () => allServing(2), 20_000, 100);
+    const rec = await deployRecord(s, SVC, "healthcheck");
+    const entry = rec.instances.find((i: any) => i.container === victim.container_name);
+    expect(entry.state).toBe("ready");
+    expect(entry.reason).toContain("turned unhealthy");
+    expect(entry.reason).toContain("restarted");
+    // Restarted, not replaced: the same container serves again.
+    expect((await units(s, SVC)).some((u) => u.container_id === victim.container_id && u.current_state === "launched" && u.routed)).toBe(true);
+    expect(await viaCaddy()).toBe("200 healthcheck");
+  }, 60_000);
 });

@@ -7,6 +7,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { resolvePlugs } from "../../../src/engine/plugs";
 import { validateConfig } from "../../../src/engine/protocol";
 import { createArtefactWriter, createScratchDir, ensurePrivateDir, writeNewFile } from "../../../src/resource-types/artefacts";
 import { jsonNestsDeeperThan, MAX_JSON_DEPTH, parseTypeOutput } from "../../../src/resource-types/output-limits";
@@ -177,5 +178,43 @@ describe("artefacts never follow a link and are private", () => {
     await b.remove();
     expect(readFileSync(join(keep, "file"), "utf8")).toBe("kept");
     expect(readdirSync(join(work, ".scratch"))).toEqual([]);
+  });
+});
+
+describe("no plug hands a type deployster's own folders", () => {
+  const ws = join(tmp, "plug-ws");
+  const guard = { workDir: join(ws, ".deployster", "work"), confDir: join(tmp, "plug-conf") };
+  mkdirSync(guard.workDir, { recursive: true });
+  mkdirSync(guard.confDir, { recursive: true });
+  symlinkSync(join(ws, ".deployster"), join(tmp, "plug-link"));
+  const plug = (name: string, path: string, readOnly = false) => ({ name, path, readOnly, resourceNames: [], resourceTypes: [], source: "m.yaml" });
+  const r = { name: "web", type: "img" };
+
+  test("a plug that contains the work dir, is it, lies inside it or reaches it through a symlink is refused", () => {
+    const plugs = {
+      ws: plug("ws", ws),
+      work: plug("work", guard.workDir, true),
+      inside: plug("inside", join(guard.workDir, "web")),
+      link: plug("link", join(tmp, "plug-link")),
+      sibling: plug("sibling", join(ws, ".deployster", "site")),
+    };
+    const req = (name: string) => ({ [name]: { container_path: "/p" } });
+    expect(() => resolvePlugs(r, req("ws"), plugs, guard)).toThrow(`plug 'ws' required by 'web' would expose deployster's work dir (${guard.workDir}) to the type`);
+    expect(() => resolvePlugs(r, { work: { container_path: "/p", writable: false } }, plugs, guard)).toThrow("would expose deployster's work dir");
+    expect(() => resolvePlugs(r, req("inside"), plugs, guard)).toThrow("would expose deployster's work dir");
+    expect(() => resolvePlugs(r, req("link"), plugs, guard)).toThrow("would expose deployster's work dir");
+    expect(resolvePlugs(r, req("sibling"), plugs, guard).mounts).toEqual([`${join(ws, ".deployster", "site")}:/p:rw`]);
+    expect(resolvePlugs(r, { ws: { container_path: "/p", optional: true } }, plugs, guard)).toEqual({
+      mounts: [],
+      warnings: [`Optional plug 'ws' would expose deployster's work dir (${guard.workDir}) to the type (skipped)`],
+    });
+  });
+
+  test("the conf dir (init cache) may be plugged read-only only", () => {
+    const plugs = { conf: plug("conf", tmp) };
+    expect(() => resolvePlugs(r, { conf: { container_path: "/c" } }, plugs, guard)).toThrow("would expose deployster's work dir");
+    const confOnly = { conf: plug("conf", guard.confDir) };
+    expect(() => resolvePlugs(r, { conf: { container_path: "/c" } }, confOnly, guard)).toThrow(`would expose deployster's conf dir (${guard.confDir})`);
+    expect(resolvePlugs(r, { conf: { container_path: "/c", writable: false } }, confOnly, guard).mounts).toEqual([`${guard.confDir}:/c:ro`]);
   });
 });

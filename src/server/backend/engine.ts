@@ -1,0 +1,83 @@
+/**
+ * The engine backend: each instance is a container on the one Docker engine serve talks
+ * to, named `<service>-<version>-<timestamp>-<instance>`, its port published on
+ * --publish-host (and reached at --instance-host when given). After a deploy went live the
+ * reconcile loop (../reconcile) heals what breaks.
+ */
+import { inspectContainer, listContainers, removeContainer, stopContainer } from "../../docker/containers";
+import type { ServerContext } from "../context";
+import { instanceFilters, type Instance, parseInstance } from "../naming";
+import { dialHost, lastLogLines, probeInstance, tcpConnect, waitReady } from "../readiness";
+import { startReconciler } from "../reconcile/index";
+import { bootInstance, ensureImage, removeLeftovers } from "../rollout/boot";
+import type { InstanceBackend } from "./types";
+
+/** Grace for the app to finish its requests after SIGTERM. */
+const STOP_TIMEOUT_S = 10;
+
+export function createEngineBackend(ctx: ServerContext): InstanceBackend {
+  const { docker, config } = ctx;
+  let machineId: Promise<string> | undefined;
+  const probeOptions = (containerPort: number) => ({
+    containerPort,
+    publishHost: config.publishHost,
+    instanceHost: config.instanceHost,
+    healthPath: config.healthPath,
+  });
+  const dialTo = (hostPort: number, hostIp?: string) => `${config.instanceHost ?? dialHost(hostIp || config.publishHost)}:${hostPort}`;
+  return {
+    kind: "engine",
+    description: `engine ${docker.target}`,
+    async list(service) {
+      const list = await listContainers(docker, { all: true, labels: instanceFilters(config.scopeLabels, service) });
+      const out: Instance[] = [];
+      for (const c of list) {
+        const i = parseInstance(c, config.containerPort);
+        if (i && (service === undefined || i.service === service)) out.push(i);
+      }
+      return out.sort((a, b) => a.startedAt.localeCompare(b.startedAt) || a.instance - b.instance);
+    },
+    async exists(id) {
+      return !!(await inspectContainer(docker, id));
+    },
+    dial: (i) => (i.hostPort ? dialTo(i.hostPort, i.hostIp) : undefined),
+    prepareImage: (image, signal) => ensureImage(ctx, image, signal),
+    removeLeftovers: (plan) => removeLeftovers(ctx, plan),
+    boot: (plan, k) => bootInstance(ctx, plan, k),
+    async waitReady(booted, w) {
+      const r = await waitReady(docker, booted.id, { ...probeOptions(config.containerPort), deadline: w.deadline, signal: w.signal });
+      if (!r.ready) return r;
+      return { ready: true, dial: r.hostPort ? dialTo(r.hostPort) : undefined };
+    },
+    async probeReady(i) {
+      if (i.state !== "running") return false;
+      const r = await probeInstance(docker, i.id, probeOptions(i.containerPort)).catch(() => undefined);
+      return r?.kind === "ready";
+    },
+    async isReadyNow(i, seen) {
+      if (i.state !== "running") return false;
+      if (i.health) return i.health === "healthy";
+      if (seen.has(i.id)) return true;
+      if (!i.address) return false;
+      return tcpConnect(i.address, i.containerPort, 500);
+    },
+    async stopAndRemove(i) {
+      if (i.state === "running") await stopContainer(docker, i.id, STOP_TIMEOUT_S).catch(() => {});
+      await removeContainer(docker, i.id, { force: true });
+    },
+    remove: (id) => removeContainer(docker, id, { force: true }),
+    logTail: (id) => lastLogLines(docker, id),
+    machineId() {
+      machineId ??= docker.json<{ ID: string }>("GET", "/info").then(
+        (info) => info.ID ?? "",
+        (err) => {
+          machineId = undefined;
+          throw err;
+        },
+      );
+      return machineId;
+    },
+    // Heals what breaks after a deploy went live (dead instances, a restarted Caddy or dockerd).
+    watch: (c) => startReconciler(c),
+  };
+}

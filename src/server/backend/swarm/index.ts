@@ -1,0 +1,154 @@
+/**
+ * The Swarm backend: serve talks to a manager; each instance is a Swarm service (./spec.ts)
+ * whose task Swarm places, restarts and reschedules; images come from --registry-url and
+ * every node pulls them with the credentials of the Docker client config (sent with the
+ * service create, as `docker service create --with-registry-auth` does).
+ */
+import { registryAuthHeader } from "../../../docker/auth";
+import type { DockerClient } from "../../../docker/client";
+import { createService, distributionDigest, inspectService, listServices, listTasks, removeService, serviceLogs, swarmRole } from "../../../docker/swarm";
+import { UserError } from "../../../errors";
+import type { ServerContext } from "../../context";
+import { instanceFilters, type Instance } from "../../naming";
+import { instanceLabels } from "../../rollout/boot";
+import { newInstanceName } from "../../rollout/plan";
+import { tcpConnect } from "../../readiness";
+import type { BackendReadyOutcome, InstanceBackend } from "../types";
+import { createNodeAddresses, probeSwarmInstance } from "./ready";
+import { buildInstanceSpec, parseSwarmInstance, swarmServiceName } from "./spec";
+import { watchFailover } from "./watch";
+
+const STOP_GRACE_S = 10;
+
+/** DEPLOYSTER_SWARM_WATCH_MS: how often failover compares the router with the cluster (default 1000). */
+function watchIntervalMs(env: Record<string, string | undefined>): number {
+  const n = Number(env.DEPLOYSTER_SWARM_WATCH_MS);
+  return Number.isFinite(n) && n >= 100 ? n : 1000;
+}
+
+/** Fails with one clear line unless the engine is an active Swarm manager. */
+export async function checkSwarmManager(docker: DockerClient): Promise<void> {
+  const role = await swarmRole(docker);
+  if (role.state !== "active" || !role.manager) {
+    const what = role.state !== "active" ? "is not part of a Swarm" : "is a Swarm worker, not a manager";
+    throw new UserError(`--swarm: the engine at ${docker.target} ${what} (point DOCKER_HOST at a Swarm manager, or drop --swarm)`);
+  }
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+    signal?.addEventListener("abort", done, { once: true });
+  });
+}
+
+export async function createSwarmBackend(ctx: ServerContext, env: Record<string, string | undefined>): Promise<InstanceBackend> {
+  const { docker, config } = ctx;
+  await checkSwarmManager(docker);
+  const nodeAddress = createNodeAddresses(docker);
+  /** image → image@digest, resolved once per image (every node runs the same bytes). */
+  const pinned = new Map<string, string>();
+  const probeOptions = (containerPort: number, failOnTaskFailure: boolean) => ({ containerPort, healthPath: config.healthPath, failOnTaskFailure });
+
+  /** Services and their tasks, consistent: listed again when a service went away in between. */
+  async function listWithTasks(labels: string[]): Promise<{ services: any[]; tasks: any[] }> {
+    for (let attempt = 1; ; attempt++) {
+      const services = await listServices(docker, labels);
+      const tasks = await listTasks(docker, services.map((s) => s.ID));
+      if (tasks) return { services, tasks };
+      if (attempt >= 5) throw new Error("the Swarm's services keep changing while they are listed");
+    }
+  }
+
+  async function list(service?: string): Promise<Instance[]> {
+    const { services, tasks } = await listWithTasks(instanceFilters(config.scopeLabels, service));
+    const addrs = new Map<string, string>();
+    for (const t of tasks) if (t.NodeID && !addrs.has(t.NodeID)) addrs.set(t.NodeID, (await nodeAddress(t.NodeID)) ?? "");
+    const out: Instance[] = [];
+    for (const s of services) {
+      const i = parseSwarmInstance(s, tasks.filter((t) => t.ServiceID === s.ID), addrs, config.containerPort);
+      if (i && (service === undefined || i.service === service)) out.push(i);
+    }
+    return out.sort((a, b) => a.startedAt.localeCompare(b.startedAt) || a.instance - b.instance);
+  }
+
+  return {
+    kind: "swarm",
+    description: `Swarm manager ${docker.target}`,
+    list,
+    exists: async (id) => !!(await inspectService(docker, id)),
+    dial: (i) => i.dial,
+    async prepareImage(image, signal) {
+      if (pinned.has(image)) return;
+      const limit = AbortSignal.timeout(config.limits.pullTimeoutMs);
+      const digest = await distributionDigest(docker, image, registryAuthHeader(image, env), AbortSignal.any([signal ?? ctx.shutdown, limit]));
+      pinned.set(image, `${image}@${digest}`);
+    },
+    async removeLeftovers(plan) {
+      for (const l of plan.leftovers) await removeService(docker, l.id);
+    },
+    async boot(plan, k) {
+      const name = newInstanceName(plan, k);
+      const existing = await inspectService(docker, swarmServiceName(name));
+      if (existing) {
+        const created = Date.parse(existing.CreatedAt ?? "");
+        return { k, id: existing.ID, name, startedAtMs: Number.isFinite(created) ? created : Date.now() };
+      }
+      const spec = buildInstanceSpec({
+        labels: instanceLabels(plan, k, { containerPort: config.containerPort, scope: config.scopeLabels }),
+        instanceName: name,
+        image: pinned.get(plan.image) ?? plan.image,
+        containerPort: config.containerPort,
+        stopGraceSeconds: STOP_GRACE_S,
+        limits: config.limits.instance,
+      });
+      const { ID } = await createService(docker, spec, registryAuthHeader(plan.image, env));
+      return { k, id: ID, name, startedAtMs: Date.now() };
+    },
+    async waitReady(booted, w): Promise<BackendReadyOutcome> {
+      // A task takes a second or two to be scheduled, pulled and started: poll at a steady
+      // short interval (each look is two cheap manager calls and one TCP connect).
+      let lastWhy = "no probe ran";
+      for (let attempt = 0; ; attempt++) {
+        if (w.signal?.aborted) return { ready: false, why: "interrupted", aborted: true };
+        const r = await probeSwarmInstance(docker, booted.id, nodeAddress, probeOptions(config.containerPort, true)).catch(
+          (err): { kind: "waiting"; why: string } => ({ kind: "waiting", why: (err as Error).message }),
+        );
+        if (r.kind === "ready") return { ready: true, dial: r.dial };
+        if (r.kind === "failed") return { ready: false, why: r.why };
+        lastWhy = r.why;
+        const pause = attempt < 100 ? 150 : 500;
+        if (Date.now() + pause > w.deadline) return { ready: false, why: lastWhy, timedOut: true };
+        await sleep(pause, w.signal);
+      }
+    },
+    async probeReady(i) {
+      if (i.state !== "running") return false;
+      const r = await probeSwarmInstance(docker, i.id, nodeAddress, probeOptions(i.containerPort, false)).catch(() => undefined);
+      return r?.kind === "ready";
+    },
+    async isReadyNow(i) {
+      if (i.state !== "running" || !i.hostIp || !i.hostPort) return false;
+      return tcpConnect(i.hostIp, i.hostPort, 500);
+    },
+    stopAndRemove: (i) => removeService(docker, i.id),
+    remove: (id) => removeService(docker, id),
+    async logTail(id) {
+      const parts: Uint8Array[] = [];
+      try {
+        await serviceLogs(docker, id, { tail: 20, onChunk: (_s, data) => parts.push(data.slice()), signal: AbortSignal.timeout(5000) });
+      } catch {}
+      return Buffer.concat(parts).toString("utf8").split("\n").map((l) => l.trimEnd()).filter(Boolean).slice(-20);
+    },
+    machineId: async (i) => i.machineId ?? "",
+    watch(c) {
+      const done = watchFailover(c, { intervalMs: watchIntervalMs(env) });
+      return { stop: () => done };
+    },
+  };
+}
