@@ -14,7 +14,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
-PACKAGES=(docker.io busybox-static docker-registry caddy docker-compose apache2-utils openssl bsdutils iproute2 util-linux curl)
+PACKAGES=(docker.io busybox-static docker-registry caddy docker-compose apache2-utils openssl bsdutils iproute2 util-linux curl chromium)
 DOCKERD_LOG="${DOCKERD_LOG:-/var/log/dockerd.log}"
 DOCKERD_WAIT_SECONDS="${DOCKERD_WAIT_SECONDS:-60}"
 

@@ -125,6 +125,20 @@ export function buildCli(): CAC {
     .action(async (manifests: string[], options) => (await import("./commands/apply")).runApplyCommand(manifests, options));
 
   cli
+    .command("graph [...manifests]", "Print the resource graph as Graphviz DOT or Mermaid (--plan: coloured by planned status)")
+    .option("--format <format>", "dot or mermaid", { default: "dot" })
+    .option("--plan", "Discover each resource's state (as plan does) and colour it VALID, STALE, PENDING or FAILED")
+    .option("--var <NAME=VALUE>", "Set a context variable (repeatable)")
+    .option("--var-file <file>", "Load variables from a YAML file (repeatable)")
+    .option("--work-dir <dir>", "Work directory (default: .deployster/work in the workspace)")
+    .option("--parallelism <n>", "How many resources may run at once (--plan)", { default: 10 })
+    .option("--state-timeout <duration>", "Timeout of each init/state container (--plan)", { default: "5m" })
+    .option("-v, --verbose", "Show stack traces")
+    .example("deployster graph fixtures/quickstart/*.yaml --var-file fixtures/quickstart/vars/site.yaml | dot -Tsvg > graph.svg")
+    .example("deployster graph --plan --format mermaid")
+    .action(async (manifests: string[], options) => (await import("./commands/graph")).runGraphCommand(manifests, options));
+
+  cli
     .command("serve", "Serve the v1 deploy REST API (zero-downtime rollouts on the Docker engine)")
     .option("--listen <addr>", "HOST:PORT or :PORT to listen on", { default: "0.0.0.0:3000" })
     .option("--docker-hub-username <name>", "Image prefix when no registry is given", { default: "deployster" })

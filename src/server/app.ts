@@ -11,6 +11,7 @@ import { runTask } from "./handlers/tasks";
 import { crossSiteReason, requireJsonContentType } from "./guard";
 import { errorResponse, HttpError, readJsonBody } from "./http";
 import { matchRoute } from "./routes";
+import { handleUiRoute, isPageNavigation, isUiRoute } from "./ui/handlers";
 import { openApiResponse } from "./openapi";
 import { checkServiceName, checkTimestamp, checkVersion, parseDeployBody, parseTaskBody } from "./validate";
 import { VERSION } from "../version";
@@ -49,7 +50,7 @@ export function createApp(ctx: ServerContext): FetchHandler {
   return async (req, server) => {
     if (!isAuthorized(req.headers.get("authorization"), credentials)) return unauthorizedResponse();
     const crossSite = crossSiteReason(req.headers);
-    if (crossSite) return errorResponse(403, crossSite);
+    if (crossSite && !isPageNavigation(req)) return errorResponse(403, crossSite);
     let url: URL;
     try {
       url = new URL(req.url);
@@ -92,7 +93,10 @@ async function dispatch(ctx: ServerContext, req: Request, url: URL, deadline: Id
   const { name, params } = m;
   if (name === "version") return new Response(`${VERSION}\n`, { headers: { "Content-Type": "text/plain" } });
   if (name === "openapi") return openApiResponse();
-  if (ctx.engineDown && name !== "listDeploys" && name !== "showDeploy") await checkEngine(ctx);
+  // The page, its assets, the event stream and the task list need no engine; the overview does.
+  const needsEngine = isUiRoute(name) ? name === "listServices" : name !== "listDeploys" && name !== "showDeploy";
+  if (ctx.engineDown && needsEngine) await checkEngine(ctx);
+  if (isUiRoute(name)) return handleUiRoute(ctx, name, params, req, url, server);
   const service = checkServiceName(params.name!);
   switch (name) {
     case "createDeploy":

@@ -2,9 +2,11 @@
 import type { DockerClient } from "../docker/client";
 import type { InstanceBackend } from "./backend/types";
 import type { ServeConfig } from "./config";
+import type { EventBus } from "./events-bus";
 import type { ServiceLocks } from "./mutex";
 import type { DeployLog } from "./records";
 import type { Router } from "./router";
+import type { TaskLog } from "./task-log";
 
 export interface Logger {
   info(message: string): void;
@@ -29,6 +31,10 @@ export interface ServerContext {
   config: ServeConfig;
   router?: Router;
   log: DeployLog;
+  /** Deploy, instance and task changes, streamed by GET /v1/events. */
+  events: EventBus;
+  /** Recent tasks and their exit codes. */
+  taskLog: TaskLog;
   locks: ServiceLocks;
   logger: Logger;
   /** Aborted on SIGTERM/SIGINT: rollouts stop at their next safe point, tasks are killed. */

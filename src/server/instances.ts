@@ -25,6 +25,7 @@ export async function routeInstance(ctx: ServerContext, service: string, id: str
   if (!ctx.router) return;
   await ctx.router.addUpstream(service, dial);
   if (ctx.retiring.has(id) || !(await ctx.backend.exists(id))) await ctx.router.removeUpstream(service, dial);
+  else ctx.events.publish("instance", service, { id, change: "routed" });
 }
 
 /**
@@ -33,6 +34,7 @@ export async function routeInstance(ctx: ServerContext, service: string, id: str
  */
 export async function retireInstance(ctx: ServerContext, i: Instance): Promise<void> {
   ctx.retiring.add(i.id);
+  ctx.events.publish("instance", i.service, { id: i.id, name: i.name, change: "retiring" });
   try {
     const dial = dialOf(ctx, i);
     if (ctx.router && dial) {
@@ -42,6 +44,7 @@ export async function retireInstance(ctx: ServerContext, i: Instance): Promise<v
     await ctx.backend.stopAndRemove(i);
     ctx.ready.delete(i.id);
     ctx.logger.info(`retired ${i.name}`);
+    ctx.events.publish("instance", i.service, { id: i.id, name: i.name, change: "retired" });
   } finally {
     ctx.retiring.delete(i.id);
   }
@@ -54,6 +57,7 @@ export async function discardInstance(ctx: ServerContext, i: DiscardTarget): Pro
   await ctx.backend.remove(i.id);
   ctx.ready.delete(i.id);
   ctx.logger.info(`removed ${i.name}`);
+  ctx.events.publish("instance", i.service, { id: i.id, name: i.name, change: "removed" });
 }
 
 /** Runs fn over items with at most `limit` at once (no unbounded Promise.all). */

@@ -11,6 +11,7 @@
  * containers were removed) when no later deploy exists.
  */
 import { deployKey, type Instance, splitDeployKey } from "./naming";
+import { observe } from "./observe";
 
 export type DeployState = "rolling" | "live" | "failed" | "rolled_back" | "destroyed";
 export type InstanceProgress = "pending" | "booting" | "ready" | "failed" | "removed";
@@ -72,6 +73,14 @@ function refOf(key: string | undefined): VersionRef | null {
 export class DeployLog {
   private byService = new Map<string, DeployRecord[]>();
 
+  /** `onChange` is told of every record added and of every later change to one (once per tick). */
+  constructor(private readonly onChange?: (record: DeployRecord) => void) {}
+
+  /** The services with records. */
+  services(): string[] {
+    return [...this.byService.keys()];
+  }
+
   /** Newest first. */
   list(service: string): DeployRecord[] {
     return [...(this.byService.get(service) ?? [])].sort((a, b) => b.started_at.localeCompare(a.started_at));
@@ -82,7 +91,10 @@ export class DeployLog {
     return this.list(service).find((r) => r.version === version && (timestamp === undefined || r.timestamp === timestamp));
   }
 
-  add(record: DeployRecord): DeployRecord {
+  add(plain: DeployRecord): DeployRecord {
+    const onChange = this.onChange;
+    const record: DeployRecord = onChange ? observe(plain, () => onChange(record)) : plain;
+    if (onChange) queueMicrotask(() => onChange(record));
     const list = (this.byService.get(record.service) ?? []).filter((r) => !(r.version === record.version && r.timestamp === record.timestamp));
     list.push(record);
     list.sort((a, b) => a.started_at.localeCompare(b.started_at));

@@ -12,7 +12,12 @@ export type RouteName =
   | "listUnits"
   | "runTask"
   | "rollback"
-  | "openapi";
+  | "openapi"
+  | "page"
+  | "pageAsset"
+  | "events"
+  | "listServices"
+  | "listTasks";
 
 interface RouteDef {
   method: string;
@@ -30,6 +35,12 @@ export const ROUTES: readonly RouteDef[] = [
   { method: "GET", pattern: ["v1", "services", ":name", "units"], name: "listUnits" },
   { method: "POST", pattern: ["v1", "services", ":name", "tasks"], name: "runTask" },
   { method: "POST", pattern: ["v1", "services", ":name", "rollback"], name: "rollback" },
+  // The status page and what it reads (src/server/ui).
+  { method: "GET", pattern: [""], name: "page" },
+  { method: "GET", pattern: ["ui", ":asset"], name: "pageAsset" },
+  { method: "GET", pattern: ["v1", "events"], name: "events" },
+  { method: "GET", pattern: ["v1", "services"], name: "listServices" },
+  { method: "GET", pattern: ["v1", "tasks"], name: "listTasks" },
 ];
 
 export type RouteMatch =

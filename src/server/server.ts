@@ -14,9 +14,12 @@ import type { ServeConfig } from "./config";
 import { createLogger, type Logger, type ServerContext } from "./context";
 import { errorResponse } from "./http";
 import { ServiceLocks } from "./mutex";
+import { EventBus } from "./events-bus";
 import { DeployLog } from "./records";
 import { createBackend } from "./backend";
 import type { InstanceBackend } from "./backend/types";
+import { TaskLog } from "./task-log";
+import { startUnitsFeed } from "./ui/units-feed";
 import { prepareResume, runResume } from "./resume";
 import { CaddyRouter } from "./router";
 
@@ -54,13 +57,16 @@ export async function startServer(config: ServeConfig, o: StartServerOptions = {
 
   const shutdown = new AbortController();
   const drainEnv = Number((o.env ?? process.env).DEPLOYSTER_DRAIN_MS);
+  const events = new EventBus();
   const ctx: ServerContext = {
     docker,
     // Set right below: the backend is built over the context it serves.
     backend: undefined as unknown as InstanceBackend,
     config,
     router,
-    log: new DeployLog(),
+    events,
+    log: new DeployLog((r) => events.publish("deploy", r.service, { deploy: r })),
+    taskLog: new TaskLog((t) => events.publish("task", t.service, { task: t })),
     locks: new ServiceLocks(),
     logger,
     shutdown: shutdown.signal,
@@ -79,6 +85,7 @@ export async function startServer(config: ServeConfig, o: StartServerOptions = {
     logger.warn(`start-up resumption failed: ${(err as Error).message}`);
     return [];
   });
+  const stopUnitsFeed = startUnitsFeed(ctx);
   const app = createApp(ctx);
   let server: Server<undefined>;
   try {
@@ -125,6 +132,7 @@ export async function startServer(config: ServeConfig, o: StartServerOptions = {
       stopping ??= (async () => {
         logger.info("shutting down: no new requests; rollouts stop at their next safe point");
         shutdown.abort();
+        stopUnitsFeed();
         const closed = server.stop(false);
         await Promise.allSettled([...ctx.rollouts, reconciler.stop()]);
         await Promise.race([closed, Bun.sleep(15_000)]);

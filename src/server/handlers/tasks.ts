@@ -147,9 +147,11 @@ async function startTask(
   };
   const first = await Promise.race([started.then(() => "started" as const), run.then(() => "done" as const, () => "error" as const)]);
   events.abort();
+  const entry = ctx.taskLog.start({ service, version: task.version, command: task.command, container: name });
   if (first === "error") {
     cleanup();
     const err = await run.catch((e: Error) => e);
+    ctx.taskLog.finish(entry, null, `could not start: ${(err as Error).message}`);
     return plainError(500, `The task could not start: ${(err as Error).message}`);
   }
   ctx.logger.debug(`task ${name} started: ${JSON.stringify(args)}`);
@@ -158,9 +160,14 @@ async function startTask(
       if (r.timedOut) write(timeoutTrailer(timeoutMs));
       else if (stopReason === "shutdown") write(exitTrailer(r.exitCode, "The server is shutting down; the task was killed."));
       else if (stopReason !== "client") write(exitTrailer(r.exitCode));
-      ctx.logger.info(`task ${name} exited ${r.exitCode}${r.timedOut ? " (timed out)" : stopReason ? ` (${stopReason === "client" ? "client disconnected" : "shutdown"})` : ""}`);
+      const why = r.timedOut ? "timed out" : stopReason ? (stopReason === "client" ? "client disconnected" : "shutdown") : "";
+      ctx.logger.info(`task ${name} exited ${r.exitCode}${why ? ` (${why})` : ""}`);
+      ctx.taskLog.finish(entry, r.exitCode, why || undefined);
     },
-    (err: Error) => write(`\nERROR: ${err.message}\n`),
+    (err: Error) => {
+      ctx.taskLog.finish(entry, null, err.message);
+      return write(`\nERROR: ${err.message}\n`);
+    },
   ).finally(() => {
     cleanup();
     onStreamEnd();

@@ -23,6 +23,10 @@ export interface Unit {
   health: string | null;
   ready: boolean;
   routed: boolean | null;
+  /** Where the instance answers: host:port (node:port on Swarm), when published. */
+  address: string | null;
+  /** When its container was created (ISO 8601). */
+  created_at: string | null;
 }
 
 export function currentState(i: Pick<Instance, "state" | "health">, ready: boolean): Unit["current_state"] {
@@ -32,6 +36,11 @@ export function currentState(i: Pick<Instance, "state" | "health">, ready: boole
 }
 
 export async function listUnits(ctx: ServerContext, service: string): Promise<Response> {
+  return jsonResponse(200, { units: await collectUnits(ctx, service) });
+}
+
+/** The units of a service, as GET .../units shows them (also the status page's instances). */
+export async function collectUnits(ctx: ServerContext, service: string): Promise<Unit[]> {
   const instances = await listInstances(ctx, service);
   const routed = ctx.router ? new Set(await ctx.router.upstreams(service).catch(() => [] as string[])) : undefined;
   const units: Unit[] = [];
@@ -54,7 +63,9 @@ export async function listUnits(ctx: ServerContext, service: string): Promise<Re
       health: i.health ?? null,
       ready,
       routed: routed ? !!dial && routed.has(dial) : null,
+      address: dial ?? null,
+      created_at: i.created ? new Date(i.created * 1000).toISOString() : null,
     });
   }
-  return jsonResponse(200, { units });
+  return units;
 }

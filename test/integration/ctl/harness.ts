@@ -19,9 +19,15 @@ export { freePort };
 export { BIN, ensureBinary, ROOT };
 
 export const PASSWORD = "ctl-test-password";
-/** Image prefix the test servers use (serve --docker-hub-username), so tags never clash. */
-export const PREFIX = "ctltest";
+/**
+ * Image prefix the test servers use (serve --registry-url), so tags never clash: a registry
+ * on a closed loopback port, so that pulling a version that does not exist locally is
+ * refused at once on this machine instead of being looked up on Docker Hub.
+ */
+export const PREFIX = "127.0.0.1:9/ctltest";
 export const AREA_LABEL = "deployster.test=ctl";
+/** This test process's run id: file labels are per run, so concurrent runs never clean up each other's containers. */
+const RUN = Math.random().toString(36).slice(2, 8);
 
 
 
@@ -75,9 +81,9 @@ export async function startServer(options: ServeOptions): Promise<TestServer> {
   const port = freePort();
   const scheme = options.https ? "https" : "http";
   const proc = Bun.spawn(
-    [BIN, "serve", "--listen", `127.0.0.1:${port}`, "--password", PASSWORD, "--docker-hub-username", PREFIX, ...(options.args ?? [])],
+    [BIN, "serve", "--listen", `127.0.0.1:${port}`, "--password", PASSWORD, ...registryArgs(options.args ?? []), ...(options.args ?? [])],
     {
-      env: { ...cleanEnv(), DEPLOYSTER_SERVE_LABELS: `${AREA_LABEL},deployster.ctltest=${options.fileLabel}` },
+      env: { ...cleanEnv(), DEPLOYSTER_SERVE_LABELS: `${AREA_LABEL},deployster.ctltest=${options.fileLabel}.${RUN}` },
       stdout: "pipe",
       stderr: "pipe",
       stdin: "ignore",
@@ -153,13 +159,18 @@ export function makeDeployctlLink(): { path: string; dir: string } {
 }
 
 export async function cleanupFile(fileLabel: string): Promise<void> {
-  await removeByLabel(`deployster.ctltest=${fileLabel}`);
+  await removeByLabel(`deployster.ctltest=${fileLabel}.${RUN}`);
 }
 
 export async function assertNoLeftovers(fileLabel: string): Promise<void> {
-  const left = await leftovers(`deployster.ctltest=${fileLabel}`);
+  const left = await leftovers(`deployster.ctltest=${fileLabel}.${RUN}`);
   const all = [...left.containers, ...left.networks, ...left.volumes];
   if (all.length) throw new Error(`left behind by ${fileLabel}: ${all.join(", ")}`);
 }
 
 export { requireDocker, docker };
+
+/** `--registry-url PREFIX` unless the test names its own registry or prefix. */
+function registryArgs(args: string[]): string[] {
+  return args.includes("--registry-url") || args.includes("--docker-hub-username") ? [] : ["--registry-url", PREFIX];
+}

@@ -61,7 +61,8 @@ describe("authentication on every path", () => {
   });
 
   test("authenticated: unknown paths 404, wrong methods 405 with Allow, no debug endpoints", async () => {
-    for (const path of ["/", "/debug/pprof/", "/debug/vars", "/v1/nope", "/v1/services/x", "/v1/version/"]) {
+    // GET / is the status page (test/integration/ui).
+    for (const path of ["/debug/pprof/", "/debug/vars", "/v1/nope", "/v1/services/x", "/v1/version/", "/ui/nope.js", "/index.html"]) {
       const r = await s.json("GET", path);
       expect(r.status).toBe(404);
       expect(r.body.error).toBe("Not Found");

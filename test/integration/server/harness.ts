@@ -18,8 +18,15 @@ import { BIN, ensureBinary, ROOT } from "../../support/binary";
 export { BIN, ensureBinary, ROOT };
 
 export const PASSWORD = "server-test-password";
-export const PREFIX = "srvtest";
+/**
+ * Image prefix of the test servers: a registry on a closed loopback port, so that a version
+ * that does not exist locally makes the engine try 127.0.0.1 (refused at once), never a
+ * registry on the internet (an unqualified `srvtest/x` would be looked up on Docker Hub).
+ */
+export const PREFIX = "127.0.0.1:9/srvtest";
 export const AREA_LABEL = "deployster.test=server";
+/** This test process's run id (part of every file label). */
+const RUN = Math.random().toString(36).slice(2, 8);
 
 
 
@@ -36,7 +43,9 @@ export class TestScope {
   private tags: string[] = [];
 
   constructor(readonly file: string) {
-    this.fileLabel = `deployster.test.file=${file}`;
+    // Per run, not only per file: two checkouts running the suite on one engine never see,
+    // adopt or clean up each other's containers (serve acts only on its own scope labels).
+    this.fileLabel = `deployster.test.file=${file}.${RUN}`;
   }
 
   get serveLabels(): string {
@@ -102,7 +111,7 @@ export async function startServe(o: StartServeOptions): Promise<Serve> {
     const port = freePort();
     let out = "";
     const proc = Bun.spawn(
-      [bin, "serve", "--listen", `127.0.0.1:${port}`, "--password", PASSWORD, "--docker-hub-username", PREFIX, ...(o.args ?? [])],
+      [bin, "serve", "--listen", `127.0.0.1:${port}`, "--password", PASSWORD, ...registryArgs(o.args ?? []), ...(o.args ?? [])],
       { env: cleanEnv({ DEPLOYSTER_SERVE_LABELS: o.scope.serveLabels, ...o.env }), stdout: "pipe", stderr: "pipe", stdin: "ignore" },
     );
     const pump = async (s: ReadableStream<Uint8Array>) => {
@@ -218,3 +227,8 @@ export async function settled(s: Serve, service: string, version: string, timeou
 }
 
 export { docker };
+
+/** `--registry-url PREFIX` unless the test names its own registry or prefix. */
+function registryArgs(args: string[]): string[] {
+  return args.includes("--registry-url") || args.includes("--docker-hub-username") ? [] : ["--registry-url", PREFIX];
+}

@@ -12,7 +12,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { startCaddy, type Caddy } from "../../support/caddy";
 import { startLab, type Lab } from "../../support/lab";
-import { settled, startServe, TestScope, units, waitFor, type Serve } from "./harness";
+import { PREFIX, settled, startServe, TestScope, units, waitFor, type Serve } from "./harness";
 
 const scope = new TestScope("heal-engine");
 const SVC = "srvhealeng";
@@ -44,9 +44,9 @@ async function viaCaddy(): Promise<string> {
 beforeAll(async () => {
   lab = await startLab({ name: "heal", net: 214, nodes: 1, swarm: false });
   node = lab.nodeAddresses[0]!;
-  // serve's images are <registry>/<service>:<version>: srvtest/<SVC>:v1 becomes <lab registry>/<SVC>:v1.
+  // serve's images are <registry>/<service>:<version>: <PREFIX>/<SVC>:v1 becomes <lab registry>/<SVC>:v1.
   await scope.tag(SVC, ["v1"]);
-  await lab.push(`srvtest/${SVC}:v1`);
+  await lab.push(`${PREFIX}/${SVC}:v1`);
   caddy = await startCaddy();
   s = await startServe({
     scope,

@@ -168,6 +168,28 @@ describe("the OpenAPI document against the real server", () => {
     await check(await s.call("GET", "/v1/services/-bad/units"), "GET", "/v1/services/{name}/units");
   }, 240_000);
 
+  test("the status page, its assets, the overview, recent tasks and the event stream", async () => {
+    await check(await s.call("GET", "/"), "GET", "/");
+    await check(await s.call("GET", "/ui/app.js"), "GET", "/ui/{asset}");
+    await check(await s.call("GET", "/ui/app.css"), "GET", "/ui/{asset}");
+    await check(await s.call("GET", "/ui/nope.js"), "GET", "/ui/{asset}");
+    const services = await s.call("GET", "/v1/services");
+    expect(JSON.parse(await services.clone().text()).services.map((x: any) => x.service)).toContain(SVC);
+    await check(services, "GET", "/v1/services");
+    const tasks = await s.call("GET", "/v1/tasks");
+    expect(JSON.parse(await tasks.clone().text()).tasks.length).toBeGreaterThan(0);
+    await check(tasks, "GET", "/v1/tasks");
+    await check(await s.call("GET", "/v1/events?service=-bad"), "GET", "/v1/events");
+    // The stream stays open: its status, type and first bytes are checked, then it is closed.
+    const events = await s.call("GET", "/v1/events");
+    expect(events.status).toBe(200);
+    expect(Object.keys(doc.paths["/v1/events"].get.responses["200"].content)).toContain(events.headers.get("content-type")!.split(";")[0]);
+    const reader = events.body!.getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).toStartWith("retry: 2000\n");
+    await reader.cancel();
+    seen.add("GET /v1/events 200");
+  });
+
   test("every documented operation was called, with its success status; every route is documented", () => {
     const operations: string[] = [];
     for (const [path, item] of Object.entries<any>(doc.paths)) {
