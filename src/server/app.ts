@@ -96,7 +96,8 @@ async function dispatch(ctx: ServerContext, req: Request, url: URL, deadline: Id
   // The page, its assets, the event stream and the task list need no engine; the overview does.
   const needsEngine = isUiRoute(name) ? name === "listServices" : name !== "listDeploys" && name !== "showDeploy";
   if (ctx.engineDown && needsEngine) await checkEngine(ctx);
-  if (isUiRoute(name)) return handleUiRoute(ctx, name, params, req, url, server);
+  // The event stream lifts its idle deadline for as long as it is watched: keep it lifted.
+  if (isUiRoute(name)) return handleUiRoute(ctx, name, params, req, url, { timeout: (_req, seconds) => (seconds === 0 ? (deadline.streaming = true) : deadline.restore()) });
   const service = checkServiceName(params.name!);
   switch (name) {
     case "createDeploy":
