@@ -217,7 +217,8 @@ describe("DELETE during a rollout", () => {
     expect(await units(s, SVC)).toEqual([]);
     // The lock is free at once: the next deploy is accepted.
     expect((await s.call("POST", `/v1/services/${SVC}/deploys`, { deploy: { version: "v2" } })).status).toBe(201);
-    expect((await settled(s, SVC, "v2")).state).toBe("live");
+    const v2 = await settled(s, SVC, "v2");
+    if (v2.state !== "live") throw new Error(`v2 is ${v2.state}: ${v2.reason}`);
     expect((await s.call("DELETE", `/v1/services/${SVC}/deploys/v2`)).status).toBe(204);
   }, 90_000);
 });
@@ -236,7 +237,7 @@ describe("caps and limits", () => {
 
   test("--max-tasks: a second task while one runs → 429 with the reason; the task has its memory/pids limits", async () => {
     const first = await limited.call("POST", `/v1/services/${SVC}/tasks`, { task: { version: "v1", command: "sleep 3; echo done" } });
-    expect(first.status).toBe(200);
+    if (first.status !== 200) throw new Error(`the first task: ${first.status} ${await first.text()}`);
     const second = await limited.json("POST", `/v1/services/${SVC}/tasks`, { task: { version: "v1", command: "echo no" } });
     expect(second.status).toBe(429);
     expect(second.body.description).toContain("--max-tasks");
