@@ -166,6 +166,7 @@ export function buildCli(): CAC {
     .option("--task-pids <n>", "Process limit of each task container (default: none)")
     .option("--instance-host <ip>", "Address where this server reaches the published ports when the engine runs elsewhere (another host or network namespace)")
     .option("-v, --verbose", "Verbose logging")
+    .option("--log-format <format>", "Log lines as text or json (one JSON object per line)", { default: "text" })
     .example("DEPLOYSTER_PASSWORD=s3cret deployster serve --listen :3000")
     .example("DOCKER_HOST=unix:///run/manager.sock deployster serve --swarm --registry-url 10.0.0.1:5000")
     .action(async (options) => (await import("./commands/serve")).runServeCommand(options));

@@ -1,10 +1,11 @@
 /**
- * Sends ApiRequests with Bun's fetch and turns every way a connection can fail into one
+ * Sends ApiRequests with ofetch (over Bun's fetch) and turns every way a connection can fail into one
  * readable line (a ConnectionError, a UserError). HTTP error statuses are NOT errors here:
  * the commands print them in the original deployctl's words.
  */
 import { readFileSync } from "node:fs";
 import { rootCertificates } from "node:tls";
+import { ofetch } from "ofetch";
 import { UserError } from "../errors";
 import type { ApiRequest } from "./requests";
 
@@ -48,20 +49,30 @@ export function buildTlsOptions(extraCa: string[] | undefined): { ca: string[] }
   return { ca: [...rootCertificates, ...extraCa] };
 }
 
+/**
+ * One request through ofetch, as a raw Response: no retries (a deploy must not be sent
+ * twice), error statuses returned rather than thrown, and the body left unread
+ * (`responseType: "stream"`) so that task output streams as it arrives. Bun's own options
+ * (`tls`, `timeout: false` for silent task streams) pass through to its fetch.
+ */
 export async function sendApiRequest(req: ApiRequest, options: TransportOptions = {}): Promise<Response> {
   const tls = buildTlsOptions(options.extraCa);
   try {
-    return await fetch(req.url, {
+    return await ofetch.raw(req.url, {
       method: req.method,
       headers: req.headers,
       body: req.body,
       redirect: "manual",
       signal: options.signal,
+      retry: 0,
+      ignoreResponseError: true,
+      responseType: "stream",
       ...(tls ? { tls } : {}),
       ...(options.idleTimeoutMs !== undefined ? { timeout: options.idleTimeoutMs } : {}),
-    });
+    } as Parameters<typeof ofetch.raw>[1]);
   } catch (err) {
-    throw describeFetchFailure(err, req.url);
+    // ofetch wraps the network error; the original says what went wrong.
+    throw describeFetchFailure((err as { cause?: unknown })?.cause ?? err, req.url);
   }
 }
 

@@ -24,7 +24,7 @@ export interface ApplyResult {
 class Declined extends Error {}
 
 /**
- * Executes a plan (decision 9.1): STALE resources run their planned actions (confirmed as
+ * Executes a plan (apply never re-decides what plan decided): STALE resources run their planned actions (confirmed as
  * the mode says) and must then report VALID; PENDING resources get their deferred state
  * query once their dependencies converged. Nothing is re-decided: VALID stays untouched,
  * FAILED stays failed and its dependents are skipped; independent branches keep going.
@@ -79,7 +79,7 @@ export async function applyPlan(plan: Plan, options: ApplyOptions): Promise<Appl
     return "ok";
   };
 
-  /** Actions in order, then the re-query that must say VALID (conformance 15). */
+  /** Actions in order (a failing one stops the resource), then the re-query that must say VALID. */
   const converge = async (r: PlannedResource, config: Record<string, unknown>, staleState: Record<string, unknown>, actions: PlannedAction[]) => {
     const { spec } = r;
     const init = r.init!;

@@ -1,6 +1,6 @@
 /**
  * The dependency graph of a manifest: which resource waits for which. Pure data, so the
- * cycle check runs before anything else does (decision 9.6).
+ * cycle check runs before anything else does (a cycle is reported with its chain).
  */
 export interface Graph {
   /** Resource names in manifest order. */

@@ -9,7 +9,7 @@ import type { Plan, PlannedResource } from "./types";
 import { walkGraph } from "./walk";
 
 /**
- * Discovers the current state of every resource without changing anything (decision 9.1):
+ * Discovers the current state of every resource without changing anything:
  * init every resource, then walk dependencies first, rendering each config and querying
  * its state. A resource whose config needs the state of a dependency that is STALE (or
  * itself pending) is PENDING on it. The result is a value; applyPlan consumes it.

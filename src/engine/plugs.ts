@@ -5,7 +5,7 @@ import type { PlugSpec } from "../manifest/index";
 import type { PlugRequest } from "../resource-types/types";
 
 /**
- * Whether a plug may be mounted by a resource (conformance 7): any name pattern matching the
+ * Whether a plug may be mounted by a resource: any name pattern matching the
  * resource name, or any type pattern matching its full type, allows it; with both lists
  * empty it is allowed for all. Patterns are anchored at the start only (Python `re.match`).
  */
@@ -49,16 +49,17 @@ function exposedBy(path: string, readOnly: boolean, guard: PlugGuard): string | 
 }
 
 export interface ResolvedPlugs {
-  /** `host:container:ro|rw`, in request order (conformance 11). */
+  /** `host:container:ro|rw`, in the order the type requested them. */
   mounts: string[];
   warnings: string[];
 }
 
 /**
- * Resolves a resource's plug requests against the manifest's plugs (conformance 10/11,
- * decision 9.8). An optional plug that is missing, not allowed, or read-only but requested
- * writable is skipped with a warning; a required one fails the resource. With a `guard`, so
- * is a plug that would hand the type deployster's work dir (or, writable, its conf dir).
+ * Resolves a resource's plug requests against the manifest's plugs (read-only when the plug
+ * is `read_only` or the request says `writable: false`). An optional plug that is missing,
+ * not allowed, or read-only but requested writable is skipped with a warning; a required one
+ * fails the resource. With a `guard`, so is a plug that would hand the type deployster's work
+ * dir (or, writable, its conf dir).
  */
 export function resolvePlugs(
   resource: { name: string; type: string },

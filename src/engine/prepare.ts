@@ -38,9 +38,9 @@ export type Rendered =
 
 /**
  * Renders a resource's raw config with the context plus one entry per dependency alias
- * (`{name, type, state}`, conformance 5), then validates it against the type's
- * `config_schema` (conformance 9). Touching the state of a dependency whose state is not
- * known makes the resource pending on it (decision 9.2).
+ * (`{name, type, state}`), then validates it against the type's `config_schema` (a failure
+ * names the config path). Touching the state of a dependency whose state is not known yet
+ * makes the resource pending on it: its state is queried during apply, once that converged.
  */
 export function renderConfig(session: Session, spec: ResourceSpec, init: InitResult, deps: Record<string, DependencyView>): Rendered {
   const scope: Record<string, unknown> = { ...session.context.vars };

@@ -1,5 +1,5 @@
 /**
- * JSON Schemas of what resource types answer (resource-protocol.md section 5). Precompiled
+ * JSON Schemas of what resource types answer (src/resource-types/PROTOCOL.md). Precompiled
  * into src/engine/generated/validators.ts by scripts/gen-validators.ts; edit here, then run
  * `bun scripts/gen-validators.ts`.
  */

@@ -19,11 +19,11 @@ export interface PlannedResource {
   /** STALE: its current state (`{}` when it reported none) and what would run. */
   staleState?: Record<string, unknown>;
   actions?: PlannedAction[];
-  /** PENDING: the dependency whose state its config needs (decision 9.2). */
+  /** PENDING: the dependency whose state its config needs (queried during apply). */
   pendingOn?: string[];
   /** FAILED: where and why. */
   error?: ResourceError;
-  /** FAILED because it is readonly and STALE: apply stops before any action (decision 9.6). */
+  /** FAILED because it is readonly and STALE: apply stops before any action at all. */
   readonlyStale?: boolean;
   /** SKIPPED: the failed resource at the root of it. */
   skippedBecause?: string;

@@ -24,7 +24,7 @@ export interface ResourceSpec {
   readonly: boolean;
   /** alias → target resource name. */
   dependencies: Record<string, string>;
-  /** Raw, unevaluated: rendered just before the resource's first state query (conformance 6). */
+  /** Raw, unevaluated: rendered just before the resource's first state query. */
   config: Record<string, unknown>;
   source: string;
 }

@@ -1,5 +1,5 @@
 /**
- * The manifest's JSON Schema (resource-protocol.md section 2), checked with ajv. Precompiled
+ * The manifest's JSON Schema (src/manifest/MANIFEST.md), checked with ajv. Precompiled
  * into src/engine/generated/validators.ts: after a change, run `bun scripts/gen-validators.ts`.
  */
 export const NAME_PATTERN = "^[a-zA-Z][a-zA-Z0-9_\\-]*$";

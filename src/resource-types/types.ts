@@ -1,6 +1,6 @@
 /**
  * The resource-type interface shared by image-backed types (protocol over containers,
- * resource-protocol.md section 5) and the in-process built-ins under `deployster/`.
+ * src/resource-types/PROTOCOL.md) and the in-process built-ins under `deployster/`.
  * Shapes mirror the wire JSON exactly, so built-ins and images are interchangeable.
  */
 
@@ -58,7 +58,8 @@ export interface ResourceType {
   /**
    * Optional: a content address of what init depends on besides the type and the deployster
    * version (image types: the image ID). When given, the engine caches init results on disk
-   * under the conf dir (decision 9.4); types without it are initialised once per run.
+   * under the conf dir (keyed by it, the type and the deployster version); types without it
+   * are initialised once per run.
    */
   initCacheKey?(): Promise<string | undefined>;
   init(req: InvocationBase, io: InvocationIO): Promise<InitResult>;

@@ -25,6 +25,8 @@ export interface InstanceRecord {
   /** True once `replaces` has been retired. */
   retired: boolean;
   reason: string | null;
+  /** Where it runs, once known (Swarm: the node ID, updated when Swarm moves it; the engine: its ID). */
+  machine_id?: string | null;
 }
 
 export interface VersionRef {
@@ -195,6 +197,7 @@ export class DeployLog {
             replaces: i.replaces ?? null,
             retired: false,
             reason: null,
+            machine_id: i.machineId ?? null,
           })),
       });
     }

@@ -14,7 +14,7 @@ export interface HumanReporterOptions {
 }
 
 /**
- * The readable renderer (decision 9.11): one line per resource in the plan, actions listed,
+ * The readable renderer: one line per resource in the plan, actions listed,
  * live output of invocations (prefixed by the resource name when several run at once, and
  * always for init/state logs, which have no header), a summary line.
  */

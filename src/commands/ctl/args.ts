@@ -1,5 +1,5 @@
 /**
- * deployctl's argv rules (spec api-v1.md sections 7 and 8), as a pure function:
+ * deployctl's argv rules (src/commands/ctl/CTL.md), as a pure function:
  *
  * - options may appear anywhere (before or after the command and its arguments);
  *   `--name value`, `--name=value`, and Go's single-dash spelling `-name value` all work;

@@ -1,7 +1,7 @@
 /**
  * `deploy <service> <version>`: the original's lines (`Skipping destruction of previous
  * version...`, `Deploy triggered!`, or `Deploy failed :(` + status + body), `destroy_previous`
- * true unless --skip-destroy-previous; plus --timestamp and --wait (spec 8).
+ * true unless --skip-destroy-previous; plus --timestamp and --wait.
  */
 import { type CtlContext, reportHttpFailure, writeLine } from "./io";
 import { waitForDeploy } from "./wait";

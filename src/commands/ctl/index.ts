@@ -1,6 +1,6 @@
 /**
  * `deployster ctl ...` and `deployctl ...`: a deployctl-compatible client whose exit codes
- * tell the truth (spec api-v1.md sections 7 and 8). Never exits: returns the code.
+ * tell the truth (src/commands/ctl/CTL.md). Never exits: returns the code.
  *
  * Exit codes: 0 success; 1 failure (HTTP error, refused credentials, connection problems,
  * a failed --wait); 2 usage errors; `run` exits with the task's own code.

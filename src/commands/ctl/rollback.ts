@@ -1,5 +1,5 @@
 /**
- * `rollback <service> [--wait]`: POST /v1/services/{name}/rollback (spec 6.8), in the
+ * `rollback <service> [--wait]`: POST /v1/services/{name}/rollback, in the
  * original's style: `Rollback triggered!` or `Rollback failed :(` + status + body. With
  * --wait, follows the deploy the server names in its Location header (or in its JSON body).
  */

@@ -1,5 +1,5 @@
 /**
- * `status <service> [version] [--timestamp TS] [--json]` (spec 8): the recent deploys of a
+ * `status <service> [version] [--timestamp TS] [--json]`: the recent deploys of a
  * service as a table, or one deploy with its instances, reason and last log lines.
  * --json prints the server's document as it sent it (pretty-printed).
  */

@@ -6,7 +6,7 @@ import { createImageType } from "./image/type";
 import { createNetworkType } from "./network/type";
 import { createVolumeType } from "./volume/type";
 
-/** Types under the reserved `deployster/` prefix, served in-process (resource-protocol.md 9.12). */
+/** Types under the reserved `deployster/` prefix, served in-process behind the same interface as image types. */
 export const BUILTIN_PREFIX = "deployster/";
 
 const builtins = new Map<string, ResourceType>();

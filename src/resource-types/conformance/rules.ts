@@ -26,6 +26,8 @@ const FIX: Record<string, string> = {
   "exit-code": "exit 0 whenever you answer on stdout (STALE included); a non-zero exit means 'could not find out'",
   json: "print exactly one JSON document on stdout and nothing else; write logs to stderr",
   timeout: "finish within the timeout (--state-timeout / --action-timeout), or raise it",
+  size: "keep the JSON answer under 16 MiB",
+  depth: "keep the JSON answer nested at most 64 levels deep",
   run: "make sure the image exists and can start (entrypoint, architecture)",
   "init.shape": 'answer {"state_action": {...}, "config_schema"?: {...}, "plugs"?: {...}} with no other keys',
   "init.state-action": "set at least one of state_action.image, .entrypoint, .args (an empty one would run init again)",
@@ -39,12 +41,14 @@ export function fixFor(rule: string): string | undefined {
 
 /**
  * Sorts an invocation error (thrown by the image type) into a rule of `phase`: exit code,
- * JSON on stdout, timeout, or could-not-run.
+ * JSON on stdout, timeout, size or depth of the answer, or could-not-run.
  */
 export function ruleOfInvocationError(phase: CheckPhase, message: string): string {
   if (/terminated with exit code/.test(message)) return `${phase}.exit-code`;
   if (/did not provide any JSON|provided invalid JSON/.test(message)) return `${phase}.json`;
   if (/timed out/.test(message)) return `${phase}.timeout`;
+  if (/stdout exceeded/.test(message)) return `${phase}.size`;
+  if (/nested deeper than/.test(message)) return `${phase}.depth`;
   return `${phase}.run`;
 }
 

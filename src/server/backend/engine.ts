@@ -17,7 +17,17 @@ const STOP_TIMEOUT_S = 10;
 
 export function createEngineBackend(ctx: ServerContext): InstanceBackend {
   const { docker, config } = ctx;
-  let machineId: Promise<string> | undefined;
+  let cachedId: Promise<string> | undefined;
+  const engineId = () => {
+    cachedId ??= docker.json<{ ID: string }>("GET", "/info").then(
+      (info) => info.ID ?? "",
+      (err) => {
+        cachedId = undefined;
+        throw err;
+      },
+    );
+    return cachedId;
+  };
   const probeOptions = (containerPort: number) => ({
     containerPort,
     publishHost: config.publishHost,
@@ -47,7 +57,7 @@ export function createEngineBackend(ctx: ServerContext): InstanceBackend {
     async waitReady(booted, w) {
       const r = await waitReady(docker, booted.id, { ...probeOptions(config.containerPort), deadline: w.deadline, signal: w.signal });
       if (!r.ready) return r;
-      return { ready: true, dial: r.hostPort ? dialTo(r.hostPort) : undefined };
+      return { ready: true, dial: r.hostPort ? dialTo(r.hostPort) : undefined, machineId: await engineId().catch(() => undefined) };
     },
     async probeReady(i) {
       if (i.state !== "running") return false;
@@ -67,16 +77,7 @@ export function createEngineBackend(ctx: ServerContext): InstanceBackend {
     },
     remove: (id) => removeContainer(docker, id, { force: true }),
     logTail: (id) => lastLogLines(docker, id),
-    machineId() {
-      machineId ??= docker.json<{ ID: string }>("GET", "/info").then(
-        (info) => info.ID ?? "",
-        (err) => {
-          machineId = undefined;
-          throw err;
-        },
-      );
-      return machineId;
-    },
+    machineId: () => engineId(),
     // Heals what breaks after a deploy went live (dead instances, a restarted Caddy or dockerd).
     watch: (c) => startReconciler(c),
   };

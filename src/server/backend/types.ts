@@ -20,7 +20,7 @@ export interface BootedInstance {
 }
 
 export type BackendReadyOutcome =
-  | { ready: true; dial?: string }
+  | { ready: true; dial?: string; machineId?: string }
   | { ready: false; why: string; aborted?: boolean; timedOut?: boolean };
 
 /** What a failed instance is discarded by (a booted one, or an instance as listed). */

@@ -126,6 +126,7 @@ async function rolloutInstance(ctx: ServerContext, plan: DeployPlan, record: Dep
   }
   ctx.ready.add(booted.id);
   const dial = outcome.dial;
+  rec.machine_id = outcome.machineId ?? null;
   if (ctx.router && dial) {
     try {
       await routeInstance(ctx, plan.service, booted.id, dial);

@@ -4,16 +4,15 @@
  * and nothing is left behind (containers by run id, the throwaway workspace).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { readdirSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { inspectImage } from "../../../src/docker/index";
 import { docker } from "../../support/docker";
 import { cleanupWorkspaces, deployster, prepare, ROOT, TIMEOUT, workspace } from "./support";
 
 let ws: string;
-const throwaways = () => readdirSync(tmpdir()).filter((n) => n.startsWith("deployster-type-check-")).sort();
-let before: string[];
+/** The checker's TMPDIR: its throwaway workspaces go there, away from other runs'. */
+let tmp: string;
 
 beforeAll(async () => {
   await prepare();
@@ -26,14 +25,16 @@ beforeAll(async () => {
   writeFileSync(join(ws, "file.yaml"), "path: check.txt\ncontent: hello\n");
   writeFileSync(join(ws, "value.json"), '{"value": "v"}');
   writeFileSync(join(ws, "motd.yaml"), "file: motd.txt\ncontent: Hello, world!\n");
-  before = throwaways();
+  tmp = join(ws, "tmp");
+  mkdirSync(tmp);
 });
 
 afterAll(() => {
   cleanupWorkspaces();
 });
 
-const check = (image: string, ...args: string[]) => deployster(["type", "check", `deployster-fixture/${image}`, ...args], { cwd: ws, timeoutMs: 120_000 });
+const check = (image: string, ...args: string[]) =>
+  deployster(["type", "check", `deployster-fixture/${image}`, ...args], { cwd: ws, timeoutMs: 120_000, env: { TMPDIR: tmp } });
 
 /** The report line of a failure: `FAIL  <phase>  [<rule>] ...`. */
 const failLine = (phase: string, rule: string) => new RegExp(`FAIL  ${phase.padEnd(12)}  \\[${rule.replace(".", "\\.")}\\] `);
@@ -110,6 +111,6 @@ describe("type check: broken types name the phase and the rule", () => {
   }, TIMEOUT);
 
   test("the throwaway workspaces are gone", () => {
-    expect(throwaways()).toEqual(before);
+    expect(readdirSync(tmp)).toEqual([]);
   });
 });

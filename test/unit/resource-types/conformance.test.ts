@@ -4,12 +4,14 @@ import { formatResult, formatVerdict, skippedPhases } from "../../../src/resourc
 import { type CheckResult, diagnoseStdout, fixFor, ruleOfInvocationError, ruleOfValidationError } from "../../../src/resource-types/conformance/rules";
 
 describe("rules", () => {
-  test("invocation errors of the image type map to exit-code, json, timeout or run", () => {
+  test("invocation errors of the image type map to exit-code, json, timeout, size, depth or run", () => {
     expect(ruleOfInvocationError("state", "state of 'r' terminated with exit code 5")).toBe("state.exit-code");
     expect(ruleOfInvocationError("init", "init of 'r' did not provide any JSON back")).toBe("init.json");
     expect(ruleOfInvocationError("recheck", "state of 'r' provided invalid JSON: x")).toBe("recheck.json");
     expect(ruleOfInvocationError("action", "action 'a' of 'r' timed out after 2s (container killed and removed)")).toBe("action.timeout");
     expect(ruleOfInvocationError("init", "init of 'r' could not run: no such image")).toBe("init.run");
+    expect(ruleOfInvocationError("state", "state of 'r' stdout exceeded 16777216 bytes (the cap of a JSON answer; container killed and removed)")).toBe("state.size");
+    expect(ruleOfInvocationError("state", "state of 'r' answered JSON nested deeper than 64 levels (the limit of a type's answer)")).toBe("state.depth");
   });
 
   test("validation errors map to the shape rules; an empty state_action has its own", () => {

@@ -119,7 +119,7 @@ export async function createSwarmBackend(ctx: ServerContext, env: Record<string,
         const r = await probeSwarmInstance(docker, booted.id, nodeAddress, probeOptions(config.containerPort, true)).catch(
           (err): { kind: "waiting"; why: string } => ({ kind: "waiting", why: (err as Error).message }),
         );
-        if (r.kind === "ready") return { ready: true, dial: r.dial };
+        if (r.kind === "ready") return { ready: true, dial: r.dial, machineId: r.nodeId };
         if (r.kind === "failed") return { ready: false, why: r.why };
         lastWhy = r.why;
         const pause = attempt < 100 ? 150 : 500;
