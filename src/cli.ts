@@ -165,6 +165,7 @@ export function buildCli(): CAC {
     .option("--task-memory <size>", "Memory limit of each task container, e.g. 512m (default: none)")
     .option("--task-pids <n>", "Process limit of each task container (default: none)")
     .option("--instance-host <ip>", "Address where this server reaches the published ports when the engine runs elsewhere (another host or network namespace)")
+    .option("--no-heal", "Leave an instance that dies after going live down (unrouted, inactive) instead of restarting it")
     .option("-v, --verbose", "Verbose logging")
     .option("--log-format <format>", "Log lines as text or json (one JSON object per line)", { default: "text" })
     .example("DEPLOYSTER_PASSWORD=s3cret deployster serve --listen :3000")

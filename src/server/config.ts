@@ -27,6 +27,8 @@ export interface ServeOptions extends LimitOptions {
   taskTimeout?: string;
   publishHost?: string;
   instanceHost?: string;
+  /** cac's `--no-heal` sets heal: false. */
+  heal?: boolean;
   swarm?: boolean;
   verbose?: boolean;
 }
@@ -50,6 +52,8 @@ export interface ServeConfig {
   publishHost: string;
   /** Where this server reaches the engine's published ports when it cannot reach its containers (another host or network namespace). */
   instanceHost?: string;
+  /** Restart an instance that dies after going live (default); false: unroute it and leave it down. */
+  heal: boolean;
   /** Instances and tasks are Swarm services (the engine must be a Swarm manager). */
   swarm: boolean;
   /** Extra labels on (and required of) every container this server manages. */
@@ -165,6 +169,7 @@ export function resolveServeConfig(o: ServeOptions, env: Record<string, string |
     taskTimeoutMs: durationOption("--task-timeout", o.taskTimeout, "10m"),
     publishHost,
     instanceHost,
+    heal: o.heal !== false,
     swarm: !!o.swarm,
     scopeLabels,
     limits: resolveLimits(o),

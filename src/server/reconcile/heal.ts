@@ -19,7 +19,7 @@ import type { ServerContext } from "../context";
 import { dialOf, routeInstance } from "../instances";
 import { waitReady } from "../readiness";
 import { unrouteStale } from "./routes";
-import { markAttempt, markDown, markRemoved, markUp, stillWanted, type InstanceRef } from "./records";
+import { markAttempt, markDown, markLeftDown, markRemoved, markUp, stillWanted, type InstanceRef } from "./records";
 
 export interface HealTarget extends InstanceRef {
   id: string;
@@ -69,6 +69,11 @@ export async function healInstance(ctx: ServerContext, t: HealTarget, why: strin
     // Its last address when known; else whatever upstream of the service has no running instance behind it.
     const unrouting = t.dial ? ctx.router.removeUpstream(t.service, t.dial) : unrouteStale(ctx, t.service, t.id);
     await unrouting.catch((err) => say(`unrouting failed: ${(err as Error).message}`));
+  }
+  if (!ctx.config.heal) {
+    markLeftDown(ctx.log, t, why);
+    say(`${why}; unrouted, left down (--no-heal)`);
+    return;
   }
   markDown(ctx.log, t, why);
   say(`${why}; unrouted, restarting it`);
