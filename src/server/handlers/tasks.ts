@@ -50,7 +50,8 @@ export async function ensureTaskImage(ctx: ServerContext, image: string, signal:
   return pulled;
 }
 
-export async function runTask(ctx: ServerContext, service: string, task: TaskRequest, request: Request): Promise<Response> {
+/** `onStreamEnd` runs once a 200's stream has ended (not for other answers). */
+export async function runTask(ctx: ServerContext, service: string, task: TaskRequest, request: Request, onStreamEnd: () => void = () => {}): Promise<Response> {
   if (ctx.shutdown.aborted) return plainError(503, "The server is shutting down.");
   const max = ctx.config.limits.maxTasks;
   if (ctx.tasks.size >= max) {
@@ -64,8 +65,8 @@ export async function runTask(ctx: ServerContext, service: string, task: TaskReq
   let handedOver = false;
   try {
     const response = ctx.backend.kind === "swarm"
-      ? await runSwarmTask(ctx, { service, task, request, image, name, config })
-      : await startTask(ctx, service, task, request, image, name, config);
+      ? callOnEnd(await runSwarmTask(ctx, { service, task, request, image, name, config }), onStreamEnd)
+      : await startTask(ctx, service, task, request, image, name, config, onStreamEnd);
     handedOver = response.status === 200;
     return response;
   } finally {
@@ -92,7 +93,23 @@ export function pruneAfterTask(ctx: ServerContext, service: string, config?: Ser
   ctx.backend.pruneConfig(service).catch((err) => ctx.logger.warn(`${service}: pruning old secrets failed: ${(err as Error).message}`));
 }
 
-async function startTask(ctx: ServerContext, service: string, task: TaskRequest, request: Request, image: string, name: string, config?: ServiceConfig): Promise<Response> {
+/** The same response, calling `fn` once its body has been read to the end (a 200 only). */
+function callOnEnd(response: Response, fn: () => void): Response {
+  if (response.status !== 200 || !response.body) return response;
+  const body = response.body.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({ flush: () => fn() }));
+  return new Response(body, { status: response.status, headers: response.headers });
+}
+
+async function startTask(
+  ctx: ServerContext,
+  service: string,
+  task: TaskRequest,
+  request: Request,
+  image: string,
+  name: string,
+  config: ServiceConfig | undefined,
+  onStreamEnd: () => void,
+): Promise<Response> {
   // Ends the task: the client went away, or the server is stopping.
   const stop = new AbortController();
   let stopReason: "client" | "shutdown" | undefined;
@@ -192,6 +209,7 @@ async function startTask(ctx: ServerContext, service: string, task: TaskRequest,
     },
   ).finally(() => {
     cleanup();
+    onStreamEnd();
     close();
   });
   return new Response(stream, { status: 200, headers: { "Content-Type": "text/plain", "X-Content-Type-Options": "nosniff" } });
