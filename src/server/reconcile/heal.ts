@@ -20,6 +20,7 @@ import { dialOf, routeInstance } from "../instances";
 import { waitReady } from "../readiness";
 import { unrouteStale } from "./routes";
 import { markAttempt, markDown, markLeftDown, markRemoved, markUp, stillWanted, type InstanceRef } from "./records";
+import { sleepUnlessAborted } from "../../sleep";
 
 export interface HealTarget extends InstanceRef {
   id: string;
@@ -36,17 +37,6 @@ export function retryPause(attempt: number): number {
   return Math.min(1000 * 2 ** Math.max(0, attempt - 1), 30_000);
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(t);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const t = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-  });
-}
 
 /** Starts (or restarts) the container; false when it is gone. */
 async function bringUp(ctx: ServerContext, id: string): Promise<boolean> {
@@ -113,7 +103,7 @@ export async function healInstance(ctx: ServerContext, t: HealTarget, why: strin
     if (!wanted()) return;
     markAttempt(ctx.log, t, why, attempt, failure);
     say(`attempt ${attempt} failed (${failure}); next in ${retryPause(attempt) / 1000}s`);
-    await Promise.race([sleep(retryPause(attempt), ctx.shutdown), ...(t.engineBack ? [t.engineBack()] : [])]);
+    await Promise.race([sleepUnlessAborted(retryPause(attempt), ctx.shutdown), ...(t.engineBack ? [t.engineBack()] : [])]);
   }
 }
 

@@ -10,6 +10,7 @@ import { listNodes } from "../../../docker/swarm";
 import { listServiceTasks } from "../../../docker/tasks";
 import { UserError } from "../../../errors";
 import { isConverged, summarizeTasks, type NodeInfo, type TaskSummary, type TaskTarget } from "./tasks";
+import { sleepUnlessAborted } from "../../../sleep";
 
 export interface ConvergeOptions {
   /** The spec apply sent: its tasks are "new", every other one is "old". */
@@ -30,13 +31,6 @@ export async function readNodes(d: DockerClient): Promise<Map<string, NodeInfo>>
   return new Map(nodes.map((n) => [n.ID as string, { hostname: n.Description?.Hostname ?? n.ID, addr: n.Status?.Addr ?? "" }]));
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener("abort", () => (clearTimeout(t), reject(signal.reason)), { once: true });
-  });
-}
 
 function failure(name: string, what: string, s: TaskSummary): UserError {
   const tasks = s.failures.length ? `; task errors: ${s.failures.slice(0, 5).join("; ")}` : "";
@@ -87,6 +81,6 @@ export async function waitForConvergence(d: DockerClient, id: string, name: stri
     if (progress !== lastProgress) o.log(progress);
     lastProgress = progress;
     if (Date.now() > deadline) throw failure(name, `did not converge within ${Math.round(o.timeoutMs / 1000)}s`, summary);
-    await sleep(o.pollMs ?? 250, o.signal);
+    await sleepUnlessAborted(o.pollMs ?? 250, o.signal);
   }
 }

@@ -1,5 +1,5 @@
 /** deployster/docker-service: the config schema (Draft-4 compatible, unknown keys rejected). */
-import { DURATION_SCHEMA } from "../common/duration";
+import { DURATION_SCHEMA, HEALTHCHECK_SCHEMA } from "../common/duration";
 import { DOCKER_NAME_SCHEMA, SCALAR_SCHEMA, STRING_MAP_SCHEMA } from "../common/runtime";
 
 const PORT_NUMBER = { type: "integer", minimum: 1, maximum: 65535 } as const;
@@ -136,18 +136,7 @@ export const serviceConfigSchema = {
       },
     },
     resources: { type: "object", additionalProperties: false, properties: { limits: LIMITS, reservations: LIMITS } },
-    healthcheck: {
-      type: "object",
-      additionalProperties: false,
-      properties: {
-        test: STRING_OR_LIST,
-        interval: DURATION_SCHEMA,
-        timeout: DURATION_SCHEMA,
-        retries: { type: "integer", minimum: 0 },
-        start_period: DURATION_SCHEMA,
-        disable: { type: "boolean" },
-      },
-    },
+    healthcheck: HEALTHCHECK_SCHEMA,
     update_config: updateSchema("updates"),
     rollback_config: updateSchema("rolls back"),
     restart_policy: {

@@ -19,6 +19,7 @@ import { createNodeAddresses, probeSwarmInstance } from "./ready";
 import { ensureSwarmSecrets, pruneSwarmSecrets } from "./secrets";
 import { buildInstanceSpec, parseSwarmInstance, swarmServiceName } from "./spec";
 import { watchFailover } from "./watch";
+import { sleepUnlessAborted } from "../../../sleep";
 
 const STOP_GRACE_S = 10;
 
@@ -37,17 +38,6 @@ export async function checkSwarmManager(docker: DockerClient): Promise<void> {
   }
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }
-    signal?.addEventListener("abort", done, { once: true });
-  });
-}
 
 export async function createSwarmBackend(ctx: ServerContext, env: Record<string, string | undefined>): Promise<InstanceBackend> {
   const { docker, config } = ctx;
@@ -141,7 +131,7 @@ export async function createSwarmBackend(ctx: ServerContext, env: Record<string,
         lastWhy = r.why;
         const pause = attempt < 100 ? 150 : 500;
         if (Date.now() + pause > w.deadline) return { ready: false, why: lastWhy, timedOut: true };
-        await sleep(pause, w.signal);
+        await sleepUnlessAborted(pause, w.signal);
       }
     },
     async probeReady(i) {
