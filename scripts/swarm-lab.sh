@@ -203,11 +203,28 @@ node_leftover_pids() {
   } | sort -un
 }
 
+# The socket a containerd shim listens on: /run/containerd/s/sha256("<address>/<ns>/<id>")
+# (containerd's own rule); a killed shim leaves it behind.
+shim_socket() {
+  local cmd addr ns id
+  cmd="$(tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null)" || return 0
+  [[ "$cmd" == *containerd-shim* ]] || return 0
+  addr="$(sed -n 's/.* -address \([^ ]*\).*/\1/p' <<<"$cmd")"
+  ns="$(sed -n 's/.* -namespace \([^ ]*\).*/\1/p' <<<"$cmd")"
+  id="$(sed -n 's/.* -id \([^ ]*\).*/\1/p' <<<"$cmd")"
+  [[ "$addr" == "$RUN/"* && -n "$ns" && -n "$id" ]] || return 0
+  echo "/run/containerd/s/$(printf '%s' "$addr/$ns/$id" | sha256sum | cut -c1-64)"
+}
+
 kill_node_leftovers() {
-  local n="$1" pids i
+  local n="$1" pids i p sockets=()
   for i in 1 2 3 4 5 6 7 8 9 10; do
     mapfile -t pids < <(node_leftover_pids "$n")
-    [[ ${#pids[@]} -eq 0 ]] && return 0
+    if [[ ${#pids[@]} -eq 0 ]]; then
+      [[ ${#sockets[@]} -gt 0 ]] && rm -f "${sockets[@]}"
+      return 0
+    fi
+    for p in "${pids[@]}"; do sockets+=($(shim_socket "$p")); done
     kill -KILL "${pids[@]}" 2>/dev/null || true
     sleep 0.2
   done
@@ -299,8 +316,9 @@ cmd_push() {
   node_running 1 || die "node 1 is not running (run up first)"
   local img name target
   for img in "$@"; do
-    [[ "$img" =~ ^[a-z0-9][a-z0-9._/-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$ ]] || die "not an image reference: '$img'"
-    [[ "$img" == *:* ]] || img="$img:latest"
+    [[ "$img" =~ ^[a-z0-9][a-z0-9._-]*(:[0-9]{1,5})?(/[a-z0-9][a-z0-9._-]*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$ ]] \
+      || die "not an image reference: '$img'"
+    [[ "${img##*/}" == *:* ]] || img="$img:latest"
     name="${img##*/}"
     target="$REGISTRY/$name"
     docker -H "$MAIN_DOCKER_HOST" image inspect "$img" >/dev/null 2>&1 || die "no image $img in the main engine"
@@ -329,24 +347,30 @@ cmd_status() {
 }
 
 cmd_down() {
-  local n started=$SECONDS
+  # Every node a lab of this name may have (also one brought up with a larger LAB_NODES).
+  local n started=$SECONDS all=9
   ensure_unreachable_route
   if [[ "$LAB_SWARM" == 1 ]]; then
-    for ((n = LAB_NODES; n >= 1; n--)); do
+    for ((n = all; n >= 1; n--)); do
       node_running "$n" && node_docker "$n" swarm leave --force >/dev/null 2>&1 || true
     done
   fi
-  for ((n = 1; n <= LAB_NODES; n++)); do
+  for ((n = 1; n <= all; n++)); do
     if node_running "$n"; then
       # shellcheck disable=SC2046
       node_docker "$n" ps -aq | xargs -r docker -H "unix://$(node_sock "$n")" rm -f >/dev/null 2>&1 || true
     fi
   done
-  for ((n = 1; n <= LAB_NODES; n++)); do stop_node "$n" TERM & done
+  for ((n = 1; n <= all; n++)); do stop_node "$n" TERM & done
   wait
-  for ((n = 1; n <= LAB_NODES; n++)); do kill_node_leftovers "$n"; done
-  if registry_running; then kill -TERM "$(cat "$RUN/registry.pid")" 2>/dev/null || true; fi
-  for ((n = 1; n <= LAB_NODES; n++)); do
+  for ((n = 1; n <= all; n++)); do kill_node_leftovers "$n"; done
+  if registry_running; then
+    local rpid; rpid="$(cat "$RUN/registry.pid")"
+    kill -TERM "$rpid" 2>/dev/null || true
+    for ((n = 0; n < 50; n++)); do kill -0 "$rpid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$rpid" 2>/dev/null || true
+  fi
+  for ((n = 1; n <= all; n++)); do
     ip netns del "$(node_ns "$n")" 2>/dev/null || true
     local cg; cg="$(node_cgroup "$n")"
     for f in /sys/fs/cgroup/*/"$cg"; do

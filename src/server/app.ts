@@ -7,6 +7,7 @@ import { isAuthorized, unauthorizedResponse } from "./auth";
 import type { ServerContext } from "./context";
 import { destroyDeploy, listDeploys, rollbackDeploy, showDeploy, startDeploy } from "./handlers/deploys";
 import { listUnits } from "./handlers/units";
+import { showConfig } from "./handlers/config";
 import { runTask } from "./handlers/tasks";
 import { crossSiteReason, requireJsonContentType } from "./guard";
 import { errorResponse, HttpError, readJsonBody } from "./http";
@@ -17,9 +18,30 @@ import { checkServiceName, checkTimestamp, checkVersion, parseDeployBody, parseT
 import { VERSION } from "../version";
 import { DockerApiError, DockerUnreachableError } from "../docker/errors";
 
-/** What the app needs of the HTTP server: lifting the idle timeout of one request. */
+/** What the app needs of the HTTP server: setting the idle timeout of one request's connection. */
 export interface RequestControl {
   timeout(req: Request, seconds: number): void;
+}
+
+/**
+ * The idle deadline of an authenticated request: lifted while it is handled (a DELETE waits
+ * for a rollout to stop, a task streams for as long as it runs, silent or not) and given
+ * back once its answer is complete, so the keep-alive connection idles out as any other.
+ * Unauthenticated requests never lose it.
+ */
+interface IdleDeadline {
+  lift(): void;
+  restore(): void;
+  /** Set when a stream outlives the handler and gives the deadline back itself. */
+  streaming: boolean;
+}
+
+function idleDeadline(req: Request, server: RequestControl | undefined, seconds: number): IdleDeadline {
+  return {
+    lift: () => server?.timeout(req, 0),
+    restore: () => server?.timeout(req, seconds),
+    streaming: false,
+  };
 }
 
 export type FetchHandler = (req: Request, server?: RequestControl) => Promise<Response>;
@@ -36,14 +58,18 @@ export function createApp(ctx: ServerContext): FetchHandler {
     } catch {
       return errorResponse(400, "The request URL is malformed.");
     }
+    const deadline = idleDeadline(req, server, ctx.config.limits.idleTimeoutS);
+    deadline.lift();
     try {
-      return await dispatch(ctx, req, url, server);
+      return await dispatch(ctx, req, url, deadline);
     } catch (err) {
       if (err instanceof HttpError) return errorResponse(err.status, err.message, err.headers);
       if (err instanceof DockerUnreachableError) return errorResponse(503, err.message);
       const message = err instanceof DockerApiError || err instanceof DockerUnreachableError ? err.message : (err as Error)?.message ?? String(err);
       ctx.logger.warn(`${req.method} ${url.pathname}: ${message}${ctx.config.verbose && (err as Error)?.stack ? `\n${(err as Error).stack}` : ""}`);
       return errorResponse(500, message);
+    } finally {
+      if (!deadline.streaming) deadline.restore();
     }
   };
 }
@@ -58,7 +84,7 @@ async function readJson(req: Request): Promise<unknown> {
   return readJsonBody(req);
 }
 
-async function dispatch(ctx: ServerContext, req: Request, url: URL, server?: RequestControl): Promise<Response> {
+async function dispatch(ctx: ServerContext, req: Request, url: URL, deadline: IdleDeadline): Promise<Response> {
   const m = matchRoute(req.method, url.pathname);
   if (m.kind === "badPath") return errorResponse(400, "The request path is not valid percent-encoding.");
   if (m.kind === "notFound") return errorResponse(404, `${url.pathname} was not found.`);
@@ -69,9 +95,10 @@ async function dispatch(ctx: ServerContext, req: Request, url: URL, server?: Req
   if (name === "version") return new Response(`${VERSION}\n`, { headers: { "Content-Type": "text/plain" } });
   if (name === "openapi") return openApiResponse();
   // The page, its assets, the event stream and the task list need no engine; the overview does.
-  const needsEngine = isUiRoute(name) ? name === "listServices" : name !== "listDeploys" && name !== "showDeploy";
+  const needsEngine = isUiRoute(name) ? name === "listServices" : name !== "listDeploys" && name !== "showDeploy" && name !== "showConfig";
   if (ctx.engineDown && needsEngine) await checkEngine(ctx);
-  if (isUiRoute(name)) return handleUiRoute(ctx, name, params, req, url, server);
+  // The event stream lifts its idle deadline for as long as it is watched: keep it lifted.
+  if (isUiRoute(name)) return handleUiRoute(ctx, name, params, req, url, { timeout: (_req, seconds) => (seconds === 0 ? (deadline.streaming = true) : deadline.restore()) });
   const service = checkServiceName(params.name!);
   switch (name) {
     case "createDeploy":
@@ -85,13 +112,16 @@ async function dispatch(ctx: ServerContext, req: Request, url: URL, server?: Req
     case "listUnits":
       return listUnits(ctx, service);
     case "runTask": {
-      const task = parseTaskBody(await readJson(req));
-      // An authenticated task stream may stay silent for as long as the task does.
-      server?.timeout(req, 0);
-      return runTask(ctx, service, task, req);
+      const res = await runTask(ctx, service, parseTaskBody(await readJson(req)), req, deadline.restore);
+      deadline.streaming = res.status === 200;
+      return res;
     }
     case "rollback":
       return rollbackDeploy(ctx, service);
+    case "showConfig": {
+      const version = url.searchParams.get("version");
+      return showConfig(ctx, service, version === null || version === "" ? undefined : checkVersion(version));
+    }
   }
 }
 

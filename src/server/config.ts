@@ -4,7 +4,9 @@
  * (no silent fallback to plain HTTP, no public default password).
  */
 import { createPrivateKey, randomBytes, X509Certificate } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
+import { resolve } from "node:path";
+import { defaultSecretsRoot } from "./config-dir";
 import { isIP } from "node:net";
 import { UserError } from "../errors";
 import { parseDuration } from "./duration";
@@ -27,7 +29,10 @@ export interface ServeOptions extends LimitOptions {
   taskTimeout?: string;
   publishHost?: string;
   instanceHost?: string;
+  /** cac's `--no-heal` sets heal: false. */
+  heal?: boolean;
   swarm?: boolean;
+  configDir?: string;
   verbose?: boolean;
 }
 
@@ -50,8 +55,14 @@ export interface ServeConfig {
   publishHost: string;
   /** Where this server reaches the engine's published ports when it cannot reach its containers (another host or network namespace). */
   instanceHost?: string;
+  /** Restart an instance that dies after going live (default); false: unroute it and leave it down. */
+  heal: boolean;
   /** Instances and tasks are Swarm services (the engine must be a Swarm manager). */
   swarm: boolean;
+  /** `--config-dir`: per-service environment and secrets, read at every boot. */
+  configDir?: string;
+  /** Where the engine's secret files are written (DEPLOYSTER_SECRETS_DIR, default /run/deployster/secrets). */
+  secretsRoot: string;
   /** Extra labels on (and required of) every container this server manages. */
   scopeLabels: Record<string, string>;
   limits: ServeLimits;
@@ -116,6 +127,18 @@ function checkUrl(flag: string, text: string): string {
   return url.origin + url.pathname.replace(/\/+$/, "");
 }
 
+/** An existing directory (made absolute), or undefined when not given. */
+function checkConfigDir(dir: string | undefined): string | undefined {
+  if (dir === undefined || dir === "") return undefined;
+  const abs = resolve(String(dir));
+  let isDir = false;
+  try {
+    isDir = statSync(abs).isDirectory();
+  } catch {}
+  if (!isDir) throw new UserError(`--config-dir: ${abs} is not a directory`);
+  return abs;
+}
+
 export function resolveServeConfig(o: ServeOptions, env: Record<string, string | undefined> = process.env): ServeConfig {
   const { hostname, port } = parseListen(o.listen ?? "0.0.0.0:3000");
   const registry = (o.registryUrl ?? "").trim().replace(/^https?:\/\//, "").replace(/\/+$/, "");
@@ -165,7 +188,10 @@ export function resolveServeConfig(o: ServeOptions, env: Record<string, string |
     taskTimeoutMs: durationOption("--task-timeout", o.taskTimeout, "10m"),
     publishHost,
     instanceHost,
+    heal: o.heal !== false,
     swarm: !!o.swarm,
+    configDir: checkConfigDir(o.configDir),
+    secretsRoot: defaultSecretsRoot(env),
     scopeLabels,
     limits: resolveLimits(o),
     verbose: !!o.verbose,

@@ -1,6 +1,7 @@
 /** What every handler and rollout step shares: no globals, one object built by startServer. */
 import type { DockerClient } from "../docker/client";
 import type { InstanceBackend } from "./backend/types";
+import type { ConfigDir } from "./config-dir";
 import type { ServeConfig } from "./config";
 import type { EventBus } from "./events-bus";
 import type { ServiceLocks } from "./mutex";
@@ -30,6 +31,8 @@ export interface ServerContext {
   backend: InstanceBackend;
   config: ServeConfig;
   router?: Router;
+  /** --config-dir: the services' environment and secrets (absent: instances get only the facts). */
+  configDir?: ConfigDir;
   log: DeployLog;
   /** Deploy, instance and task changes, streamed by GET /v1/events. */
   events: EventBus;

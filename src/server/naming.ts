@@ -23,6 +23,8 @@ export const LABEL_STARTED_AT = "deployster.deploy.started-at";
 export const LABEL_ROLLBACK_OF = "deployster.deploy.rollback-of";
 /** Compact JSON of the service's earlier deploy records, as known when this deploy started. */
 export const LABEL_HISTORY = "deployster.deploy.history";
+/** Digest of the configuration (--config-dir) an instance or task was started with; never a value. */
+export const LABEL_CONFIG_DIGEST = "deployster.config-digest";
 
 export const COMPONENT_INSTANCE = "serve-instance";
 export const COMPONENT_TASK = "serve-task";
@@ -137,6 +139,8 @@ export interface Instance {
   startedAt: string;
   rollbackOf?: string;
   history?: string;
+  /** LABEL_CONFIG_DIGEST: the configuration it was started with (absent without --config-dir). */
+  configDigest?: string;
 }
 
 export function healthOf(status: string | undefined): Health {
@@ -178,6 +182,7 @@ export function parseInstance(c: any, defaultPort = 3000): Instance | undefined 
     startedAt: l[LABEL_STARTED_AT] || new Date((Number(c.Created) || 0) * 1000).toISOString(),
     rollbackOf: l[LABEL_ROLLBACK_OF] || undefined,
     history: l[LABEL_HISTORY] || undefined,
+    configDigest: l[LABEL_CONFIG_DIGEST] || undefined,
   };
 }
 

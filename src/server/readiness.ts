@@ -12,6 +12,7 @@
  */
 import type { DockerClient } from "../docker/client";
 import { containerLogs, inspectContainer } from "../docker/containers";
+import { sleepUnlessAborted } from "../sleep";
 
 export interface ProbeOptions {
   containerPort: number;
@@ -140,21 +141,10 @@ export async function waitReady(d: DockerClient, id: string, o: WaitReadyOptions
     if (Date.now() + pause > o.deadline) {
       return { ready: false, why: lastWhy, timedOut: true };
     }
-    await sleep(pause, o.signal);
+    await sleepUnlessAborted(pause, o.signal);
   }
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }
-    signal?.addEventListener("abort", done, { once: true });
-  });
-}
 
 /** The last lines of an instance's output (stdout and stderr), for a failure record. */
 export async function lastLogLines(d: DockerClient, id: string, lines = 20): Promise<string[]> {

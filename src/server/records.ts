@@ -25,6 +25,8 @@ export interface InstanceRecord {
   /** True once `replaces` has been retired. */
   retired: boolean;
   reason: string | null;
+  /** Where it runs, once known (Swarm: the node ID, updated when Swarm moves it; the engine: its ID). */
+  machine_id?: string | null;
 }
 
 export interface VersionRef {
@@ -42,6 +44,8 @@ export interface DeployRecord {
   destroy_previous: boolean;
   previous: VersionRef | null;
   rollback_of: VersionRef | null;
+  /** Digest of the configuration (--config-dir) its instances started with; null without one. */
+  config_digest?: string | null;
   started_at: string;
   finished_at: string | null;
   reason: string | null;
@@ -163,6 +167,7 @@ export class DeployLog {
         destroy_previous: false,
         previous: refOf(h.p),
         rollback_of: refOf(h.rb),
+        config_digest: null,
         started_at: h.at ?? "",
         finished_at: h.end ?? null,
         reason: h.r ?? null,
@@ -182,6 +187,7 @@ export class DeployLog {
         destroy_previous: first.destroyPrevious,
         previous: refOf(first.previous),
         rollback_of: refOf(first.rollbackOf),
+        config_digest: first.configDigest ?? null,
         started_at: first.startedAt,
         finished_at: null,
         reason: running ? null : "no instance is running",
@@ -195,6 +201,7 @@ export class DeployLog {
             replaces: i.replaces ?? null,
             retired: false,
             reason: null,
+            machine_id: i.machineId ?? null,
           })),
       });
     }

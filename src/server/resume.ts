@@ -53,6 +53,11 @@ export async function prepareResume(ctx: ServerContext): Promise<ServiceResume[]
     const unfinished = mine.length < newest.count || previousLeft || mine.some((i) => !ready.has(i.id) && windowOpen(i));
     if (unfinished && ctx.locks.tryAcquire(service, "resume")) {
       entry.plan = planFromLabels(mine, instances, ctx.config.imagePrefix);
+      try {
+        entry.plan.config = ctx.configDir?.load(service, entry.plan.version);
+      } catch (err) {
+        entry.plan.configError = (err as Error).message;
+      }
       ctx.log.add(newRecord(entry.plan));
       ctx.logger.info(`${service} ${key}: unfinished rollout found; resuming`);
     }

@@ -12,6 +12,7 @@ export type RouteName =
   | "listUnits"
   | "runTask"
   | "rollback"
+  | "showConfig"
   | "openapi"
   | "page"
   | "pageAsset"
@@ -35,6 +36,7 @@ export const ROUTES: readonly RouteDef[] = [
   { method: "GET", pattern: ["v1", "services", ":name", "units"], name: "listUnits" },
   { method: "POST", pattern: ["v1", "services", ":name", "tasks"], name: "runTask" },
   { method: "POST", pattern: ["v1", "services", ":name", "rollback"], name: "rollback" },
+  { method: "GET", pattern: ["v1", "services", ":name", "config"], name: "showConfig" },
   // The status page and what it reads (src/server/ui).
   { method: "GET", pattern: [""], name: "page" },
   { method: "GET", pattern: ["ui", ":asset"], name: "pageAsset" },

@@ -17,6 +17,7 @@ import { ServiceLocks } from "./mutex";
 import { EventBus } from "./events-bus";
 import { DeployLog } from "./records";
 import { createBackend } from "./backend";
+import { ConfigDir } from "./config-dir";
 import type { InstanceBackend } from "./backend/types";
 import { TaskLog } from "./task-log";
 import { startUnitsFeed } from "./ui/units-feed";
@@ -64,6 +65,7 @@ export async function startServer(config: ServeConfig, o: StartServerOptions = {
     backend: undefined as unknown as InstanceBackend,
     config,
     router,
+    configDir: config.configDir ? new ConfigDir(config.configDir, config.secretsRoot, config.scopeLabels) : undefined,
     events,
     log: new DeployLog((r) => events.publish("deploy", r.service, { deploy: r })),
     taskLog: new TaskLog((t) => events.publish("task", t.service, { task: t })),
@@ -79,6 +81,8 @@ export async function startServer(config: ServeConfig, o: StartServerOptions = {
   };
   const backend = await createBackend(ctx, o.env ?? process.env);
   ctx.backend = backend;
+  // Secrets (--config-dir) that no instance or task uses any more, e.g. left by a server that stopped.
+  await backend.pruneConfig().catch((err) => logger.warn(`pruning unused secrets failed: ${(err as Error).message}`));
 
   // Before listening: records rebuilt, unfinished rollouts locked and shown as rolling.
   const pending = await prepareResume(ctx).catch((err) => {

@@ -1,9 +1,12 @@
 import type { ResourceType } from "../types";
 import { BurstCache } from "./common/burst-cache";
 import { lazyDockerFromEnv, type BuiltinTypeOptions } from "./common/runtime";
+import { createConfigType } from "./config/type";
 import { createContainerType } from "./container/type";
 import { createImageType } from "./image/type";
 import { createNetworkType } from "./network/type";
+import { createSecretType } from "./secret/type";
+import { createServiceType } from "./service/type";
 import { createVolumeType } from "./volume/type";
 
 /** Types under the reserved `deployster/` prefix, served in-process behind the same interface as image types. */
@@ -24,10 +27,21 @@ export function isBuiltinType(type: string): boolean {
   return type.startsWith(BUILTIN_PREFIX);
 }
 
-/** The four Docker built-ins, talking to the engine `opts.docker` returns. */
+/**
+ * The Docker built-ins, talking to the engine `opts.docker` returns: network, volume, image
+ * and container on any engine; service, secret and config on a Swarm manager.
+ */
 export function createDockerBuiltinTypes(opts: BuiltinTypeOptions): ResourceType[] {
   const shared = { ...opts, cache: opts.cache ?? new BurstCache() };
-  return [createNetworkType(shared), createVolumeType(shared), createImageType(shared), createContainerType(shared)];
+  return [
+    createNetworkType(shared),
+    createVolumeType(shared),
+    createImageType(shared),
+    createContainerType(shared),
+    createServiceType(shared),
+    createSecretType(shared),
+    createConfigType(shared),
+  ];
 }
 
 // Registered on import: the engine resolves `deployster/...` types through getBuiltinType.

@@ -6,7 +6,8 @@
  */
 import { inspectContainer, listContainers, removeContainer, stopContainer } from "../../docker/containers";
 import type { ServerContext } from "../context";
-import { instanceFilters, type Instance, parseInstance } from "../naming";
+import { LABEL_MANAGED } from "../../docker/labels";
+import { instanceFilters, type Instance, LABEL_CONFIG_DIGEST, LABEL_SERVICE, parseInstance } from "../naming";
 import { dialHost, lastLogLines, probeInstance, tcpConnect, waitReady } from "../readiness";
 import { startReconciler } from "../reconcile/index";
 import { bootInstance, ensureImage, removeLeftovers } from "../rollout/boot";
@@ -17,7 +18,17 @@ const STOP_TIMEOUT_S = 10;
 
 export function createEngineBackend(ctx: ServerContext): InstanceBackend {
   const { docker, config } = ctx;
-  let machineId: Promise<string> | undefined;
+  let cachedId: Promise<string> | undefined;
+  const engineId = () => {
+    cachedId ??= docker.json<{ ID: string }>("GET", "/info").then(
+      (info) => info.ID ?? "",
+      (err) => {
+        cachedId = undefined;
+        throw err;
+      },
+    );
+    return cachedId;
+  };
   const probeOptions = (containerPort: number) => ({
     containerPort,
     publishHost: config.publishHost,
@@ -47,7 +58,7 @@ export function createEngineBackend(ctx: ServerContext): InstanceBackend {
     async waitReady(booted, w) {
       const r = await waitReady(docker, booted.id, { ...probeOptions(config.containerPort), deadline: w.deadline, signal: w.signal });
       if (!r.ready) return r;
-      return { ready: true, dial: r.hostPort ? dialTo(r.hostPort) : undefined };
+      return { ready: true, dial: r.hostPort ? dialTo(r.hostPort) : undefined, machineId: await engineId().catch(() => undefined) };
     },
     async probeReady(i) {
       if (i.state !== "running") return false;
@@ -66,17 +77,19 @@ export function createEngineBackend(ctx: ServerContext): InstanceBackend {
       await removeContainer(docker, i.id, { force: true });
     },
     remove: (id) => removeContainer(docker, id, { force: true }),
-    logTail: (id) => lastLogLines(docker, id),
-    machineId() {
-      machineId ??= docker.json<{ ID: string }>("GET", "/info").then(
-        (info) => info.ID ?? "",
-        (err) => {
-          machineId = undefined;
-          throw err;
-        },
-      );
-      return machineId;
+    async pruneConfig(service) {
+      const dir = ctx.configDir;
+      if (!dir) return;
+      for (const s of service === undefined ? dir.engineServices() : [service]) {
+        // Instances and tasks of the service, in any state: their labels say which secrets they mount.
+        const scope = Object.entries(config.scopeLabels).map(([k, v]) => `${k}=${v}`);
+        const list = await listContainers(docker, { all: true, labels: [`${LABEL_MANAGED}=true`, `${LABEL_SERVICE}=${s}`, ...scope] });
+        const inUse = new Set(list.map((c: any) => c?.Labels?.[LABEL_CONFIG_DIGEST]).filter(Boolean) as string[]);
+        dir.pruneEngine(s, inUse);
+      }
     },
+    logTail: (id) => lastLogLines(docker, id),
+    machineId: () => engineId(),
     // Heals what breaks after a deploy went live (dead instances, a restarted Caddy or dockerd).
     watch: (c) => startReconciler(c),
   };

@@ -20,7 +20,7 @@ export interface BootedInstance {
 }
 
 export type BackendReadyOutcome =
-  | { ready: true; dial?: string }
+  | { ready: true; dial?: string; machineId?: string }
   | { ready: false; why: string; aborted?: boolean; timedOut?: boolean };
 
 /** What a failed instance is discarded by (a booted one, or an instance as listed). */
@@ -54,6 +54,8 @@ export interface InstanceBackend {
   remove(id: string): Promise<void>;
   /** The last lines of an instance's output, for a failure record. */
   logTail(id: string): Promise<string[]>;
+  /** Removes the secrets (--config-dir) of `service` (of every service when omitted: start-up) that no instance or task uses any more. */
+  pruneConfig(service?: string): Promise<void>;
   /** The unit's machine_id: where the instance runs. */
   machineId(i: Instance): Promise<string>;
   /**

@@ -30,6 +30,8 @@ export async function startDeploy(ctx: ServerContext, service: string, request: 
   if (!ctx.locks.tryAcquire(service, "deploy")) throw conflict(service);
   let plan: DeployPlan;
   try {
+    // Read at every deploy (and rollback): a file that does not parse is a 400 before anything starts.
+    const config = ctx.configDir?.load(service, request.version);
     const instances = await listInstances(ctx, service);
     const timestamp = request.timestamp ?? formatTimestamp();
     plan = planDeploy({
@@ -41,6 +43,7 @@ export async function startDeploy(ctx: ServerContext, service: string, request: 
       history: ctx.log.historyLabel(service),
       rollbackOf,
     });
+    plan.config = config;
     const foreign = await findForeignNames(ctx, plan);
     if (foreign.length > 0) throw new HttpError(409, foreign[0]!.message);
   } catch (err) {
@@ -101,6 +104,7 @@ export async function destroyDeploy(ctx: ServerContext, service: string, version
     const victims = (await listInstances(ctx, service)).filter((i) => i.version === version && (timestamp === undefined || i.timestamp === timestamp));
     await forEachLimited(victims, 4, (i) => (isFailed(i) ? discardInstance(ctx, i) : retireInstance(ctx, i)));
     ctx.log.settle(service, version, timestamp, "destroyed");
+    await ctx.backend.pruneConfig(service).catch((err) => ctx.logger.warn(`${service}: pruning old secrets failed: ${(err as Error).message}`));
   } finally {
     ctx.locks.release(service);
   }

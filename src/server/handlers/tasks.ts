@@ -15,7 +15,9 @@ import { createTaskStream } from "../task-stream";
 import { formatGoDuration } from "../duration";
 import { HttpError } from "../http";
 import { limitsHostConfig } from "../limits";
-import { baseLabels, COMPONENT_TASK, imageRef, LABEL_SERVICE, LABEL_VERSION, taskName } from "../naming";
+import { instanceFacts, type ServiceConfig } from "../config-dir";
+import { baseLabels, COMPONENT_TASK, imageRef, LABEL_CONFIG_DIGEST, LABEL_SERVICE, LABEL_VERSION, taskName } from "../naming";
+import { secretsMount } from "../rollout/boot";
 import type { TaskRequest } from "../validate";
 import { runSwarmTask } from "../backend/swarm/task";
 
@@ -48,20 +50,23 @@ export async function ensureTaskImage(ctx: ServerContext, image: string, signal:
   return pulled;
 }
 
-export async function runTask(ctx: ServerContext, service: string, task: TaskRequest, request: Request): Promise<Response> {
+/** `onStreamEnd` runs once a 200's stream has ended (not for other answers). */
+export async function runTask(ctx: ServerContext, service: string, task: TaskRequest, request: Request, onStreamEnd: () => void = () => {}): Promise<Response> {
   if (ctx.shutdown.aborted) return plainError(503, "The server is shutting down.");
   const max = ctx.config.limits.maxTasks;
   if (ctx.tasks.size >= max) {
     throw new HttpError(429, `${max} tasks are running already (--max-tasks).  Try again when one has finished.`, { "Retry-After": "5" });
   }
+  // The same configuration as the version's instances would get now (a 400 when it does not parse).
+  const config = ctx.configDir?.load(service, task.version);
   const image = imageRef(ctx.config.imagePrefix, service, task.version);
   const name = taskName(service, task.version, randomBytes(6).toString("hex"));
   ctx.tasks.add(name);
   let handedOver = false;
   try {
     const response = ctx.backend.kind === "swarm"
-      ? await runSwarmTask(ctx, { service, task, request, image, name })
-      : await startTask(ctx, service, task, request, image, name);
+      ? callOnEnd(await runSwarmTask(ctx, { service, task, request, image, name, config }), onStreamEnd)
+      : await startTask(ctx, service, task, request, image, name, config, onStreamEnd);
     handedOver = response.status === 200;
     return response;
   } finally {
@@ -69,7 +74,42 @@ export async function runTask(ctx: ServerContext, service: string, task: TaskReq
   }
 }
 
-async function startTask(ctx: ServerContext, service: string, task: TaskRequest, request: Request, image: string, name: string): Promise<Response> {
+/** A task's labels: the service's task labels and, with a configuration, its digest. */
+export function taskLabels(ctx: ServerContext, service: string, version: string, config?: ServiceConfig): Record<string, string> {
+  const labels = { ...baseLabels(ctx.config.scopeLabels, COMPONENT_TASK), [LABEL_SERVICE]: service, [LABEL_VERSION]: version };
+  return config ? { ...labels, [LABEL_CONFIG_DIGEST]: config.digest } : labels;
+}
+
+/** A task's environment: the configuration, then the facts (service, version, the task's name). */
+export function taskEnv(ctx: ServerContext, service: string, version: string, name: string, config?: ServiceConfig): Record<string, string> {
+  const swarm = ctx.backend.kind === "swarm";
+  const hostIp = swarm ? undefined : ctx.config.instanceHost ?? ctx.config.publishHost;
+  return { ...config?.env, ...instanceFacts({ service, version, task: name, hostIp, swarm }) };
+}
+
+/** Prunes the service's unused secrets once a task is gone (errors are only logged). */
+export function pruneAfterTask(ctx: ServerContext, service: string, config?: ServiceConfig): void {
+  if (!config?.secrets.length) return;
+  ctx.backend.pruneConfig(service).catch((err) => ctx.logger.warn(`${service}: pruning old secrets failed: ${(err as Error).message}`));
+}
+
+/** The same response, calling `fn` once its body has been read to the end (a 200 only). */
+function callOnEnd(response: Response, fn: () => void): Response {
+  if (response.status !== 200 || !response.body) return response;
+  const body = response.body.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({ flush: () => fn() }));
+  return new Response(body, { status: response.status, headers: response.headers });
+}
+
+async function startTask(
+  ctx: ServerContext,
+  service: string,
+  task: TaskRequest,
+  request: Request,
+  image: string,
+  name: string,
+  config: ServiceConfig | undefined,
+  onStreamEnd: () => void,
+): Promise<Response> {
   // Ends the task: the client went away, or the server is stopping.
   const stop = new AbortController();
   let stopReason: "client" | "shutdown" | undefined;
@@ -110,12 +150,25 @@ async function startTask(ctx: ServerContext, service: string, task: TaskRequest,
   ).catch(() => {});
 
   const timeoutMs = ctx.config.taskTimeoutMs;
+  // Held until the task is gone: its secret files must outlive it (its container's label also protects them).
+  const release = config && ctx.configDir ? ctx.configDir.hold(service, config.digest) : () => {};
+  let secretsDir: string | undefined;
+  try {
+    secretsDir = config ? ctx.configDir?.writeEngineSecrets(config) : undefined;
+  } catch (err) {
+    release();
+    detach();
+    events.abort();
+    close();
+    return plainError(500, `The task could not start: its secrets could not be written: ${(err as Error).message}`);
+  }
   const run: Promise<RunResult> = runContainer(ctx.docker, {
     image,
     args,
     name,
-    labels: { ...baseLabels(ctx.config.scopeLabels, COMPONENT_TASK), [LABEL_SERVICE]: service, [LABEL_VERSION]: task.version },
-    hostConfig: limitsHostConfig(ctx.config.limits.task),
+    env: taskEnv(ctx, service, task.version, name, config),
+    labels: taskLabels(ctx, service, task.version, config),
+    hostConfig: { ...limitsHostConfig(ctx.config.limits.task), Mounts: secretsMount(secretsDir) },
     timeoutMs,
     signal: stop.signal,
     keepOutput: false,
@@ -128,6 +181,8 @@ async function startTask(ctx: ServerContext, service: string, task: TaskRequest,
     events.abort();
     detach();
     ctx.tasks.delete(name);
+    release();
+    pruneAfterTask(ctx, service, config);
   };
   const first = await Promise.race([started.then(() => "started" as const), run.then(() => "done" as const, () => "error" as const)]);
   events.abort();
@@ -154,6 +209,7 @@ async function startTask(ctx: ServerContext, service: string, task: TaskRequest,
     },
   ).finally(() => {
     cleanup();
+    onStreamEnd();
     close();
   });
   return new Response(stream, { status: 200, headers: { "Content-Type": "text/plain", "X-Content-Type-Options": "nosniff" } });

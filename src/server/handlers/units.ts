@@ -27,12 +27,35 @@ export interface Unit {
   address: string | null;
   /** When its container was created (ISO 8601). */
   created_at: string | null;
+  /** Digest of the configuration (--config-dir) the instance started with; null without one. */
+  config_digest: string | null;
+  /** Whether that is the configuration its version would get now; null when unknown (no --config-dir, or it does not parse). */
+  config_current: boolean | null;
+}
+
+/** The digest of the configuration each version would get now (undefined: none, or unreadable). */
+function currentDigests(ctx: ServerContext, service: string, versions: string[]): Map<string, string | undefined> {
+  const out = new Map<string, string | undefined>();
+  for (const v of new Set(versions)) {
+    try {
+      out.set(v, ctx.configDir?.load(service, v).digest);
+    } catch {
+      out.set(v, undefined);
+    }
+  }
+  return out;
 }
 
 export function currentState(i: Pick<Instance, "state" | "health">, ready: boolean): Unit["current_state"] {
   if (i.state === "running") return ready ? "launched" : "loaded";
   if (i.state === "created" || i.state === "restarting" || i.state === "paused") return "loaded";
   return "inactive";
+}
+
+/** Null when it cannot be told (no --config-dir, or the files do not parse now). */
+export function isConfigCurrent(started: string | undefined, now: string | undefined, configured: boolean): boolean | null {
+  if (!configured || now === undefined) return null;
+  return started === now;
 }
 
 export async function listUnits(ctx: ServerContext, service: string): Promise<Response> {
@@ -43,6 +66,7 @@ export async function listUnits(ctx: ServerContext, service: string): Promise<Re
 export async function collectUnits(ctx: ServerContext, service: string): Promise<Unit[]> {
   const instances = await listInstances(ctx, service);
   const routed = ctx.router ? new Set(await ctx.router.upstreams(service).catch(() => [] as string[])) : undefined;
+  const current = currentDigests(ctx, service, instances.map((i) => i.version));
   const units: Unit[] = [];
   for (const i of instances.sort((a, b) => a.startedAt.localeCompare(b.startedAt) || a.instance - b.instance)) {
     // Ready: healthy per its HEALTHCHECK, else seen ready by a rollout, else its port answers now.
@@ -63,6 +87,8 @@ export async function collectUnits(ctx: ServerContext, service: string): Promise
       health: i.health ?? null,
       ready,
       routed: routed ? !!dial && routed.has(dial) : null,
+      config_digest: i.configDigest ?? null,
+      config_current: isConfigCurrent(i.configDigest, current.get(i.version), !!ctx.configDir),
       address: dial ?? null,
       created_at: i.created ? new Date(i.created * 1000).toISOString() : null,
     });

@@ -19,7 +19,8 @@ import type { ServerContext } from "../context";
 import { dialOf, routeInstance } from "../instances";
 import { waitReady } from "../readiness";
 import { unrouteStale } from "./routes";
-import { markAttempt, markDown, markRemoved, markUp, stillWanted, type InstanceRef } from "./records";
+import { markAttempt, markDown, markLeftDown, markRemoved, markUp, stillWanted, type InstanceRef } from "./records";
+import { sleepUnlessAborted } from "../../sleep";
 
 export interface HealTarget extends InstanceRef {
   id: string;
@@ -36,17 +37,6 @@ export function retryPause(attempt: number): number {
   return Math.min(1000 * 2 ** Math.max(0, attempt - 1), 30_000);
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(t);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const t = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-  });
-}
 
 /** Starts (or restarts) the container; false when it is gone. */
 async function bringUp(ctx: ServerContext, id: string): Promise<boolean> {
@@ -69,6 +59,11 @@ export async function healInstance(ctx: ServerContext, t: HealTarget, why: strin
     // Its last address when known; else whatever upstream of the service has no running instance behind it.
     const unrouting = t.dial ? ctx.router.removeUpstream(t.service, t.dial) : unrouteStale(ctx, t.service, t.id);
     await unrouting.catch((err) => say(`unrouting failed: ${(err as Error).message}`));
+  }
+  if (!ctx.config.heal) {
+    markLeftDown(ctx.log, t, why);
+    say(`${why}; unrouted, left down (--no-heal)`);
+    return;
   }
   markDown(ctx.log, t, why);
   say(`${why}; unrouted, restarting it`);
@@ -108,7 +103,7 @@ export async function healInstance(ctx: ServerContext, t: HealTarget, why: strin
     if (!wanted()) return;
     markAttempt(ctx.log, t, why, attempt, failure);
     say(`attempt ${attempt} failed (${failure}); next in ${retryPause(attempt) / 1000}s`);
-    await Promise.race([sleep(retryPause(attempt), ctx.shutdown), ...(t.engineBack ? [t.engineBack()] : [])]);
+    await Promise.race([sleepUnlessAborted(retryPause(attempt), ctx.shutdown), ...(t.engineBack ? [t.engineBack()] : [])]);
   }
 }
 

@@ -32,6 +32,14 @@ export function stillWanted(log: DeployLog, i: InstanceRef): boolean {
   return !!r && (r.deploy.state === "live" || r.deploy.state === "rolling") && r.entry.state !== "removed";
 }
 
+/** Records that the instance went down and stays down (serve --no-heal). */
+export function markLeftDown(log: DeployLog, i: InstanceRef, why: string): void {
+  const r = findInstanceRecord(log, i);
+  if (!r) return;
+  r.entry.state = "failed";
+  r.entry.reason = `${why}; unrouted and left down (--no-heal)`;
+}
+
 /** Records that the instance went down and is being brought back. */
 export function markDown(log: DeployLog, i: InstanceRef, why: string): void {
   const r = findInstanceRecord(log, i);

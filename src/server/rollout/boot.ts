@@ -3,6 +3,7 @@ import { createContainer, inspectContainer, removeContainer, startContainer } fr
 import { inspectImage, pullImage } from "../../docker/images";
 import type { BootedInstance } from "../backend/types";
 import type { ServerContext } from "../context";
+import { envList, instanceFacts } from "../config-dir";
 import { formatGoDuration } from "../duration";
 import { forEachLimited } from "../instances";
 import { type ContainerLimits, limitsHostConfig } from "../limits";
@@ -10,6 +11,7 @@ import { ForeignContainerError, foreignReason } from "../ownership";
 import {
   baseLabels,
   COMPONENT_INSTANCE,
+  LABEL_CONFIG_DIGEST,
   LABEL_COUNT,
   LABEL_DESTROY_PREVIOUS,
   LABEL_HISTORY,
@@ -23,6 +25,7 @@ import {
   LABEL_TIMESTAMP,
   LABEL_VERSION,
 } from "../naming";
+import { isPortTaken, pickHostPort, PORT_ATTEMPTS } from "./host-port";
 import { type DeployPlan, newInstanceName } from "./plan";
 
 /**
@@ -54,20 +57,42 @@ export async function findForeignNames(ctx: ServerContext, plan: DeployPlan): Pr
   return found;
 }
 
-/** The create body of new instance k (pure). Port published on --publish-host, ephemeral host port. */
+/** The secret files' mount: the configuration's directory, read-only at /run/secrets. */
+export function secretsMount(dir: string | undefined): Record<string, unknown>[] | undefined {
+  return dir ? [{ Type: "bind", Source: dir, Target: "/run/secrets", ReadOnly: true }] : undefined;
+}
+
+/**
+ * The create body of new instance k (pure). Port published on --publish-host, on `hostPort`
+ * when one was chosen (./host-port.ts; the instance is told it), else on a port Docker
+ * chooses at start.
+ * Environment: the plan's configuration, then the instance facts; `secretsDir` (the
+ * configuration's secret files) is bind-mounted read-only at /run/secrets.
+ */
 export function buildInstanceBody(
   plan: DeployPlan,
   k: number,
-  o: { containerPort: number; publishHost: string; scope: Record<string, string>; limits?: ContainerLimits },
+  o: { containerPort: number; publishHost: string; instanceHost?: string; hostPort?: number; scope: Record<string, string>; limits?: ContainerLimits; secretsDir?: string },
 ): Record<string, unknown> {
   const port = `${o.containerPort}/tcp`;
   const labels = instanceLabels(plan, k, o);
+  const facts = instanceFacts({
+    service: plan.service,
+    version: plan.version,
+    timestamp: plan.timestamp,
+    instance: String(k),
+    hostIp: o.instanceHost ?? o.publishHost,
+    containerPort: o.containerPort,
+    publishedPort: o.hostPort,
+  });
   return {
     Image: plan.image,
     Labels: labels,
+    Env: envList(plan.config?.env, facts),
     ExposedPorts: { [port]: {} },
     HostConfig: {
-      PortBindings: { [port]: [{ HostIp: o.publishHost, HostPort: "" }] },
+      Mounts: secretsMount(o.secretsDir),
+      PortBindings: { [port]: [{ HostIp: o.publishHost, HostPort: o.hostPort ? String(o.hostPort) : "" }] },
       LogConfig: { Type: "json-file", Config: { "max-size": "10m", "max-file": "3" } },
       ...limitsHostConfig(o.limits ?? {}),
     },
@@ -92,6 +117,7 @@ export function instanceLabels(plan: DeployPlan, k: number, o: { containerPort: 
   if (replaces) labels[LABEL_REPLACES] = replaces;
   if (plan.previous) labels[LABEL_PREVIOUS] = plan.previous.key;
   if (plan.rollbackOf) labels[LABEL_ROLLBACK_OF] = plan.rollbackOf;
+  if (plan.config) labels[LABEL_CONFIG_DIGEST] = plan.config.digest;
   return labels;
 }
 
@@ -114,21 +140,41 @@ export async function bootInstance(ctx: ServerContext, plan: DeployPlan, k: numb
     const started = Date.parse(existing.State?.StartedAt ?? "");
     return { k, id: existing.Id, name, startedAtMs: Number.isFinite(started) ? started : Date.now() };
   }
-  const body = buildInstanceBody(plan, k, {
-    containerPort: ctx.config.containerPort,
-    publishHost: ctx.config.publishHost,
-    scope: ctx.config.scopeLabels,
-    limits: ctx.config.limits.instance,
-  });
-  const { Id } = await createContainer(ctx.docker, body, name);
-  try {
-    await startContainer(ctx.docker, Id);
-  } catch (err) {
-    // A container that cannot start stays "created": it is the failed instance; the caller removes it.
-    ctx.logger.warn(`${name} failed to start: ${(err as Error).message}`);
-    throw Object.assign(err as Error, { containerId: Id, containerName: name });
+  // The port is chosen here when the engine shares this host's ports (./host-port.ts).
+  const choosePort = ctx.docker.host.kind === "unix" && ctx.config.instanceHost === undefined;
+  for (let attempt = 1; ; attempt++) {
+    const hostPort = choosePort ? await pickHostPort(ctx.config.publishHost) : undefined;
+    const release = plan.config && ctx.configDir ? ctx.configDir.hold(plan.service, plan.config.digest) : () => {};
+    let Id: string;
+    try {
+      const body = buildInstanceBody(plan, k, {
+        containerPort: ctx.config.containerPort,
+        publishHost: ctx.config.publishHost,
+        instanceHost: ctx.config.instanceHost,
+        hostPort,
+        scope: ctx.config.scopeLabels,
+        limits: ctx.config.limits.instance,
+        secretsDir: plan.config ? ctx.configDir?.writeEngineSecrets(plan.config) : undefined,
+      });
+      ({ Id } = await createContainer(ctx.docker, body, name));
+    } finally {
+      // From here on the container's label keeps the secrets from being pruned.
+      release();
+    }
+    try {
+      await startContainer(ctx.docker, Id);
+    } catch (err) {
+      if (hostPort !== undefined && attempt < PORT_ATTEMPTS && isPortTaken(err)) {
+        ctx.logger.info(`${name}: port ${hostPort} was taken meanwhile; choosing another`);
+        await removeContainer(ctx.docker, Id, { force: true });
+        continue;
+      }
+      // A container that cannot start stays "created": it is the failed instance; the caller removes it.
+      ctx.logger.warn(`${name} failed to start: ${(err as Error).message}`);
+      throw Object.assign(err as Error, { containerId: Id, containerName: name });
+    }
+    return { k, id: Id, name, startedAtMs: Date.now() };
   }
-  return { k, id: Id, name, startedAtMs: Date.now() };
 }
 
 /** Removes failed leftovers whose names the new instances need. */

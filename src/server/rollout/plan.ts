@@ -4,6 +4,7 @@
  * running versions (decision 4), which fixes the original's "failed leftovers block
  * destroy_previous".
  */
+import type { ServiceConfig } from "../config-dir";
 import { HttpError } from "../http";
 import { deployKey, imageRef, type Instance, instanceName, isFailed } from "../naming";
 import type { DeployRequest } from "../validate";
@@ -33,6 +34,10 @@ export interface DeployPlan {
   history: string;
   /** Failed leftovers of this very identity (their names are needed again): removed at boot. */
   leftovers: Instance[];
+  /** The configuration (--config-dir) read for this deploy: new instances start with it. */
+  config?: ServiceConfig;
+  /** Why the configuration could not be read (a resumed rollout fails with it). */
+  configError?: string;
 }
 
 export interface PlanInputs {

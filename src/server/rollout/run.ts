@@ -39,6 +39,7 @@ export function newRecord(plan: DeployPlan): DeployRecord {
     destroy_previous: plan.requestedDestroyPrevious,
     previous: ref(plan.previous?.key),
     rollback_of: ref(plan.rollbackOf),
+    config_digest: plan.config?.digest ?? null,
     started_at: plan.startedAt,
     finished_at: null,
     reason: null,
@@ -65,6 +66,8 @@ export async function runRollout(ctx: ServerContext, plan: DeployPlan, record: D
   try {
     await runSteps(ctx, plan, record, AbortSignal.any([ctx.shutdown, cancel.signal]));
   } finally {
+    // Secrets of configurations no instance uses any more go (old ones are kept until their instances retire).
+    await ctx.backend.pruneConfig(plan.service).catch((err) => ctx.logger.warn(`${plan.service}: pruning old secrets failed: ${(err as Error).message}`));
     if (ctx.cancels.get(plan.service) === entry) ctx.cancels.delete(plan.service);
   }
 }
@@ -72,6 +75,7 @@ export async function runRollout(ctx: ServerContext, plan: DeployPlan, record: D
 async function runSteps(ctx: ServerContext, plan: DeployPlan, record: DeployRecord, stop: AbortSignal): Promise<void> {
   const say = (m: string) => ctx.logger.info(`${plan.service} ${plan.version}:${plan.timestamp}: ${m}`);
   say(`rollout of ${plan.count} instance(s) of ${plan.image}${plan.previous ? `, replacing ${plan.previous.key}` : ""}`);
+  if (plan.configError) return finish(ctx, plan, record, [{ k: 0, ok: false, reason: plan.configError }]);
   try {
     await ctx.backend.removeLeftovers(plan);
     await ctx.backend.prepareImage(plan.image, stop);
@@ -126,6 +130,7 @@ async function rolloutInstance(ctx: ServerContext, plan: DeployPlan, record: Dep
   }
   ctx.ready.add(booted.id);
   const dial = outcome.dial;
+  rec.machine_id = outcome.machineId ?? null;
   if (ctx.router && dial) {
     try {
       await routeInstance(ctx, plan.service, booted.id, dial);

@@ -19,15 +19,16 @@ export { freePort };
 export { BIN, ensureBinary, ROOT };
 
 export const PASSWORD = "ctl-test-password";
+/** This test process's run id: part of every file label and image prefix, so concurrent runs never touch each other's containers or tags. */
+const RUN = Math.random().toString(36).slice(2, 8);
 /**
  * Image prefix the test servers use (serve --registry-url), so tags never clash: a registry
  * on a closed loopback port, so that pulling a version that does not exist locally is
  * refused at once on this machine instead of being looked up on Docker Hub.
  */
-export const PREFIX = "127.0.0.1:9/ctltest";
+export const PREFIX = `127.0.0.1:9/ctltest${RUN}`;
 export const AREA_LABEL = "deployster.test=ctl";
 /** This test process's run id: file labels are per run, so concurrent runs never clean up each other's containers. */
-const RUN = Math.random().toString(36).slice(2, 8);
 
 
 

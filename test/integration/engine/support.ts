@@ -14,7 +14,8 @@ import { BIN, ensureBinary, ROOT } from "../../support/binary";
 
 export { BIN, ensureBinary, ROOT };
 
-export const RUN_PREFIX = "enginetest-";
+/** Run ids of this test process: `enginetest-<process>-<run>`, so concurrent test processes never see each other's containers. */
+export const RUN_PREFIX = `enginetest-${Math.random().toString(36).slice(2, 6)}-`;
 
 /**
  * The suite runs in two modes: with runners (the default; the rt-* fixture types are labelled
@@ -28,6 +29,7 @@ export function engineArgs(args: string[]): string[] {
   if (RUNNERS || !["plan", "apply"].includes(args[0] ?? "")) return args;
   return [args[0]!, "--no-runners", ...args.slice(1)];
 }
+
 const created: string[] = [];
 
 
@@ -113,7 +115,7 @@ export async function expectNoContainers(runId: string): Promise<void> {
   expect(left.map((c) => `${c.Names?.[0]} (${c.State})`)).toEqual([]);
 }
 
-/** Every container any engine test run left (should be none). */
+/** Every container an engine test run of this process left (should be none). */
 export async function engineLeftovers(): Promise<string[]> {
   const all = await listContainers(docker, { all: true, labels: ["deployster.run-id"] });
   return all.filter((c) => String(c.Labels?.["deployster.run-id"] ?? "").startsWith(RUN_PREFIX)).map((c) => c.Names?.[0] ?? c.Id);

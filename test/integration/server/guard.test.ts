@@ -97,6 +97,19 @@ describe("idle connections", () => {
     expect(res.status).toBe(200);
     expect(await res.text()).toBe("start\nend\n\nExited (0) \n");
   }, 30_000);
+
+  test("once an authenticated task has streamed to its end, its keep-alive connection idles out too", async () => {
+    const body = JSON.stringify({ task: { version: "v1", command: "echo start; sleep 6; echo end" } });
+    const request =
+      `POST /v1/services/${SVC}/tasks HTTP/1.1\r\nHost: x\r\nAuthorization: ${authHeader()}\r\n` +
+      `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: keep-alive\r\n\r\n${body}`;
+    const r = await timeClose(s.port, request, 40_000);
+    expect(r.received).toStartWith("HTTP/1.1 200");
+    expect(r.received).toContain("Exited (0) ");
+    // Closed by the server, after the 6 s task (not during its silence), within the wait.
+    expect(r.closedAfterMs).toBeDefined();
+    expect(r.closedAfterMs!).toBeGreaterThan(6000);
+  }, 60_000);
 });
 
 describe("cross-site requests and content types", () => {
@@ -204,7 +217,8 @@ describe("DELETE during a rollout", () => {
     expect(await units(s, SVC)).toEqual([]);
     // The lock is free at once: the next deploy is accepted.
     expect((await s.call("POST", `/v1/services/${SVC}/deploys`, { deploy: { version: "v2" } })).status).toBe(201);
-    expect((await settled(s, SVC, "v2")).state).toBe("live");
+    const v2 = await settled(s, SVC, "v2");
+    if (v2.state !== "live") throw new Error(`v2 is ${v2.state}: ${v2.reason}`);
     expect((await s.call("DELETE", `/v1/services/${SVC}/deploys/v2`)).status).toBe(204);
   }, 90_000);
 });
@@ -223,7 +237,7 @@ describe("caps and limits", () => {
 
   test("--max-tasks: a second task while one runs → 429 with the reason; the task has its memory/pids limits", async () => {
     const first = await limited.call("POST", `/v1/services/${SVC}/tasks`, { task: { version: "v1", command: "sleep 3; echo done" } });
-    expect(first.status).toBe(200);
+    if (first.status !== 200) throw new Error(`the first task: ${first.status} ${await first.text()}`);
     const second = await limited.json("POST", `/v1/services/${SVC}/tasks`, { task: { version: "v1", command: "echo no" } });
     expect(second.status).toBe(429);
     expect(second.body.description).toContain("--max-tasks");

@@ -18,15 +18,15 @@ import { BIN, ensureBinary, ROOT } from "../../support/binary";
 export { BIN, ensureBinary, ROOT };
 
 export const PASSWORD = "server-test-password";
+/** This test process's run id: part of every file label and image prefix, so concurrent runs never touch each other's containers or tags. */
+const RUN = Math.random().toString(36).slice(2, 8);
 /**
  * Image prefix of the test servers: a registry on a closed loopback port, so that a version
  * that does not exist locally makes the engine try 127.0.0.1 (refused at once), never a
  * registry on the internet (an unqualified `srvtest/x` would be looked up on Docker Hub).
  */
-export const PREFIX = "127.0.0.1:9/srvtest";
+export const PREFIX = `127.0.0.1:9/srvtest${RUN}`;
 export const AREA_LABEL = "deployster.test=server";
-/** This test process's run id (part of every file label). */
-const RUN = Math.random().toString(36).slice(2, 8);
 
 
 

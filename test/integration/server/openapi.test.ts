@@ -112,6 +112,9 @@ describe("the OpenAPI document against the real server", () => {
 
   test("deploys, units, tasks, rollback, destroy: every route with its success and error answers", async () => {
     await check(await s.call("GET", svc("/units")), "GET", "/v1/services/{name}/units");
+    await check(await s.call("GET", svc("/config")), "GET", "/v1/services/{name}/config");
+    await check(await s.call("GET", svc("/config?version=v1")), "GET", "/v1/services/{name}/config");
+    await check(await s.call("GET", "/v1/services/-bad/config"), "GET", "/v1/services/{name}/config");
     await check(await s.call("GET", svc("/deploys")), "GET", "/v1/services/{name}/deploys");
     await check(await s.call("GET", svc("/deploys/v1")), "GET", "/v1/services/{name}/deploys/{version}");
     await check(await s.call("POST", svc("/deploys"), {}), "POST", "/v1/services/{name}/deploys");

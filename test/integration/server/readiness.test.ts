@@ -14,7 +14,8 @@ let s: Serve;
 
 beforeAll(async () => {
   for (const svc of ["srvpath", "srvdie", "srvsweep"]) await scope.tag(svc, ["v1", "v2", "v3"]);
-  s = await startServe({ scope, args: ["--health-timeout", "6s"] });
+  // --no-heal: these tests are about instances that stay dead (serve heals by default: heal.test.ts).
+  s = await startServe({ scope, args: ["--health-timeout", "6s", "--no-heal"] });
 });
 
 afterAll(async () => {
@@ -53,6 +54,12 @@ describe("failed instances", () => {
     const v2 = (await units(s, SVC)).find((u) => u.version === "v2")!;
     await killContainer(docker, v2.container_id);
     await waitFor("v2 to show inactive", async () => (await units(s, SVC)).find((u) => u.version === "v2")?.current_state === "inactive", 20_000);
+    // unrouted and recorded as down at once, and left down
+    const v2Record = async () => (await s.json("GET", `/v1/services/${SVC}/deploys/v2`)).body.deploy.instances[0];
+    await waitFor("the record to say v2 is down", async () => (await v2Record()).state === "failed", 10_000);
+    expect((await v2Record()).reason).toContain("left down (--no-heal)");
+    await Bun.sleep(1500);
+    expect((await units(s, SVC)).find((u) => u.version === "v2")?.current_state).toBe("inactive");
     // two versions exist, but only one runs: destroy_previous is allowed (the original said "Too many versions")
     const r = await s.json("POST", `/v1/services/${SVC}/deploys`, { deploy: { version: "v3", destroy_previous: true } });
     expect(r.status).toBe(201);

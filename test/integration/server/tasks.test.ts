@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { listContainers } from "../../../src/docker/containers";
-import { docker, startServe, TestScope, waitFor, type Serve } from "./harness";
+import { docker, PREFIX, startServe, TestScope, waitFor, type Serve } from "./harness";
 
 const scope = new TestScope("tasks");
 const SVC = "srvtask";
@@ -92,7 +92,7 @@ describe("tasks", () => {
     expect(res.headers.get("content-type")).toBe("text/plain");
     const body = await res.text();
     expect(body).toStartWith("ERROR: ");
-    expect(body).toContain("srvtest/srvtask:v404");
+    expect(body).toContain(`${PREFIX}/srvtask:v404`);
     expect(body.endsWith("\n")).toBe(true);
   });
 

@@ -4,7 +4,11 @@
  * route for its range.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { DockerClient } from "../../../src/docker/client";
+import { parseDockerHost } from "../../../src/docker/host";
+import { pullImage } from "../../../src/docker/images";
 import { requireDocker } from "../../support/docker";
 import { runLabScript, startLab, type Lab } from "../../support/lab";
 
@@ -107,12 +111,44 @@ test("push copies an image into the lab registry; a worker pulls it and serves o
   await lab.docker.call("DELETE", `/services/${created.ID}`);
 }, 90_000);
 
+/** The containerd shims of node n: pid and the socket each listens on (containerd's rule). */
+function shimsOf(n: number): { pid: string; socket: string }[] {
+  const out: { pid: string; socket: string }[] = [];
+  for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+    let argv: string[];
+    try {
+      argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+    } catch {
+      continue;
+    }
+    if (!argv[0]?.includes("containerd-shim")) continue;
+    const arg = (k: string) => argv[argv.indexOf(k) + 1] ?? "";
+    if (!arg("-address").startsWith(`/run/${NAME}/e${n}/`)) continue;
+    const hash = createHash("sha256").update(`${arg("-address")}/${arg("-namespace")}/${arg("-id")}`).digest("hex");
+    out.push({ pid, socket: `/run/containerd/s/${hash}` });
+  }
+  return out;
+}
+
 test("node-stop KILL is a crash, node-start a reboot: leftovers killed, a new dockerd, node Ready again", async () => {
+  // A container on node 2, so that the crash leaves a shim (and its socket) behind.
+  const node2 = new DockerClient(parseDockerHost({ DOCKER_HOST: lab.dockerHost.replace(/n1\.sock$/, "n2.sock") }));
+  await pullImage(node2, `${lab.registry}/web:1`);
+  const { Id } = await node2.json<{ Id: string }>("POST", "/containers/create", { body: { Image: `${lab.registry}/web:1` } });
+  await node2.call("POST", `/containers/${Id}/start`);
+  const shims = shimsOf(2);
+  expect(shims.length).toBeGreaterThan(0);
+  for (const s of shims) expect(existsSync(s.socket)).toBe(true);
   const pidOf = () => readFileSync(`/run/${NAME}/n2.pid`, "utf8").trim();
   const before = pidOf();
   await lab.nodeStop(2, "KILL");
   expect(existsSync(`/proc/${before}`)).toBe(false);
+  expect(shims.every((s) => existsSync(`/proc/${s.pid}`))).toBe(true);
   await lab.nodeStart(2);
+  for (const s of shims) {
+    expect(existsSync(`/proc/${s.pid}`)).toBe(false);
+    expect(existsSync(s.socket)).toBe(false);
+  }
   const after = pidOf();
   expect(after).not.toBe(before);
   expect(existsSync(`/proc/${after}`)).toBe(true);

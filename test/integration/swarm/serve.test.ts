@@ -240,6 +240,11 @@ test("kill a node's dockerd: the instance count is back, ready and routed", asyn
   try {
     await waitFor("instances rescheduled off the dead node, routed", () => allServing("slow", 3, (u) => u.machine_id === worker.ID), 90_000, 250);
     console.log(`swarm failover: dockerd of node ${n} killed → 3 instances ready and routed again after ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    // The deploy record says where each instance runs now.
+    const now = await units(s, SVC);
+    const rec = await settled(s, SVC, "slow");
+    expect(rec.instances.map((x: any) => x.machine_id).sort()).toEqual(now.map((u) => u.machine_id).sort());
+    expect(rec.instances.some((x: any) => x.machine_id === worker.ID)).toBe(false);
   } finally {
     await lab.nodeStart(n);
   }

@@ -28,7 +28,7 @@ describe("docker-network", () => {
     expect(planNetwork(spec, null)).toEqual({ status: "STALE", actions: [{ name: "create", description: "create network app (driver bridge)" }] });
     expect(planNetwork(spec, inspectOf(body))).toEqual({
       status: "VALID",
-      state: { id: "net1", name: "app", driver: "bridge", internal: false, subnet: "172.30.0.0/16", gateway: "172.30.0.1" },
+      state: { id: "net1", name: "app", driver: "bridge", internal: false, scope: "local", attachable: false, subnet: "172.30.0.0/16", gateway: "172.30.0.1" },
     });
     const changed = normalizeNetworkConfig("app", { labels: { "deployster.test": "builtin" }, internal: true });
     const live = { ...inspectOf(body), Containers: { c1: {}, c2: {} } };

@@ -21,3 +21,17 @@ export const DURATION_SCHEMA = {
   minimum: 0,
   pattern: "^(\\d+(\\.\\d+)?|(\\d+(\\.\\d+)?(ms|s|m|h))+)$",
 } as const;
+
+/** A container's or a service's healthcheck, compose-style (durations as "1s", "500ms"). */
+export const HEALTHCHECK_SCHEMA = {
+  type: "object",
+  additionalProperties: false,
+  properties: {
+    test: { type: ["string", "array"], items: { type: "string" } },
+    interval: DURATION_SCHEMA,
+    timeout: DURATION_SCHEMA,
+    retries: { type: "integer", minimum: 0 },
+    start_period: DURATION_SCHEMA,
+    disable: { type: "boolean" },
+  },
+} as const;

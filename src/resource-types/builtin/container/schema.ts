@@ -1,5 +1,5 @@
 /** deployster/docker-container: the config schema (Draft-4 compatible, unknown keys rejected). */
-import { DURATION_SCHEMA } from "../common/duration";
+import { DURATION_SCHEMA, HEALTHCHECK_SCHEMA } from "../common/duration";
 import { DOCKER_NAME_SCHEMA, SCALAR_SCHEMA, STRING_MAP_SCHEMA } from "../common/runtime";
 
 const PORT_NUMBER = { type: ["integer", "string"], minimum: 1, maximum: 65535, pattern: "^[0-9]+$" } as const;
@@ -82,18 +82,7 @@ export const containerConfigSchema = {
     },
     labels: STRING_MAP_SCHEMA,
     restart: { type: "string", pattern: "^(no|always|unless-stopped|on-failure(:[0-9]+)?)$" },
-    healthcheck: {
-      type: "object",
-      additionalProperties: false,
-      properties: {
-        test: STRING_OR_LIST,
-        interval: DURATION_SCHEMA,
-        timeout: DURATION_SCHEMA,
-        retries: { type: "integer", minimum: 0 },
-        start_period: DURATION_SCHEMA,
-        disable: { type: "boolean" },
-      },
-    },
+    healthcheck: HEALTHCHECK_SCHEMA,
     user: { type: "string" },
     working_dir: { type: "string" },
     stop_timeout: { type: "integer", minimum: 0, description: "Seconds between SIGTERM and SIGKILL on stop" },

@@ -126,7 +126,7 @@ export function formatMount(m: MountSpec): string {
   return `${src}:${m.target}${m.read_only ? ":ro" : ""}`;
 }
 
-function parseNetworks(value: unknown): NetworkAttachment[] {
+export function parseNetworks(value: unknown): NetworkAttachment[] {
   if (!value) return [];
   if (Array.isArray(value)) return value.map((name) => ({ name: String(name), aliases: [] }));
   return Object.entries(value as Record<string, { aliases?: string[] } | null>).map(([name, v]) => ({
@@ -135,7 +135,7 @@ function parseNetworks(value: unknown): NetworkAttachment[] {
   }));
 }
 
-function parseEnv(value: unknown): Record<string, string> {
+export function parseEnv(value: unknown): Record<string, string> {
   if (Array.isArray(value)) {
     const map: Record<string, string> = {};
     for (const item of value as string[]) {
@@ -147,12 +147,12 @@ function parseEnv(value: unknown): Record<string, string> {
   return normalizeStringMap(value);
 }
 
-function parseCommand(value: unknown): string[] | undefined {
+export function parseCommand(value: unknown): string[] | undefined {
   if (value === undefined || value === null) return undefined;
   return Array.isArray(value) ? value.map(String) : splitCommand(String(value));
 }
 
-function parseHealthcheck(value: unknown): ContainerSpec["healthcheck"] {
+export function parseHealthcheck(value: unknown): ContainerSpec["healthcheck"] {
   if (!value) return undefined;
   const h = value as Record<string, unknown>;
   if (h.disable) return { disable: true };

@@ -10,9 +10,9 @@ export const networkConfigSchema = {
   additionalProperties: false,
   properties: {
     name: { ...DOCKER_NAME_SCHEMA, description: "Network name (default: the resource name)" },
-    driver: { type: "string", minLength: 1, description: "Network driver (default: bridge)" },
+    driver: { type: "string", minLength: 1, description: "Network driver (default: bridge); overlay for Swarm services (the engine must be a Swarm manager)" },
     internal: { type: "boolean", description: "Restrict external access (default: false)" },
-    attachable: { type: "boolean" },
+    attachable: { type: "boolean", description: "overlay: standalone containers may attach too (default: false)" },
     labels: STRING_MAP_SCHEMA,
     options: { ...STRING_MAP_SCHEMA, description: "Driver options" },
     subnet: { type: "string", pattern: "^[0-9a-fA-F.:]+/[0-9]+$", description: "IPAM subnet, e.g. 10.42.0.0/24" },
@@ -70,6 +70,8 @@ export function extractNetworkState(inspect: any): Record<string, unknown> {
     name: inspect.Name,
     driver: inspect.Driver,
     internal: !!inspect.Internal,
+    scope: inspect.Scope ?? "local",
+    attachable: !!inspect.Attachable,
     subnet: ipam.Subnet ?? null,
     gateway: ipam.Gateway ?? null,
   };

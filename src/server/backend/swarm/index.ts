@@ -9,14 +9,17 @@ import type { DockerClient } from "../../../docker/client";
 import { createService, distributionDigest, inspectService, listServices, listTasks, removeService, serviceLogs, swarmRole } from "../../../docker/swarm";
 import { UserError } from "../../../errors";
 import type { ServerContext } from "../../context";
+import { envList, instanceFacts, type ServiceConfig } from "../../config-dir";
 import { instanceFilters, type Instance } from "../../naming";
 import { instanceLabels } from "../../rollout/boot";
 import { newInstanceName } from "../../rollout/plan";
 import { tcpConnect } from "../../readiness";
 import type { BackendReadyOutcome, InstanceBackend } from "../types";
 import { createNodeAddresses, probeSwarmInstance } from "./ready";
+import { ensureSwarmSecrets, pruneSwarmSecrets } from "./secrets";
 import { buildInstanceSpec, parseSwarmInstance, swarmServiceName } from "./spec";
 import { watchFailover } from "./watch";
+import { sleepUnlessAborted } from "../../../sleep";
 
 const STOP_GRACE_S = 10;
 
@@ -35,17 +38,6 @@ export async function checkSwarmManager(docker: DockerClient): Promise<void> {
   }
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }
-    signal?.addEventListener("abort", done, { once: true });
-  });
-}
 
 export async function createSwarmBackend(ctx: ServerContext, env: Record<string, string | undefined>): Promise<InstanceBackend> {
   const { docker, config } = ctx;
@@ -77,6 +69,12 @@ export async function createSwarmBackend(ctx: ServerContext, env: Record<string,
     return out.sort((a, b) => a.startedAt.localeCompare(b.startedAt) || a.instance - b.instance);
   }
 
+  /** Keeps the configuration's secrets from being pruned between their creation and the service's. */
+  function holdSecrets(service: string, c: ServiceConfig | undefined): () => void {
+    const releases = (c?.secrets ?? []).map((s) => ctx.configDir?.hold(service, s.digest) ?? (() => {}));
+    return () => releases.forEach((r) => r());
+  }
+
   return {
     kind: "swarm",
     description: `Swarm manager ${docker.target}`,
@@ -99,16 +97,25 @@ export async function createSwarmBackend(ctx: ServerContext, env: Record<string,
         const created = Date.parse(existing.CreatedAt ?? "");
         return { k, id: existing.ID, name, startedAtMs: Number.isFinite(created) ? created : Date.now() };
       }
-      const spec = buildInstanceSpec({
-        labels: instanceLabels(plan, k, { containerPort: config.containerPort, scope: config.scopeLabels }),
-        instanceName: name,
-        image: pinned.get(plan.image) ?? plan.image,
-        containerPort: config.containerPort,
-        stopGraceSeconds: STOP_GRACE_S,
-        limits: config.limits.instance,
-      });
-      const { ID } = await createService(docker, spec, registryAuthHeader(plan.image, env));
-      return { k, id: ID, name, startedAtMs: Date.now() };
+      const release = holdSecrets(plan.service, plan.config);
+      try {
+        // The node's address is known only once Swarm places the task: the facts name the node (templates) instead.
+        const facts = instanceFacts({ service: plan.service, version: plan.version, timestamp: plan.timestamp, instance: String(k), containerPort: config.containerPort, swarm: true });
+        const spec = buildInstanceSpec({
+          labels: instanceLabels(plan, k, { containerPort: config.containerPort, scope: config.scopeLabels }),
+          instanceName: name,
+          image: pinned.get(plan.image) ?? plan.image,
+          containerPort: config.containerPort,
+          stopGraceSeconds: STOP_GRACE_S,
+          limits: config.limits.instance,
+          env: envList(plan.config?.env, facts),
+          secrets: plan.config ? await ensureSwarmSecrets(docker, plan.config, config.scopeLabels) : undefined,
+        });
+        const { ID } = await createService(docker, spec, registryAuthHeader(plan.image, env));
+        return { k, id: ID, name, startedAtMs: Date.now() };
+      } finally {
+        release();
+      }
     },
     async waitReady(booted, w): Promise<BackendReadyOutcome> {
       // A task takes a second or two to be scheduled, pulled and started: poll at a steady
@@ -119,12 +126,12 @@ export async function createSwarmBackend(ctx: ServerContext, env: Record<string,
         const r = await probeSwarmInstance(docker, booted.id, nodeAddress, probeOptions(config.containerPort, true)).catch(
           (err): { kind: "waiting"; why: string } => ({ kind: "waiting", why: (err as Error).message }),
         );
-        if (r.kind === "ready") return { ready: true, dial: r.dial };
+        if (r.kind === "ready") return { ready: true, dial: r.dial, machineId: r.nodeId };
         if (r.kind === "failed") return { ready: false, why: r.why };
         lastWhy = r.why;
         const pause = attempt < 100 ? 150 : 500;
         if (Date.now() + pause > w.deadline) return { ready: false, why: lastWhy, timedOut: true };
-        await sleep(pause, w.signal);
+        await sleepUnlessAborted(pause, w.signal);
       }
     },
     async probeReady(i) {
@@ -138,6 +145,9 @@ export async function createSwarmBackend(ctx: ServerContext, env: Record<string,
     },
     stopAndRemove: (i) => removeService(docker, i.id),
     remove: (id) => removeService(docker, id),
+    async pruneConfig(service) {
+      if (ctx.configDir) await pruneSwarmSecrets(docker, service, config.scopeLabels, ctx.configDir);
+    },
     async logTail(id) {
       const parts: Uint8Array[] = [];
       try {

@@ -37,6 +37,10 @@ export interface SwarmSpecOptions {
   containerPort: number;
   stopGraceSeconds: number;
   limits?: ContainerLimits;
+  /** `NAME=value` lines (the configuration and the instance facts). */
+  env?: string[];
+  /** Secret references (./secrets.ts), mounted at /run/secrets/<NAME>. */
+  secrets?: Record<string, unknown>[];
 }
 
 /** A task's Resources: --instance-/--task-memory and -pids as Swarm limits (nothing when unlimited). */
@@ -56,6 +60,8 @@ export function buildInstanceSpec(o: SwarmSpecOptions): Record<string, unknown> 
       ContainerSpec: {
         Image: o.image,
         Labels: { [LABEL_SWARM_INSTANCE]: o.instanceName },
+        Env: o.env,
+        Secrets: o.secrets,
         StopGracePeriod: o.stopGraceSeconds * 1e9,
       },
       RestartPolicy: { Condition: "any", Delay: 1e9 },

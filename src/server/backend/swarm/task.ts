@@ -8,10 +8,11 @@
 import { registryAuthHeader } from "../../../docker/auth";
 import { createService, listTasks, removeService, serviceLogs } from "../../../docker/swarm";
 import type { ServerContext } from "../../context";
-import { ensureTaskImage, exitTrailer, plainError, taskArgs, timeoutTrailer } from "../../handlers/tasks";
-import { baseLabels, COMPONENT_TASK, LABEL_SERVICE, LABEL_VERSION } from "../../naming";
+import type { ServiceConfig } from "../../config-dir";
+import { ensureTaskImage, exitTrailer, plainError, pruneAfterTask, taskArgs, taskEnv, taskLabels, timeoutTrailer } from "../../handlers/tasks";
 import type { TaskRequest } from "../../validate";
 import type { ContainerLimits } from "../../limits";
+import { ensureSwarmSecrets } from "./secrets";
 import { swarmResources, swarmServiceName } from "./spec";
 
 const POLL_MS = 250;
@@ -23,12 +24,21 @@ const TAIL_MAX_MS = 5000;
 const TERMINAL = new Set(["complete", "failed", "shutdown", "rejected", "orphaned", "remove"]);
 
 /** The job's service spec (pure). Args keep the image's ENTRYPOINT, as on one engine. */
-export function buildTaskSpec(o: { name: string; image: string; args: string[]; labels: Record<string, string>; limits?: ContainerLimits }): Record<string, unknown> {
+export function buildTaskSpec(o: {
+  name: string;
+  image: string;
+  args: string[];
+  labels: Record<string, string>;
+  limits?: ContainerLimits;
+  env?: Record<string, string>;
+  secrets?: Record<string, unknown>[];
+}): Record<string, unknown> {
+  const env = o.env ? Object.entries(o.env).map(([k, v]) => `${k}=${v}`) : undefined;
   return {
     Name: swarmServiceName(o.name),
     Labels: o.labels,
     TaskTemplate: {
-      ContainerSpec: { Image: o.image, Args: o.args },
+      ContainerSpec: { Image: o.image, Args: o.args, Env: env, Secrets: o.secrets },
       RestartPolicy: { Condition: "none" },
       Resources: swarmResources(o.limits),
       LogDriver: { Name: "json-file", Options: { "max-size": "10m", "max-file": "3" } },
@@ -53,10 +63,12 @@ export interface SwarmTaskOptions {
   image: string;
   /** Unique task name, registered in ctx.tasks by the caller; removed from it when the task ends. */
   name: string;
+  /** The version's configuration (--config-dir). */
+  config?: ServiceConfig;
 }
 
 export async function runSwarmTask(ctx: ServerContext, o: SwarmTaskOptions): Promise<Response> {
-  const { service, task, request, image, name } = o;
+  const { service, task, request, image, name, config } = o;
   let info: any;
   try {
     // The manager pulls it too: its ENTRYPOINT decides how the command is passed.
@@ -66,14 +78,23 @@ export async function runSwarmTask(ctx: ServerContext, o: SwarmTaskOptions): Pro
     return plainError(500, `The image ${image} is not available: ${(err as Error).message}`);
   }
   const args = taskArgs(task.command, info?.Config?.Entrypoint);
-  const labels = { ...baseLabels(ctx.config.scopeLabels, COMPONENT_TASK), [LABEL_SERVICE]: service, [LABEL_VERSION]: task.version };
+  const labels = taskLabels(ctx, service, task.version, config);
+  const env = taskEnv(ctx, service, task.version, name, config);
+  const releases = (config?.secrets ?? []).map((s) => ctx.configDir?.hold(service, s.digest) ?? (() => {}));
   let id: string;
   try {
-    ({ ID: id } = await createService(ctx.docker, buildTaskSpec({ name, image, args, labels, limits: ctx.config.limits.task }), registryAuthHeader(image)));
+    const secrets = config ? await ensureSwarmSecrets(ctx.docker, config, ctx.config.scopeLabels) : undefined;
+    ({ ID: id } = await createService(ctx.docker, buildTaskSpec({ name, image, args, labels, limits: ctx.config.limits.task, env, secrets }), registryAuthHeader(image)));
   } catch (err) {
     return plainError(500, `The task could not start: ${(err as Error).message}`);
+  } finally {
+    // The job service references its secrets from here on.
+    releases.forEach((r) => r());
   }
-  const remove = () => removeService(ctx.docker, id).catch((err) => ctx.logger.warn(`task ${name}: removing its service failed: ${(err as Error).message}`));
+  const remove = () =>
+    removeService(ctx.docker, id)
+      .then(() => pruneAfterTask(ctx, service, config))
+      .catch((err) => ctx.logger.warn(`task ${name}: removing its service failed: ${(err as Error).message}`));
 
   // Started = the task runs or has already ended; rejected before running = a start failure.
   const startDeadline = Date.now() + ctx.config.healthTimeoutMs;

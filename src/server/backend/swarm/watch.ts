@@ -10,6 +10,7 @@
  */
 import type { ServerContext } from "../../context";
 import { isFailed, type Instance } from "../../naming";
+import { findInstanceRecord } from "../../reconcile/records";
 
 export interface WatchOptions {
   intervalMs: number;
@@ -32,7 +33,11 @@ async function passOnce(ctx: ServerContext, stale: Map<string, number>, known: S
       if (!(await ctx.backend.probeReady(i))) continue;
       await router.addUpstream(service, i.dial!);
       if (ctx.retiring.has(i.id) || !(await ctx.backend.exists(i.id))) await router.removeUpstream(service, i.dial!);
-      else ctx.logger.info(`${i.name} runs on node ${i.machineId} at ${i.dial}: routed`);
+      else {
+        const rec = findInstanceRecord(ctx.log, i);
+        if (rec) rec.entry.machine_id = i.machineId ?? null;
+        ctx.logger.info(`${i.name} runs on node ${i.machineId} at ${i.dial}: routed`);
+      }
     }
     for (const dial of routed) {
       const key = `${service} ${dial}`;

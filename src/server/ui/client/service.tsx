@@ -94,6 +94,7 @@ function Versions(p: { view: ServiceView; now: number; ask: Ask }) {
                     <th>Ready</th>
                     <th>Routed</th>
                     <th>Address</th>
+                    <th>Config</th>
                     <th>Age</th>
                   </tr>
                 </thead>
@@ -112,6 +113,10 @@ function Versions(p: { view: ServiceView; now: number; ask: Ask }) {
                       <td data-label="Routed">{yesNo(u.routed)}</td>
                       <td data-label="Address">
                         <code>{u.address ?? "—"}</code>
+                      </td>
+                      <td data-label="Config" data-config-current={String(u.config_current)} title="Digest of the configuration (--config-dir) it started with; stale: a new deploy would start with another one">
+                        {u.config_digest ? <code>{u.config_digest.slice(0, 8)}</code> : "—"}
+                        {u.config_current === false && <span class="muted"> stale</span>}
                       </td>
                       <td data-label="Age">{formatAge(u.created_at, p.now)}</td>
                     </tr>
