@@ -14,3 +14,17 @@ test("the suite left every pre-existing container, network, volume and image as 
   const before = JSON.parse(readFileSync(file, "utf8")) as EngineSnapshot;
   expect(compareSnapshots(before, await takeEngineSnapshot())).toEqual([]);
 });
+
+// And the suite created nothing that is still there: no container, network or volume (with
+// or without deployster's labels) that did not exist before it started.
+test("the suite left no container, network or volume of its own behind", async () => {
+  await requireDocker();
+  const file = process.env.DEPLOYSTER_ENGINE_SNAPSHOT;
+  if (!file) throw new Error("DEPLOYSTER_ENGINE_SNAPSHOT is not set: run this check through scripts/test.sh");
+  const before = JSON.parse(readFileSync(file, "utf8")) as EngineSnapshot;
+  const now = await takeEngineSnapshot();
+  const added = Object.keys(now)
+    .filter((key) => !(key in before) && /^(container|network|volume):/.test(key))
+    .map((key) => `${key} ${now[key]}`);
+  expect(added).toEqual([]);
+});

@@ -139,7 +139,7 @@ describe("deploys", () => {
     await createContainer(docker, {
       Image: "deployster-fixture/busybox:latest",
       Cmd: ["true"],
-      Labels: { "deployster.test": "server", [scope.fileLabel.split("=")[0]!]: "api", "deployster.service": SVC, "deployster.version": "v9", "deployster.timestamp": T1, "deployster.instance": "1" },
+      Labels: { "deployster.test": "server", [scope.fileLabel.split("=")[0]!]: scope.fileLabel.split("=")[1]!, "deployster.service": SVC, "deployster.version": "v9", "deployster.timestamp": T1, "deployster.instance": "1" },
     });
     const us = await units(s, SVC);
     expect(us.every((u) => u.service === SVC && u.version === "v1")).toBe(true);
