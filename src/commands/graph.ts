@@ -38,13 +38,16 @@ export async function runGraphCommand(manifests: string[], options: GraphCommand
       stderr.write("graph interrupted: containers removed\n");
       return 130;
     });
+    let plan: Awaited<ReturnType<typeof createPlan>> | undefined;
     try {
-      const plan = await createPlan(run.manifest, run.context, { ...run.engine, reporter: createMemoryReporter() }, "plan");
+      plan = await createPlan(run.manifest, run.context, { ...run.engine, reporter: createMemoryReporter() }, "plan");
       statuses = new Map(plan.resources.map((r) => [r.spec.name, r.status]));
       for (const r of plan.resources) {
         if (r.status === "FAILED" && r.error) stderr.write(`${r.spec.name}: FAILED (${r.error.phase}): ${r.error.message.split("\n")[0]}\n`);
       }
     } finally {
+      // The plan's session holds the run's resource-type runners: removed before printing.
+      await plan?.session.close();
       unregister();
     }
   }
