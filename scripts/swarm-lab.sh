@@ -235,6 +235,10 @@ start_node() {
   local n="$1" ns; ns="$(node_ns "$n")"
   node_running "$n" && return 0
   kill_node_leftovers "$n"
+  # Like a boot (/run is a tmpfs): the runtime state of the dead daemon and its containerd goes.
+  # A task that was being started while dockerd stopped leaves its shim directory here, and
+  # the next containerd then fails every start of that container ("failed to start shim").
+  rm -rf "$RUN/e$n"
   rm -f "$(node_pidfile "$n")" "$(node_sock "$n")"
   write_node_config "$n"
   setsid unshare --mount --uts --propagation slave -- nsenter --net="/run/netns/$ns" -- \

@@ -38,6 +38,22 @@ export function retryPause(attempt: number): number {
 }
 
 
+/**
+ * One attempt's engine calls may take this long. A dockerd that is starting accepts
+ * connections but answers nothing for a while: without this bound an attempt would wait for
+ * the client's own timeout (minutes) instead of trying again once the engine answers.
+ */
+const BRING_UP_TIMEOUT_MS = 10_000;
+
+/** `p`, or a rejection once `ms` have passed (the late call is left to its own timeout). */
+function withDeadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the engine did not answer ${what} within ${ms / 1000}s`)), ms);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
 /** Starts (or restarts) the container; false when it is gone. */
 async function bringUp(ctx: ServerContext, id: string): Promise<boolean> {
   const info = await inspectContainer(ctx.docker, id);
@@ -71,7 +87,7 @@ export async function healInstance(ctx: ServerContext, t: HealTarget, why: strin
   for (let attempt = 1; wanted(); attempt++) {
     let failure: string;
     try {
-      if (!(await bringUp(ctx, t.id))) {
+      if (!(await withDeadline(bringUp(ctx, t.id), BRING_UP_TIMEOUT_MS, "starting it"))) {
         markRemoved(ctx.log, t, `${why}; then the container was removed`);
         say("the container is gone; not restarted");
         return;

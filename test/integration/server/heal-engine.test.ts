@@ -92,7 +92,11 @@ describe("the engine goes away and comes back", () => {
 
     await lab.nodeStart(1);
     const backAt = Date.now();
-    await waitFor("every instance ready and routed again", () => allServing(2), 30_000, 100);
+    await waitFor("every instance ready and routed again", () => allServing(2), 30_000, 100).catch(async (err) => {
+      // What serve saw, for the next reader of a failure: units, Caddy's upstreams, serve's last lines.
+      const state = JSON.stringify({ units: await units(s, SVC).catch((e) => String(e)), upstreams: await upstreams() });
+      throw new Error(`${(err as Error).message}\n${state}\n${s.output().split("\n").slice(-40).join("\n")}`);
+    });
     console.error(`dockerd restart: every instance ready and routed ${Date.now() - backAt} ms after the engine's return`);
     expect(await viaCaddy()).toBe("200 v1");
     expect(s.proc.exitCode).toBeNull();
