@@ -19,7 +19,7 @@ import { startCaddy, type Caddy } from "../../test/support/caddy";
 import { startLab, type Lab } from "../../test/support/lab";
 import { freePort } from "../../test/support/registry";
 import { startLoad, type LoadStats } from "../../test/integration/server/load";
-import { fmtMs, median, ratio, timed } from "./stats";
+import { fmtMs, median, ratio, timed, pollEvery } from "./stats";
 
 const ROOT = resolve(import.meta.dir, "../..");
 const BIN = join(ROOT, "bin/deployster");
@@ -32,15 +32,7 @@ const PASSWORD = `bench-${RUN}`;
 const DRAIN_MS = 500;
 const auth = { authorization: `Basic ${Buffer.from(`deployster:${PASSWORD}`).toString("base64")}` };
 
-async function poll<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 120_000, everyMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(everyMs);
-  }
-}
+const poll = pollEvery(100);
 
 function sh(argv: string[], env: Record<string, string>, allowFail = false): string {
   const p = Bun.spawnSync(argv, { stdout: "pipe", stderr: "pipe", env: { ...process.env, ...env } });

@@ -30,7 +30,7 @@ import { inspectImage, removeImage, tagImage } from "../../src/docker/images";
 import { startCaddy, type Caddy } from "../../test/support/caddy";
 import { freePort } from "../../test/support/registry";
 import { startLoad, type LoadStats } from "../../test/integration/server/load";
-import { fmtMs, median, ratio, timed } from "./stats";
+import { fmtMs, median, ratio, timed, pollEvery } from "./stats";
 
 const SWARM_MODE = process.argv.includes("--swarm");
 const REPS = Number(process.argv.slice(2).filter((a) => a !== "--swarm")[0] ?? 3);
@@ -50,15 +50,7 @@ function sh(argv: string[], allowFail = false): string {
   return p.stdout.toString().trim();
 }
 
-async function poll<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 120_000, everyMs = 50): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(everyMs);
-  }
-}
+const poll = pollEvery(50);
 
 // ---- deployster side ---------------------------------------------------------------------
 

@@ -18,3 +18,20 @@ export function fmtMs(ms: number): string {
 export function ratio(a: number, b: number): string {
   return (a / b).toFixed(2);
 }
+
+/**
+ * A `poll(what, fn, timeoutMs = 120 s, everyMs)` that calls `fn` every `everyMs` until it
+ * resolves to something other than undefined (a rejection counts as not yet), or throws
+ * "timed out waiting for <what>".
+ */
+export function pollEvery(defaultEveryMs: number) {
+  return async function poll<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 120_000, everyMs = defaultEveryMs): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const v = await fn().catch(() => undefined);
+      if (v !== undefined) return v;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await Bun.sleep(everyMs);
+    }
+  };
+}
