@@ -47,7 +47,7 @@ function deploysterManifest(prefix: string, n: number): string {
       "      stop_timeout: 2",
     );
   }
-  return lines.join("\n") + "\n";
+  return `${lines.join("\n")}\n`;
 }
 
 function composeFile(prefix: string, n: number): string {
@@ -65,7 +65,7 @@ function composeFile(prefix: string, n: number): string {
     );
   }
   lines.push("networks:", "  bench:", `    name: ${prefix}-net`, `    labels: ${labels}`);
-  return lines.join("\n") + "\n";
+  return `${lines.join("\n")}\n`;
 }
 
 interface Stack {

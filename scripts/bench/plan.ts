@@ -41,7 +41,7 @@ function writeManifest(file: string, type: (i: number) => string): void {
       lines.push(`    config:`, `      index: ${i}`);
     }
   }
-  writeFileSync(file, lines.join("\n") + "\n");
+  writeFileSync(file, `${lines.join("\n")}\n`);
 }
 writeManifest(manifest, typeOf);
 writeManifest(reusableManifest, reusableTypeOf);

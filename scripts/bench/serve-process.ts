@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Subprocess } from "bun";
-import { DockerClient } from "../../src/docker/client";
+import type { DockerClient } from "../../src/docker/client";
 import { listContainers, removeContainer } from "../../src/docker/containers";
 import { removeImage, tagImage } from "../../src/docker/images";
 import { freePort } from "../../test/support/registry";

@@ -41,7 +41,7 @@ function deploysterManifest(image: string): string {
       "      labels: { deployster.test: bench-services }",
     );
   }
-  return lines.join("\n") + "\n";
+  return `${lines.join("\n")}\n`;
 }
 
 function composeFile(image: string): string {
@@ -56,7 +56,7 @@ function composeFile(image: string): string {
       "    deploy: { endpoint_mode: dnsrr, replicas: 1, update_config: { order: start-first }, labels: { deployster.test: bench-services } }",
     );
   }
-  return lines.join("\n") + "\n";
+  return `${lines.join("\n")}\n`;
 }
 
 async function run(cmd: string[], env: Record<string, string>): Promise<void> {

@@ -3,7 +3,6 @@
  * validate config against init's schema → state → actions → state must be VALID.
  */
 import Ajv from "ajv";
-import { existsSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { DockerClient, type RequestOptions } from "../../../src/docker/client";
 import { BurstCache } from "../../../src/resource-types/builtin/common/burst-cache";

@@ -81,8 +81,8 @@ test("list: one row per unit, aligned like the original", async () => {
   const r = await ctl(["l", SERVICE]);
   expect(r.code).toBe(0);
   const lines = r.out.trimEnd().split("\n");
-  expect(lines[0]).toMatch(/^#    Version    Current state    Desired state    Machine ID +Timestamp$/);
-  expect(lines[1]).toMatch(/^-    -------    -------------    -------------    ---------- +---------$/);
+  expect(lines[0]).toMatch(/^# {4}Version {4}Current state {4}Desired state {4}Machine ID +Timestamp$/);
+  expect(lines[1]).toMatch(/^- {4}------- {4}------------- {4}------------- {4}---------- +---------$/);
   expect(lines).toHaveLength(4);
   expect(lines[2]).toMatch(new RegExp(`^1    v1         launched         launched         \\S+    ${TS}$`));
   expect(lines[3]).toMatch(new RegExp(`^2    v1         launched         launched         \\S+    ${TS}$`));
@@ -94,7 +94,7 @@ test("list: one row per unit, aligned like the original", async () => {
 test("status: the deploys table; status v1 --json: the server's record", async () => {
   const r = await ctl(["status", SERVICE]);
   expect(r.code).toBe(0);
-  expect(r.out).toMatch(new RegExp(`^Version +Timestamp +State +Ready +Reason\\n-------`));
+  expect(r.out).toMatch(/^Version +Timestamp +State +Ready +Reason\n-------/);
   expect(r.out).toMatch(new RegExp(`\\nv1 +${TS} +live +2/2 +\\n`));
   const j = await ctl(["status", SERVICE, "v1", "--json"]);
   expect(j.code).toBe(0);

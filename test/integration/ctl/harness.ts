@@ -6,7 +6,7 @@
  * per-file label, and each file uses its own service names (ctltest-*), so that tests of
  * other areas running at the same time are never touched.
  */
-import { existsSync, mkdtempSync, rmSync, statSync, symlinkSync, readdirSync } from "node:fs";
+import { mkdtempSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { inspectImage, removeImage, tagImage } from "../../../src/docker/images";

@@ -78,7 +78,7 @@ describe("saved plans", () => {
     expect(file("greeting.txt")).toBeUndefined();
 
     const manifest = join(ws, "deployster.yaml");
-    writeFileSync(manifest, readFileSync(manifest, "utf8").replace(/  echo:[\s\S]*$/, ""));
+    writeFileSync(manifest, readFileSync(manifest, "utf8").replace(/ {2}echo:[\s\S]*$/, ""));
     const removed = await run("apply", "p.json");
     expect(removed.stderr).toContain("'echo': no longer in the manifests");
 

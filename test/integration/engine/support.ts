@@ -5,9 +5,9 @@
  * and leftovers are found by the `deployster.run-id` label.
  */
 import { expect } from "bun:test";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { inspectImage, listContainers } from "../../../src/docker/index";
 import { docker, requireDocker } from "../../support/docker";
 import { BIN, ensureBinary, ROOT } from "../../support/binary";

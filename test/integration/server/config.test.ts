@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writ
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { inspectContainer, listContainers } from "../../../src/docker/containers";
-import { launchBrowser } from "../ui/browser";
+import { launchBrowser, renderedText } from "../ui/browser";
 import { docker, PASSWORD, settled, startServe, TestScope, units, waitFor, type Serve } from "./harness";
 
 const scope = new TestScope("config");
@@ -114,9 +114,9 @@ test("a changed configuration: the next deploy's instances see it, the old ones 
     await b.page.goto(`${s.url}/`);
     const cell = (u: any) => `[data-service="${SVC}"] [data-unit="${u.container_name}"] [data-label="Config"]`;
     await b.page.waitForSelector(cell(v2));
-    expect(await b.page.locator(cell(v2)).innerText()).toBe(v2.config_digest.slice(0, 8));
+    expect(await renderedText(b.page.locator(cell(v2)))).toBe(v2.config_digest.slice(0, 8));
     const old = all.find((u) => u.version === "v1");
-    expect(await b.page.locator(cell(old)).innerText()).toBe(`${old.config_digest.slice(0, 8)} stale`);
+    expect(await renderedText(b.page.locator(cell(old)))).toBe(`${old.config_digest.slice(0, 8)} stale`);
     expect(b.errors).toEqual([]);
   } finally {
     await b.close();
@@ -126,6 +126,7 @@ test("a changed configuration: the next deploy's instances see it, the old ones 
 
   // A task of v1 gets v1's configuration as it is now (the new secret), with the task facts.
   const task = await s.call("POST", `/v1/services/${SVC}/tasks`, {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell parameter expansion run by the task, not a JS template
     task: { version: "v1", command: "echo G=$GREETING E=${EXTRA-none} V=$DEPLOYSTER_VERSION; sha256sum /run/secrets/api_key" },
   });
   expect(task.status).toBe(200);

@@ -7,8 +7,6 @@
  * DEPLOYSTER_SERVE_LABELS, which serve adds to and requires on everything it manages),
  * services are named per file, and images are re-tagged under the `srvtest` prefix.
  */
-import { existsSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
-import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { removeImage, tagImage } from "../../../src/docker/images";
 import { docker, leftovers, removeByLabel, requireDocker } from "../../support/docker";

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { inspectImage, pushImage, removeImage, tagImage } from "../../../src/docker/images";
 import { startRegistry, type Registry } from "../../support/registry";
-import { docker, settled, startServe, TestScope, units, type Serve } from "./harness";
+import { docker, settled, startServe, TestScope, units } from "./harness";
 
 const scope = new TestScope("registry");
 const SVC = "srvreg";

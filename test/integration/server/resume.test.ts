@@ -10,7 +10,7 @@ import { createContainer, listContainers, removeContainer, startContainer } from
 import { buildInstanceBody } from "../../../src/server/rollout/boot";
 import type { DeployPlan } from "../../../src/server/rollout/plan";
 import { startCaddy, type Caddy } from "../../support/caddy";
-import { AREA_LABEL, deployRecord, docker, PREFIX, settled, startServe, TestScope, units, waitFor, type Serve } from "./harness";
+import { AREA_LABEL, deployRecord, docker, PREFIX, settled, startServe, TestScope, units, waitFor } from "./harness";
 import { startLoad } from "./load";
 
 const scope = new TestScope("resume");
@@ -27,7 +27,7 @@ afterAll(async () => {
   expect(await scope.cleanup()).toEqual([]);
 });
 
-const routed = (svc: string) => ["--caddy-admin", caddy.adminUrl, "--domain", DOMAIN, "--health-timeout", "60s"];
+const routed = () => ["--caddy-admin", caddy.adminUrl, "--domain", DOMAIN, "--health-timeout", "60s"];
 
 /** What a server would have created for new instance k of `plan` (the crash states below). */
 async function craftInstance(plan: DeployPlan, k: number, start = true): Promise<string> {
@@ -59,7 +59,7 @@ function plan(service: string, version: string, timestamp: string, previous: str
 describe("resumption", () => {
   test("SIGKILL mid-rollout under load, restart: the rollout finishes, zero failed requests", async () => {
     const SVC = "srvkill";
-    let s = await startServe({ scope, args: routed(SVC) });
+    let s = await startServe({ scope, args: routed() });
     try {
       expect((await s.call("POST", `/v1/services/${SVC}/deploys`, { deploy: { version: "v1", instance_count: 3 } })).status).toBe(201);
       expect((await settled(s, SVC, "v1")).state).toBe("live");
@@ -73,7 +73,7 @@ describe("resumption", () => {
       const frozen = await listContainers(docker, { all: true, labels: [scope.fileLabel, `deployster.service=${SVC}`] });
       expect(frozen.length).toBe(6);
 
-      s = await startServe({ scope, args: routed(SVC) });
+      s = await startServe({ scope, args: routed() });
       const rec = await waitFor("the resumed rollout to finish", async () => {
         const d = await deployRecord(s, SVC, "slow");
         return d?.state === "live" ? d : undefined;
@@ -150,7 +150,7 @@ describe("resumption", () => {
 
   test("SIGTERM mid-rollout: exit 0 at a safe point; the next start finishes the rollout", async () => {
     const SVC = "srvterm";
-    let s = await startServe({ scope, args: routed(SVC) });
+    let s = await startServe({ scope, args: routed() });
     expect((await s.call("POST", `/v1/services/${SVC}/deploys`, { deploy: { version: "v1", instance_count: 2 } })).status).toBe(201);
     expect((await settled(s, SVC, "v1")).state).toBe("live");
     expect((await s.call("POST", `/v1/services/${SVC}/deploys`, { deploy: { version: "slow", destroy_previous: true } })).status).toBe(201);
@@ -158,7 +158,7 @@ describe("resumption", () => {
     const t0 = Date.now();
     expect(await s.stop("SIGTERM")).toBe(0);
     expect(Date.now() - t0).toBeLessThan(20_000);
-    s = await startServe({ scope, args: routed(SVC) });
+    s = await startServe({ scope, args: routed() });
     try {
       const rec = await waitFor("the resumed rollout to finish", async () => {
         const d = await deployRecord(s, SVC, "slow");

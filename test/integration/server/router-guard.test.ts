@@ -74,7 +74,10 @@ function startSilentRegistry(): { listener: TCPSocketListener<undefined>; open: 
     hostname: "127.0.0.1",
     port: 0,
     socket: {
-      open: (sock) => void (open.add(sock), accepted++),
+      open: (sock) => {
+        open.add(sock);
+        accepted++;
+      },
       data() {},
       close: (sock) => void open.delete(sock),
       error: (sock) => void open.delete(sock),

@@ -189,12 +189,12 @@ test("a global service runs one task per node; changing its mode recreates it", 
   mkdirSync(dir);
   writeFileSync(
     join(dir, "deployster.yaml"),
-    [
+    `${[
       "resources:",
       "  g:",
       "    type: deployster/docker-service",
       `    config: { name: ${STACK}-global, image: "{{ registry }}/web:1", mode: "{{ mode }}", ports: [80], converge_timeout: 60s }`,
-    ].join("\n") + "\n",
+    ].join("\n")}\n`,
   );
   const run = (cmd: string, mode: string) =>
     runBinary([cmd, ...(cmd === "apply" ? ["-y"] : ["--detailed-exitcode"]), "--var", `registry=${lab.registry}`, "--var", `mode=${mode}`], dir, lab.dockerHost, clientEnv);

@@ -92,5 +92,11 @@ export function followService(d: DockerClient, adminUrl: string, service: string
       await Bun.sleep(everyMs);
     }
   })();
-  return { changes, stop: async () => ((stopped = true), await loop) };
+  return {
+    changes,
+    stop: async () => {
+      stopped = true;
+      return await loop;
+    },
+  };
 }

@@ -190,7 +190,7 @@ test("ctl deploy --wait and deployctl list on the cluster", async () => {
   const l = await runBinary([link.path, "list", SVC], env);
   expect(l.code).toBe(0);
   const lines = l.out.trimEnd().split("\n");
-  expect(lines[0]).toMatch(/^#    Version    Current state    Desired state    Machine ID +Timestamp$/);
+  expect(lines[0]).toMatch(/^# {4}Version {4}Current state {4}Desired state {4}Machine ID +Timestamp$/);
   expect(lines).toHaveLength(5);
   for (const [n, u] of us.entries()) {
     expect(lines[n + 2]).toMatch(new RegExp(`^${u.instance}    v3         launched         launched         ${u.machine_id}    \\S+$`));

@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { chromium, type BrowserContext, type Locator, type Page } from "playwright-core";
 
 export const CHROMIUM = "/usr/bin/chromium";
 
@@ -58,4 +58,10 @@ export async function launchBrowser(o: { username: string; password: string; wid
       rmSync(profile, { recursive: true, force: true });
     },
   };
+}
+
+/** The text a user sees in `locator` (CSS applied: hidden parts left out, blocks on their own lines). */
+export function renderedText(locator: Locator): Promise<string> {
+  // biome-ignore lint/performance/useDomNodeTextContent: Playwright's Locator.innerText(), not the DOM property; textContent would include hidden text
+  return locator.innerText();
 }

@@ -37,8 +37,7 @@ async function collect(res: Response, until: (events: SseEvent[]) => boolean): P
     const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true as const }));
     if (done) return { events, ended: true };
     buf += new TextDecoder().decode(value);
-    let i: number;
-    while ((i = buf.indexOf("\n\n")) >= 0) {
+    for (let i = buf.indexOf("\n\n"); i >= 0; i = buf.indexOf("\n\n")) {
       const block = buf.slice(0, i);
       buf = buf.slice(i + 2);
       const type = /^event: (.*)$/m.exec(block)?.[1];

@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startCaddy, type Caddy } from "../../support/caddy";
 import { authHeader, deployRecord, PASSWORD, settled, startServe, TestScope, waitFor, type Serve } from "../server/harness";
-import { launchBrowser, type Browser } from "./browser";
+import { launchBrowser, renderedText, type Browser } from "./browser";
 
 const scope = new TestScope("ui-page");
 const SVC = "uipage";
@@ -61,12 +61,13 @@ describe("the status page", () => {
     await page.goto(`${s.url}/`);
     await page.waitForSelector(`${svc} [data-version="v1"] [data-unit][data-ready="true"][data-routed="true"]`);
     expect(await page.locator(`${svc} [data-unit]`).count()).toBe(2);
-    expect(await page.locator(`${svc} [data-unit] [data-label="Address"]`).first().innerText()).toMatch(/^127\.0\.0\.1:\d+$/);
+    expect(await renderedText(page.locator(`${svc} [data-unit] [data-label="Address"]`).first())).toMatch(/^127\.0\.0\.1:\d+$/);
     await page.waitForSelector('[data-testid="connection"].conn-live');
     // Marks this document: a reload would lose it.
     await page.evaluate(() => {
       (window as any).__sameDocument = true;
-      const seen = ((window as any).__progress = [] as string[]);
+      const seen: string[] = [];
+      (window as any).__progress = seen;
       new MutationObserver(() => {
         for (const li of document.querySelectorAll('[data-testid="rollout"] li')) {
           const v = `${li.getAttribute("data-instance")}:${li.getAttribute("data-progress")}`;
@@ -97,7 +98,7 @@ describe("the status page", () => {
     expect(r.status).toBe(200);
     expect(await r.text()).toEndWith("\nExited (3) \n");
     await b.page.waitForSelector('[data-task][data-exit="3"]');
-    expect(await b.page.locator('[data-task][data-exit="3"] [data-label="Command"]').innerText()).toBe("echo working; exit 3");
+    expect(await renderedText(b.page.locator('[data-task][data-exit="3"] [data-label="Command"]'))).toBe("echo working; exit 3");
   }, 30_000);
 
   test("shows why a deploy failed, with the failing instance's log tail", async () => {
@@ -107,9 +108,9 @@ describe("the status page", () => {
     expect(rec.state).toBe("failed");
     const failure = page.locator(`${svc} [data-testid="failure"]`);
     await failure.waitFor();
-    expect(await failure.innerText()).toContain(rec.reason);
+    expect(await renderedText(failure)).toContain(rec.reason);
     await failure.locator("summary").click();
-    expect(await failure.locator("pre").innerText()).toContain("fatal: DATABASE_URL is not set");
+    expect(await renderedText(failure.locator("pre"))).toContain("fatal: DATABASE_URL is not set");
     await page.screenshot({ path: join(SCREENSHOTS, "failed-1280x800.png"), fullPage: true });
   }, 60_000);
 
@@ -143,7 +144,7 @@ describe("the status page", () => {
     await page.locator(`${svc} [data-testid="rollback"]`).click();
     const dialog = page.locator('[data-testid="confirm"]');
     await dialog.waitFor({ state: "visible" });
-    expect(await dialog.innerText()).toContain("v2 is replaced by v1");
+    expect(await renderedText(dialog)).toContain("v2 is replaced by v1");
     await page.screenshot({ path: join(SCREENSHOTS, "confirm-1280x800.png") });
     await dialog.locator('[data-testid="confirm-action"]').click();
     await page.waitForSelector('[data-testid="flash"]:has-text("Rollback of uipage started.")');

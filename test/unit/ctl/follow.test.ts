@@ -4,7 +4,12 @@ import { countReady, describeDeploy, failureLogs, normalizeDeploy, normalizeDepl
 
 function clock() {
   let t = 0;
-  return { now: () => t, sleep: async (ms: number) => void (t += ms) };
+  return {
+    now: () => t,
+    sleep: async (ms: number) => {
+      t += ms;
+    },
+  };
 }
 
 function script(answers: FollowPoll[]) {

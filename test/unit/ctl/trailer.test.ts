@@ -56,7 +56,7 @@ describe("TaskTrailerScanner", () => {
 
   test("keeps only a tail of long output", () => {
     const s = new TaskTrailerScanner(1024);
-    const chunk = enc.encode("x".repeat(1000) + "\n");
+    const chunk = enc.encode(`${"x".repeat(1000)}\n`);
     for (let i = 0; i < 1000; i++) s.push(chunk);
     s.push(enc.encode("\nExited (0) \n"));
     expect(s.finish()).toEqual({ exitCode: 0, message: "" });

@@ -37,7 +37,7 @@ describe("reference docs", () => {
     const text = readFileSync(join(ROOT, "src/resource-types/PROTOCOL.md"), "utf8");
     const example = text.slice(text.indexOf("## A complete example in sh"));
     const block = (lang: string) => {
-      const m = new RegExp("```" + lang + "\\n([\\s\\S]*?)```").exec(example);
+      const m = new RegExp(`\`\`\`${lang}\\n([\\s\\S]*?)\`\`\``).exec(example);
       return m?.[1];
     };
     expect(block("sh")).toBe(readFileSync(join(ROOT, "fixtures/images/rt-example/type.sh"), "utf8"));

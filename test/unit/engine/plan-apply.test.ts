@@ -22,7 +22,10 @@ async function setup(yaml: string, o: { parallelism?: number } = {}) {
     createPlan(manifest, context, {
       reporter,
       parallelism: o.parallelism,
-      resolveType: (t) => types.get(t) ?? (types.set(t, fake.type(t)), types.get(t)!),
+      resolveType: (t) => {
+        if (!types.has(t)) types.set(t, fake.type(t));
+        return types.get(t)!;
+      },
     });
   return { root, context, manifest, fake, reporter, plan };
 }

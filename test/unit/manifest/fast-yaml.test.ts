@@ -103,7 +103,7 @@ describe("the YAML fast path (Bun's parser within a subset)", () => {
     for (const f of [...yamlFiles(join(ROOT, "fixtures")), ...yamlFiles(join(ROOT, "test"))]) {
       const text = readFileSync(f, "utf8");
       const fast = parseSimpleYaml(text);
-      if (!fast || !fast.value || typeof fast.value !== "object") continue;
+      if (!fast?.value || typeof fast.value !== "object") continue;
       const slowFile = parseWithPositions(text, f, "manifest");
       for (const section of ["plugs", "resources"]) {
         const entries = (fast.value as Record<string, unknown>)[section];

@@ -44,7 +44,7 @@ describe("basic auth", () => {
   });
   test("parses user and password at the first colon", () => {
     expect(parseBasicAuth(header("u", "a:b"))).toEqual({ username: "u", password: "a:b" });
-    expect(parseBasicAuth("basic " + Buffer.from("x:y").toString("base64"))).toEqual({ username: "x", password: "y" });
+    expect(parseBasicAuth(`basic ${Buffer.from("x:y").toString("base64")}`)).toEqual({ username: "x", password: "y" });
   });
   test("safeEqual compares whole strings of any length", () => {
     expect(safeEqual("abc", "abc")).toBe(true);

@@ -20,9 +20,12 @@ describe("container names cannot collide", () => {
     const alphabet = "ab_-.1";
     const rnd = (() => {
       let x = 7;
-      return () => ((x = (x * 1103515245 + 12345) % 2 ** 31), x / 2 ** 31);
+      return () => {
+        x = (x * 1103515245 + 12345) % 2 ** 31;
+        return x / 2 ** 31;
+      };
     })();
-    const part = () => "a" + Array.from({ length: Math.floor(rnd() * 6) }, () => alphabet[Math.floor(rnd() * alphabet.length)]).join("");
+    const part = () => `a${Array.from({ length: Math.floor(rnd() * 6) }, () => alphabet[Math.floor(rnd() * alphabet.length)]).join("")}`;
     for (let i = 0; i < 2000; i++) {
       const parts = Array.from({ length: 2 + Math.floor(rnd() * 3) }, part);
       expect(splitNameParts(joinNameParts(parts))).toEqual(parts);

@@ -25,7 +25,7 @@ describe("buildInstanceSpec", () => {
     const spec: any = buildInstanceSpec({
       labels: { "deployster.service": "web" },
       instanceName: "web-v1-2026.01.02-03.04.05-1",
-      image: "reg:5000/web:v1@sha256:" + "a".repeat(64),
+      image: `reg:5000/web:v1@sha256:${"a".repeat(64)}`,
       containerPort: 3000,
       stopGraceSeconds: 10,
       limits: { memoryBytes: 64 * 1024 ** 2 },

@@ -6,7 +6,9 @@ import { createNdjsonReporter, createPlanDocumentReporter } from "../../../src/u
 
 function sink() {
   let text = "";
-  return { write: (s: string) => void (text += s), get text() { return text; } };
+  return { write: (s: string) => {
+      text += s;
+    }, get text() { return text; } };
 }
 
 const doc: PlanDocument = {
