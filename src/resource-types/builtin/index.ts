@@ -1,6 +1,6 @@
 import type { ResourceType } from "../types";
 import { BurstCache } from "./common/burst-cache";
-import { lazyDockerFromEnv, type BuiltinTypeOptions } from "./common/runtime";
+import { lazyDockerFromEnv, type BuiltinTypeOptions } from "./common/builtin-type";
 import { createConfigType } from "./config/type";
 import { createContainerType } from "./container/type";
 import { createImageType } from "./image/type";

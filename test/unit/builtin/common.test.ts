@@ -5,7 +5,7 @@ import { hashSpec, shortId, stableStringify } from "../../../src/resource-types/
 import { BurstCache } from "../../../src/resource-types/builtin/common/burst-cache";
 import { Masker } from "../../../src/resource-types/builtin/common/mask";
 import { createPullProgress } from "../../../src/resource-types/builtin/common/pull";
-import { splitCommand } from "../../../src/resource-types/builtin/container/words";
+import { splitCommand } from "../../../src/resource-types/builtin/container/split-command";
 
 describe("stableStringify / hashSpec", () => {
   test("key order and undefined members do not matter", () => {

@@ -1,6 +1,6 @@
 import type { ResourceType } from "../../types";
 import { createObjectType } from "../secret/object";
-import type { BuiltinTypeOptions } from "../common/runtime";
+import type { BuiltinTypeOptions } from "../common/builtin-type";
 
 export const CONFIG_TYPE = "deployster/docker-config";
 

@@ -1,6 +1,6 @@
 /** deployster/docker-container: the config schema (Draft-4 compatible, unknown keys rejected). */
 import { DURATION_SCHEMA, HEALTHCHECK_SCHEMA } from "../common/duration";
-import { DOCKER_NAME_SCHEMA, SCALAR_SCHEMA, STRING_MAP_SCHEMA } from "../common/runtime";
+import { DOCKER_NAME_SCHEMA, SCALAR_SCHEMA, STRING_MAP_SCHEMA } from "../common/config-schema";
 
 const PORT_NUMBER = { type: ["integer", "string"], minimum: 1, maximum: 65535, pattern: "^[0-9]+$" } as const;
 

@@ -7,9 +7,9 @@ import { UserError } from "../../../errors";
 import { parseDurationMs } from "../common/duration";
 import { sha256Hex } from "../common/hash";
 import { checkUserLabels } from "../common/labels";
-import { normalizeStringMap } from "../common/runtime";
+import { normalizeStringMap } from "../common/config-schema";
 import { MOUNT_STRING_PATTERN, PORT_STRING_PATTERN } from "./schema";
-import { splitCommand } from "./words";
+import { splitCommand } from "./split-command";
 
 export const CONTAINER_TYPE = "deployster/docker-container";
 export const DEFAULT_HEALTH_TIMEOUT_MS = 60_000;

@@ -2,7 +2,7 @@ import { inspectContainer, inspectImage } from "../../../docker/index";
 import { BurstCache } from "../common/burst-cache";
 import type { ActionSpec, ResourceType } from "../../types";
 import { Masker } from "../common/mask";
-import { builtinInit, makeLog, unknownAction, type ActionRequest, type BuiltinTypeOptions, type StateRequest } from "../common/runtime";
+import { builtinInit, makeLog, unknownAction, type ActionRequest, type BuiltinTypeOptions, type StateRequest } from "../common/builtin-type";
 import { createFresh, listLeftoverNames, removeLeftovers, replaceStartFirst, replaceStopFirst, startExisting, type StepContext } from "./apply";
 import { planContainer } from "./plan";
 import { containerConfigSchema } from "./schema";

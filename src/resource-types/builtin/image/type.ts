@@ -3,7 +3,7 @@ import type { DockerClient } from "../../../docker/client";
 import { BurstCache } from "../common/burst-cache";
 import type { ActionSpec, ResourceType } from "../../types";
 import { pullWithProgress } from "../common/pull";
-import { builtinInit, makeLog, unknownAction, type ActionRequest, type BuiltinTypeOptions, type StateRequest } from "../common/runtime";
+import { builtinInit, makeLog, unknownAction, type ActionRequest, type BuiltinTypeOptions, type StateRequest } from "../common/builtin-type";
 import { IMAGE_TYPE, imageConfigSchema, normalizeImageConfig, planImage } from "./spec";
 
 /** The registry's manifest digest for `ref` (GET /distribution/{name}/json); read-only. */

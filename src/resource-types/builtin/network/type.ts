@@ -5,7 +5,7 @@ import type { ActionSpec, ResourceType, StateResult } from "../../types";
 import { diffValues, formatChanges } from "../common/diff";
 import { hashSpec } from "../common/hash";
 import { isManaged, LABEL_CONFIG_HASH, readStoredConfig } from "../common/labels";
-import { builtinInit, makeLog, unknownAction, type ActionRequest, type BuiltinTypeOptions, type StateRequest } from "../common/runtime";
+import { builtinInit, makeLog, unknownAction, type ActionRequest, type BuiltinTypeOptions, type StateRequest } from "../common/builtin-type";
 import { buildNetworkCreateBody, extractNetworkState, NETWORK_TYPE, networkConfigSchema, normalizeNetworkConfig } from "./spec";
 
 /** Decides VALID/STALE from the desired spec and the engine's inspect (null = absent). Pure. */

@@ -15,7 +15,8 @@ import type { ActionSpec, ResourceType, StateResult } from "../../types";
 import { BurstCache } from "../common/burst-cache";
 import { sha256Hex, stableStringify } from "../common/hash";
 import { checkUserLabels, isManaged, LABEL_CONFIG_HASH, LABEL_MANAGED, LABEL_TYPE } from "../common/labels";
-import { builtinInit, makeLog, normalizeStringMap, STRING_MAP_SCHEMA, unknownAction, type BuiltinTypeOptions } from "../common/runtime";
+import { builtinInit, makeLog, unknownAction, type BuiltinTypeOptions } from "../common/builtin-type";
+import { normalizeStringMap, STRING_MAP_SCHEMA } from "../common/config-schema";
 
 /** The logical name every version of one object carries (what old versions are found by). */
 export const LABEL_OBJECT_NAME = "deployster.object-name";

@@ -1,5 +1,5 @@
 import type { ResourceType } from "../../types";
-import type { BuiltinTypeOptions } from "../common/runtime";
+import type { BuiltinTypeOptions } from "../common/builtin-type";
 import { createObjectType } from "./object";
 
 export const SECRET_TYPE = "deployster/docker-secret";

@@ -1,6 +1,6 @@
 /** deployster/docker-service: the config schema (Draft-4 compatible, unknown keys rejected). */
 import { DURATION_SCHEMA, HEALTHCHECK_SCHEMA } from "../common/duration";
-import { DOCKER_NAME_SCHEMA, SCALAR_SCHEMA, STRING_MAP_SCHEMA } from "../common/runtime";
+import { DOCKER_NAME_SCHEMA, SCALAR_SCHEMA, STRING_MAP_SCHEMA } from "../common/config-schema";
 
 const PORT_NUMBER = { type: "integer", minimum: 1, maximum: 65535 } as const;
 const STRING_OR_LIST = { type: ["string", "array"], items: { type: "string" } } as const;

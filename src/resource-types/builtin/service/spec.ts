@@ -7,7 +7,7 @@ import { UserError } from "../../../errors";
 import { parseDurationMs } from "../common/duration";
 import { sha256Hex } from "../common/hash";
 import { checkUserLabels } from "../common/labels";
-import { normalizeStringMap } from "../common/runtime";
+import { normalizeStringMap } from "../common/config-schema";
 import { formatMount, parseCommand, parseEnv, parseHealthcheck, parseMount, parseNetworks, SECRET_MARK, type HealthSpec, type MountSpec, type NetworkAttachment } from "../container/spec";
 import { SERVICE_PORT_PATTERN } from "./schema";
 

@@ -5,7 +5,7 @@ import type { ActionSpec, ResourceType } from "../../types";
 import { BurstCache } from "../common/burst-cache";
 import { LABEL_MANAGED } from "../common/labels";
 import { Masker } from "../common/mask";
-import { builtinInit, makeLog, unknownAction, type ActionRequest, type BuiltinTypeOptions, type StateRequest } from "../common/runtime";
+import { builtinInit, makeLog, unknownAction, type ActionRequest, type BuiltinTypeOptions, type StateRequest } from "../common/builtin-type";
 import { createServiceStep, recreateServiceStep, updateServiceStep, waitForServiceStep, type ServiceStepContext } from "./apply";
 import { readNodes } from "./converge";
 import { planService } from "./plan";

@@ -1,7 +1,7 @@
 /** deployster/docker-volume: config schema, normalised spec and engine bodies (pure). */
 import { hashSpec } from "../common/hash";
 import { buildManagedLabels, checkUserLabels } from "../common/labels";
-import { DOCKER_NAME_SCHEMA, normalizeStringMap, STRING_MAP_SCHEMA } from "../common/runtime";
+import { DOCKER_NAME_SCHEMA, normalizeStringMap, STRING_MAP_SCHEMA } from "../common/config-schema";
 
 export const VOLUME_TYPE = "deployster/docker-volume";
 

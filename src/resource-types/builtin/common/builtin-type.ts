@@ -1,3 +1,4 @@
+/** What every built-in type shares: how it reaches Docker, its init answer, its request shapes, its log line and unknown-action error. */
 import { DockerClient } from "../../../docker/client";
 import { UserError } from "../../../errors";
 import type { ActionSpec, InitResult, InvocationBase, InvocationIO } from "../../types";
@@ -38,24 +39,3 @@ export function makeLog(io: InvocationIO, masker: Masker = Masker.none()): (line
 export function unknownAction(type: string, action: ActionSpec): never {
   throw new UserError(`${type}: unknown action '${action.name}'`);
 }
-
-/** Scalars allowed as label/option/env values; normalised to strings. */
-export const SCALAR_SCHEMA = { type: ["string", "number", "boolean"] } as const;
-
-export const STRING_MAP_SCHEMA = { type: "object", additionalProperties: SCALAR_SCHEMA } as const;
-
-/** A string map with sorted keys and string values (key order never causes a diff). */
-export function normalizeStringMap(map: unknown): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (!map || typeof map !== "object") return out;
-  const m = map as Record<string, unknown>;
-  for (const k of Object.keys(m).sort()) {
-    const v = m[k];
-    if (v === undefined || v === null) continue;
-    out[k] = String(v);
-  }
-  return out;
-}
-
-/** Names Docker accepts for containers, networks and volumes. */
-export const DOCKER_NAME_SCHEMA = { type: "string", pattern: "^[a-zA-Z0-9][a-zA-Z0-9_.-]*$" } as const;
