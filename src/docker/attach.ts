@@ -35,127 +35,173 @@ export async function attachContainer(d: DockerClient, id: string, opts: AttachO
   return openHijackedStream(d, path, undefined, opts);
 }
 
+/** Reads a hijack request's answer: its status, and the bytes after the header (the first frames). */
+function parseUpgradeAnswer(headerText: string): { status: number; end: number } | undefined {
+  const end = headerText.indexOf(HEADER_END);
+  if (end < 0) return undefined;
+  return { status: Number(/^HTTP\/1\.[01] (\d{3})/.exec(headerText)?.[1] ?? 0), end };
+}
+
+/**
+ * One hijacked connection's state, driven by the socket's events: the HTTP upgrade answer
+ * first, then multiplexed frames in, with back-pressure, and stdin writes waiting for drain.
+ */
+class HijackedConnection {
+  socket: Socket | undefined;
+  closed = false;
+  private upgraded = false;
+  private headerText = "";
+  private slowFrames = 0;
+  private drainWaiters: Array<() => void> = [];
+  private readonly demux: FrameDemuxer;
+  /** Settles once the engine answered the upgrade (101/200) or refused it. */
+  readonly upgrade = Promise.withResolvers<void>();
+  /** Resolves when the engine closes the stream. */
+  readonly done = Promise.withResolvers<void>();
+  /** TLS: bytes written before the handshake completes are lost, so the request waits for it. */
+  readonly handshake = Promise.withResolvers<void>();
+
+  constructor(
+    private readonly docker: DockerClient,
+    /** The path without its query, for error messages. */
+    private readonly what: string,
+    onFrame: AttachOptions["onFrame"],
+  ) {
+    this.done.promise.catch(() => {});
+    this.handshake.promise.catch(() => {});
+    this.demux = new FrameDemuxer((stream, data) => this.applyBackPressure(onFrame(stream, data)));
+  }
+
+  /** Stops reading while any frame's handler is still settling; resumes when all have. */
+  private applyBackPressure(pending: void | Promise<void>): void {
+    if (!pending) return;
+    if (this.slowFrames++ === 0) this.socket?.pause();
+    void pending.finally(() => {
+      if (--this.slowFrames === 0 && !this.closed) this.socket?.resume();
+    });
+  }
+
+  private onData(chunk: Uint8Array): void {
+    if (this.upgraded) {
+      this.demux.push(chunk);
+      return;
+    }
+    this.headerText += Buffer.from(chunk).toString("latin1");
+    const answer = parseUpgradeAnswer(this.headerText);
+    if (!answer) return;
+    const after = this.headerText.slice(answer.end + HEADER_END.length);
+    if (answer.status !== 101 && answer.status !== 200) {
+      this.upgrade.reject(new DockerApiError(answer.status, "POST", this.what, after.trim() || `status ${answer.status}`));
+      return;
+    }
+    this.upgraded = true;
+    const rest = Buffer.from(after, "latin1");
+    this.headerText = "";
+    this.upgrade.resolve();
+    if (rest.length) this.demux.push(rest);
+  }
+
+  private onClose(): void {
+    this.closed = true;
+    this.releaseDrainWaiters();
+    if (!this.upgraded) this.upgrade.reject(new DockerApiError(0, "POST", this.what, "connection closed before upgrade"));
+    this.done.resolve();
+  }
+
+  private onHandshake(success: boolean, authError: Error | null): void {
+    const host = this.docker.host;
+    const verify = host.kind === "tcp" && !!host.tls?.verify;
+    if (success && (!authError || !verify)) this.handshake.resolve();
+    else this.handshake.reject(new DockerUnreachableError(this.docker.target, `TLS handshake failed: ${authError?.message ?? "refused"}`));
+  }
+
+  private onError(err: Error): void {
+    this.handshake.reject(err);
+    this.upgrade.reject(err);
+    this.done.reject(err);
+  }
+
+  private releaseDrainWaiters(): void {
+    const waiters = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  /** Resolves when the socket can take more bytes (or has closed). */
+  waitDrain(): Promise<void> {
+    return new Promise<void>((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  socketHandlers() {
+    const onClose = () => this.onClose();
+    return {
+      data: (_s: Socket, chunk: Uint8Array) => this.onData(chunk),
+      handshake: (_s: Socket, success: boolean, authError: Error | null) => this.onHandshake(success, authError),
+      drain: () => this.releaseDrainWaiters(),
+      close: onClose,
+      end: onClose,
+      error: (_s: Socket, err: Error) => this.onError(err),
+    };
+  }
+}
+
+/** Opens the raw connection to the engine (unix socket, or TCP with its TLS settings). */
+async function connectToEngine(d: DockerClient, handlers: ReturnType<HijackedConnection["socketHandlers"]>): Promise<Socket> {
+  const host = d.host;
+  try {
+    return host.kind === "unix"
+      ? await Bun.connect({ unix: host.socketPath, socket: handlers })
+      : await Bun.connect({
+          hostname: host.hostname,
+          port: host.port,
+          tls: host.tls ? { ca: host.tls.ca, cert: host.tls.cert, key: host.tls.key, rejectUnauthorized: host.tls.verify } : undefined,
+          socket: handlers,
+        });
+  } catch (err) {
+    throw new DockerUnreachableError(d.target, (err as Error)?.message ?? String(err));
+  }
+}
+
+/** The POST that asks the engine to hijack the connection (`Upgrade: tcp`), with an optional JSON body. */
+function upgradeRequest(version: string, path: string, body: unknown): string {
+  const payload = body === undefined ? "" : JSON.stringify(body);
+  const contentType = body === undefined ? "text/plain" : "application/json";
+  const length = body === undefined ? "" : `Content-Length: ${Buffer.byteLength(payload)}\r\n`;
+  return `POST /v${version}${path} HTTP/1.1\r\nHost: docker\r\nContent-Type: ${contentType}\r\n${length}Connection: Upgrade\r\nUpgrade: tcp\r\n\r\n${payload}`;
+}
+
+function attachmentOver(connection: HijackedConnection, socket: Socket): Attachment {
+  return {
+    async writeStdin(data: Uint8Array) {
+      let offset = 0;
+      while (offset < data.length && !connection.closed) {
+        const written = socket.write(data.subarray(offset));
+        offset += Math.max(written, 0);
+        if (offset < data.length) await connection.waitDrain();
+      }
+    },
+    closeStdin() {
+      // shutdown() half-closes (FIN) and keeps reading; end() would drop the output.
+      if (!connection.closed) socket.shutdown();
+    },
+    done: connection.done.promise,
+    close() {
+      if (!connection.closed) socket.end();
+    },
+  };
+}
+
 /**
  * POST `path` (unversioned; a JSON `body` if given) over a connection the engine then hijacks
  * for a multiplexed stream: container attach and exec start (`/exec/{id}/start`).
  */
 export async function openHijackedStream(d: DockerClient, path: string, body: unknown, opts: Pick<AttachOptions, "onFrame">): Promise<Attachment> {
   const version = await d.apiVersion();
-  const what = path.replace(/\?.*$/, "");
-  let socket: Socket | undefined;
-  let slowFrames = 0;
-  let closed = false;
-  const demux = new FrameDemuxer((stream, data) => {
-    const pending = opts.onFrame(stream, data);
-    if (!pending) return;
-    if (slowFrames++ === 0) socket?.pause();
-    void pending.finally(() => {
-      if (--slowFrames === 0 && !closed) socket?.resume();
-    });
-  });
-
-  let headerText = "";
-  let upgraded = false;
-  let resolveUpgrade!: () => void;
-  let rejectUpgrade!: (e: Error) => void;
-  const upgrade = new Promise<void>((res, rej) => ((resolveUpgrade = res), (rejectUpgrade = rej)));
-  let resolveDone!: () => void;
-  let rejectDone!: (e: Error) => void;
-  const done = new Promise<void>((res, rej) => ((resolveDone = res), (rejectDone = rej)));
-  done.catch(() => {});
-  let drainWaiters: Array<() => void> = [];
-
-  const onData = (chunk: Uint8Array) => {
-    if (upgraded) return demux.push(chunk);
-    headerText += Buffer.from(chunk).toString("latin1");
-    const end = headerText.indexOf(HEADER_END);
-    if (end < 0) return;
-    const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(headerText)?.[1] ?? 0);
-    if (status !== 101 && status !== 200) {
-      const answer = headerText.slice(end + 4).trim();
-      rejectUpgrade(new DockerApiError(status, "POST", what, answer || `status ${status}`));
-      return;
-    }
-    upgraded = true;
-    const rest = Buffer.from(headerText.slice(end + 4), "latin1");
-    headerText = "";
-    resolveUpgrade();
-    if (rest.length) demux.push(rest);
-  };
-  const onClose = () => {
-    closed = true;
-    for (const w of drainWaiters) w();
-    drainWaiters = [];
-    if (!upgraded) rejectUpgrade(new DockerApiError(0, "POST", what, "connection closed before upgrade"));
-    resolveDone();
-  };
-
-  // TLS: bytes written before the handshake completes are lost, so wait for it.
-  let resolveHandshake!: () => void;
-  let rejectHandshake!: (e: Error) => void;
-  const handshake = new Promise<void>((res, rej) => ((resolveHandshake = res), (rejectHandshake = rej)));
-  handshake.catch(() => {});
-
-  const handlers = {
-    data: (_s: Socket, chunk: Uint8Array) => onData(chunk),
-    handshake: (_s: Socket, success: boolean, authError: Error | null) => {
-      const verify = d.host.kind === "tcp" && !!d.host.tls?.verify;
-      if (success && (!authError || !verify)) resolveHandshake();
-      else rejectHandshake(new DockerUnreachableError(d.target, `TLS handshake failed: ${authError?.message ?? "refused"}`));
-    },
-    drain: () => {
-      const ws = drainWaiters;
-      drainWaiters = [];
-      for (const w of ws) w();
-    },
-    close: onClose,
-    end: onClose,
-    error: (_s: Socket, err: Error) => {
-      rejectHandshake(err);
-      rejectUpgrade(err);
-      rejectDone(err);
-    },
-  };
-
-  const h = d.host;
-  try {
-    socket =
-      h.kind === "unix"
-        ? await Bun.connect({ unix: h.socketPath, socket: handlers })
-        : await Bun.connect({
-            hostname: h.hostname,
-            port: h.port,
-            tls: h.tls ? { ca: h.tls.ca, cert: h.tls.cert, key: h.tls.key, rejectUnauthorized: h.tls.verify } : undefined,
-            socket: handlers,
-          });
-  } catch (err) {
-    throw new DockerUnreachableError(d.target, (err as Error)?.message ?? String(err));
-  }
-
-  if (h.kind === "tcp" && h.tls) await handshake;
-  const s = socket;
-  const payload = body === undefined ? "" : JSON.stringify(body);
-  const contentType = body === undefined ? "text/plain" : "application/json";
-  const length = body === undefined ? "" : `Content-Length: ${Buffer.byteLength(payload)}\r\n`;
-  s.write(`POST /v${version}${path} HTTP/1.1\r\nHost: docker\r\nContent-Type: ${contentType}\r\n${length}Connection: Upgrade\r\nUpgrade: tcp\r\n\r\n${payload}`);
-  await upgrade;
-
-  return {
-    async writeStdin(data: Uint8Array) {
-      let off = 0;
-      while (off < data.length && !closed) {
-        const n = s.write(data.subarray(off));
-        off += Math.max(n, 0);
-        if (off < data.length) await new Promise<void>((r) => drainWaiters.push(r));
-      }
-    },
-    closeStdin() {
-      // shutdown() half-closes (FIN) and keeps reading; end() would drop the output.
-      if (!closed) s.shutdown();
-    },
-    done,
-    close() {
-      if (!closed) s.end();
-    },
-  };
+  const connection = new HijackedConnection(d, path.replace(/\?.*$/, ""), opts.onFrame);
+  const socket = await connectToEngine(d, connection.socketHandlers());
+  connection.socket = socket;
+  if (d.host.kind === "tcp" && d.host.tls) await connection.handshake.promise;
+  socket.write(upgradeRequest(version, path, body));
+  await connection.upgrade.promise;
+  return attachmentOver(connection, socket);
 }
