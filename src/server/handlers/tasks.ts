@@ -11,6 +11,7 @@ import { inspectImage, pullImage } from "../../docker/images";
 import { streamEvents } from "../../docker/events";
 import { runContainer, type RunResult } from "../../docker/run";
 import type { ServerContext } from "../context";
+import type { TaskRecord } from "../task-log";
 import { createTaskStream } from "../task-stream";
 import { formatGoDuration } from "../duration";
 import { HttpError } from "../http";
@@ -66,7 +67,7 @@ export async function runTask(ctx: ServerContext, service: string, task: TaskReq
   try {
     const response = ctx.backend.kind === "swarm"
       ? callOnEnd(await runSwarmTask(ctx, { service, task, request, image, name, config }), onStreamEnd)
-      : await startTask(ctx, service, task, request, image, name, config, onStreamEnd);
+      : await startTask({ ctx, service, task, image, name, config }, request, onStreamEnd);
     handedOver = response.status === 200;
     return response;
   } finally {
@@ -100,92 +101,160 @@ function callOnEnd(response: Response, fn: () => void): Response {
   return new Response(body, { status: response.status, headers: response.headers });
 }
 
-async function startTask(
-  ctx: ServerContext,
-  service: string,
-  task: TaskRequest,
-  request: Request,
-  image: string,
-  name: string,
-  config: ServiceConfig | undefined,
-  onStreamEnd: () => void,
-): Promise<Response> {
-  // Ends the task: the client went away, or the server is stopping.
-  const stop = new AbortController();
-  let stopReason: "client" | "shutdown" | undefined;
-  const onClientGone = () => ((stopReason ??= "client"), stop.abort());
-  const onShutdown = () => ((stopReason ??= "shutdown"), stop.abort());
-  request.signal.addEventListener("abort", onClientGone, { once: true });
-  ctx.shutdown.addEventListener("abort", onShutdown, { once: true });
-  const detach = () => {
-    request.signal.removeEventListener("abort", onClientGone);
-    ctx.shutdown.removeEventListener("abort", onShutdown);
-  };
-  if (request.signal.aborted) onClientGone();
+/** One task on one engine: what the steps of startTask share. */
+interface TaskStart {
+  ctx: ServerContext;
+  service: string;
+  task: TaskRequest;
+  image: string;
+  /** Unique container name, registered in ctx.tasks by runTask. */
+  name: string;
+  config: ServiceConfig | undefined;
+}
 
-  let info: any;
-  try {
-    const pullTimeout = ctx.config.limits.pullTimeoutMs;
-    info = await ensureTaskImage(ctx, image, AbortSignal.any([stop.signal, AbortSignal.timeout(pullTimeout)]));
-  } catch (err) {
-    detach();
-    const e = err as Error;
-    const why = stop.signal.aborted
-      ? stopReason === "client" ? "the client disconnected during the pull" : "the server is shutting down"
-      : e?.name === "TimeoutError" ? `the pull took longer than ${formatGoDuration(ctx.config.limits.pullTimeoutMs)} (--pull-timeout)` : e.message;
-    if (stop.signal.aborted) ctx.logger.info(`task ${name} ended before it started: ${why}`);
-    return plainError(stopReason === "shutdown" ? 503 : 500, `The image ${image} is not available: ${why}`);
+type StopReason = "client" | "shutdown";
+
+/** Ends a task when its client goes away or the server stops, remembering which came first. */
+class TaskStop {
+  private readonly controller = new AbortController();
+  reason: StopReason | undefined;
+  readonly clientGone = () => this.stopFor("client");
+  private readonly shuttingDown = () => this.stopFor("shutdown");
+
+  constructor(
+    private readonly request: Request,
+    private readonly shutdown: AbortSignal,
+  ) {
+    request.signal.addEventListener("abort", this.clientGone, { once: true });
+    shutdown.addEventListener("abort", this.shuttingDown, { once: true });
+    if (request.signal.aborted) this.clientGone();
   }
-  const args = taskArgs(task.command, info?.Config?.Entrypoint);
-  const { stream, write, close } = createTaskStream(onClientGone);
 
-  // "Started" = the engine's start event for our unique name, or first output, or the end.
-  let markStarted!: () => void;
-  const started = new Promise<void>((resolve) => (markStarted = resolve));
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  private stopFor(reason: StopReason): void {
+    this.reason ??= reason;
+    this.controller.abort();
+  }
+
+  /** Stops listening to the client and the server (the task is over, or never started). */
+  detach(): void {
+    this.request.signal.removeEventListener("abort", this.clientGone);
+    this.shutdown.removeEventListener("abort", this.shuttingDown);
+  }
+}
+
+/** The answer when the task's image could not be had: 503 on shutdown, else 500, saying why. */
+function pullFailure(start: TaskStart, stop: TaskStop, err: unknown): Response {
+  const { ctx, image, name } = start;
+  const e = err as Error;
+  const why = stop.signal.aborted
+    ? stop.reason === "client" ? "the client disconnected during the pull" : "the server is shutting down"
+    : e?.name === "TimeoutError" ? `the pull took longer than ${formatGoDuration(ctx.config.limits.pullTimeoutMs)} (--pull-timeout)` : e.message;
+  if (stop.signal.aborted) ctx.logger.info(`task ${name} ended before it started: ${why}`);
+  return plainError(stop.reason === "shutdown" ? 503 : 500, `The image ${image} is not available: ${why}`);
+}
+
+/** "Started" = the engine's start event for the task's unique name, or its first output, or its end. */
+function watchTaskStart(start: TaskStart) {
+  const started = Promise.withResolvers<void>();
   const events = new AbortController();
   streamEvents(
-    ctx.docker,
-    { filters: { type: ["container"], event: ["start"], container: [name] }, since: Math.floor(Date.now() / 1000) - 1, signal: events.signal },
-    () => markStarted(),
+    start.ctx.docker,
+    { filters: { type: ["container"], event: ["start"], container: [start.name] }, since: Math.floor(Date.now() / 1000) - 1, signal: events.signal },
+    () => started.resolve(),
   ).catch(() => {});
+  return { started: started.promise, markStarted: () => started.resolve(), stopWatching: () => events.abort() };
+}
 
-  const timeoutMs = ctx.config.taskTimeoutMs;
-  // Held until the task is gone: its secret files must outlive it (its container's label also protects them).
+/**
+ * Writes the task's secret files and holds them until `release`: they must outlive the task
+ * (its container's label also protects them). Throws (holding nothing) when they cannot be written.
+ */
+function holdTaskSecrets(start: TaskStart): { secretsDir: string | undefined; release: () => void } {
+  const { ctx, service, config } = start;
   const release = config && ctx.configDir ? ctx.configDir.hold(service, config.digest) : () => {};
-  let secretsDir: string | undefined;
   try {
-    secretsDir = config ? ctx.configDir?.writeEngineSecrets(config) : undefined;
+    return { secretsDir: config ? ctx.configDir?.writeEngineSecrets(config) : undefined, release };
   } catch (err) {
     release();
-    detach();
-    events.abort();
-    close();
-    return plainError(500, `The task could not start: its secrets could not be written: ${(err as Error).message}`);
+    throw err;
   }
-  const run: Promise<RunResult> = runContainer(ctx.docker, {
+}
+
+/** Runs the task's container (stopped by `signal`), passing its output to `onOutput` as it comes. */
+function launchTask(start: TaskStart, args: string[], secretsDir: string | undefined, signal: AbortSignal, onOutput: (chunk: Uint8Array) => Promise<void> | undefined): Promise<RunResult> {
+  const { ctx, service, task, image, name, config } = start;
+  return runContainer(ctx.docker, {
     image,
     args,
     name,
     env: taskEnv(ctx, service, task.version, name, config),
     labels: taskLabels(ctx, service, task.version, config),
     hostConfig: { ...limitsHostConfig(ctx.config.limits.task), Mounts: secretsMount(secretsDir) },
-    timeoutMs,
-    signal: stop.signal,
+    timeoutMs: ctx.config.taskTimeoutMs,
+    signal,
     keepOutput: false,
-    onOutput: (_stream, chunk) => {
-      markStarted();
-      return write(chunk);
+    onOutput: (_stream, chunk) => onOutput(chunk),
+  });
+}
+
+/** Once the task has ended: its trailer (none when the client left), the log line, the task log entry. */
+function reportTaskEnd(start: TaskStart, run: Promise<RunResult>, stop: TaskStop, entry: TaskRecord, write: (data: string) => Promise<void> | undefined): Promise<unknown> {
+  const { ctx, name } = start;
+  return run.then(
+    (r) => {
+      if (r.timedOut) write(timeoutTrailer(ctx.config.taskTimeoutMs));
+      else if (stop.reason === "shutdown") write(exitTrailer(r.exitCode, "The server is shutting down; the task was killed."));
+      else if (stop.reason !== "client") write(exitTrailer(r.exitCode));
+      const why = r.timedOut ? "timed out" : stop.reason ? (stop.reason === "client" ? "client disconnected" : "shutdown") : "";
+      ctx.logger.info(`task ${name} exited ${r.exitCode}${why ? ` (${why})` : ""}`);
+      ctx.taskLog.finish(entry, r.exitCode, why || undefined);
     },
+    (err: Error) => {
+      ctx.taskLog.finish(entry, null, err.message);
+      return write(`\nERROR: ${err.message}\n`);
+    },
+  );
+}
+
+async function startTask(start: TaskStart, request: Request, onStreamEnd: () => void): Promise<Response> {
+  const { ctx, service, task, image, name, config } = start;
+  const stop = new TaskStop(request, ctx.shutdown);
+  let info: Awaited<ReturnType<typeof ensureTaskImage>>;
+  try {
+    info = await ensureTaskImage(ctx, image, AbortSignal.any([stop.signal, AbortSignal.timeout(ctx.config.limits.pullTimeoutMs)]));
+  } catch (err) {
+    stop.detach();
+    return pullFailure(start, stop, err);
+  }
+  const args = taskArgs(task.command, info?.Config?.Entrypoint);
+  const { stream, write, close } = createTaskStream(stop.clientGone);
+  const watch = watchTaskStart(start);
+  let secrets: ReturnType<typeof holdTaskSecrets>;
+  try {
+    secrets = holdTaskSecrets(start);
+  } catch (err) {
+    stop.detach();
+    watch.stopWatching();
+    close();
+    return plainError(500, `The task could not start: its secrets could not be written: ${(err as Error).message}`);
+  }
+  const run = launchTask(start, args, secrets.secretsDir, stop.signal, (chunk) => {
+    watch.markStarted();
+    return write(chunk);
   });
   const cleanup = () => {
-    events.abort();
-    detach();
+    watch.stopWatching();
+    stop.detach();
     ctx.tasks.delete(name);
-    release();
+    secrets.release();
     pruneAfterTask(ctx, service, config);
   };
-  const first = await Promise.race([started.then(() => "started" as const), run.then(() => "done" as const, () => "error" as const)]);
-  events.abort();
+  const first = await Promise.race([watch.started.then(() => "started" as const), run.then(() => "done" as const, () => "error" as const)]);
+  watch.stopWatching();
   const entry = ctx.taskLog.start({ service, version: task.version, command: task.command, container: name });
   if (first === "error") {
     cleanup();
@@ -194,20 +263,7 @@ async function startTask(
     return plainError(500, `The task could not start: ${(err as Error).message}`);
   }
   ctx.logger.debug(`task ${name} started: ${JSON.stringify(args)}`);
-  run.then(
-    (r) => {
-      if (r.timedOut) write(timeoutTrailer(timeoutMs));
-      else if (stopReason === "shutdown") write(exitTrailer(r.exitCode, "The server is shutting down; the task was killed."));
-      else if (stopReason !== "client") write(exitTrailer(r.exitCode));
-      const why = r.timedOut ? "timed out" : stopReason ? (stopReason === "client" ? "client disconnected" : "shutdown") : "";
-      ctx.logger.info(`task ${name} exited ${r.exitCode}${why ? ` (${why})` : ""}`);
-      ctx.taskLog.finish(entry, r.exitCode, why || undefined);
-    },
-    (err: Error) => {
-      ctx.taskLog.finish(entry, null, err.message);
-      return write(`\nERROR: ${err.message}\n`);
-    },
-  ).finally(() => {
+  reportTaskEnd(start, run, stop, entry, write).finally(() => {
     cleanup();
     onStreamEnd();
     close();
