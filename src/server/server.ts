@@ -42,58 +42,68 @@ export interface StartServerOptions {
   drainMs?: number;
 }
 
-export async function startServer(config: ServeConfig, o: StartServerOptions = {}): Promise<RunningServer> {
-  const print = o.print ?? ((l: string) => process.stdout.write(`${l}\n`));
-  const logger = o.logger ?? createLogger(config.verbose);
-  let docker: DockerClient;
+/** The engine client, checked to answer (a UserError when it does not). */
+async function connectDocker(config: ServeConfig, env: Record<string, string | undefined>): Promise<DockerClient> {
   try {
-    docker = DockerClient.fromEnv(o.env ?? process.env, { defaultTimeoutMs: config.limits.dockerTimeoutMs });
+    const docker = DockerClient.fromEnv(env, { defaultTimeoutMs: config.limits.dockerTimeoutMs });
     await docker.apiVersion();
+    return docker;
   } catch (err) {
     if (err instanceof DockerUnreachableError) throw new UserError(err.message);
     throw new UserError(`Docker engine: ${(err as Error).message}`);
   }
+}
+
+/** The Caddy router when --caddy-admin and --domain are given; one that does not answer yet is only warned about. */
+async function connectRouter(config: ServeConfig, logger: Logger): Promise<CaddyRouter | undefined> {
   const router = config.caddyAdmin && config.domain ? new CaddyRouter({ adminUrl: config.caddyAdmin, domain: config.domain }) : undefined;
   if (router) await router.ping().catch((err) => logger.warn(`${(err as Error).message} (routes are added once it answers)`));
+  return router;
+}
 
-  const shutdown = new AbortController();
-  const drainEnv = Number((o.env ?? process.env).DEPLOYSTER_DRAIN_MS);
+interface ContextParts {
+  docker: DockerClient;
+  router: CaddyRouter | undefined;
+  config: ServeConfig;
+  logger: Logger;
+  shutdown: AbortSignal;
+  env: Record<string, string | undefined>;
+  drainMs: number | undefined;
+}
+
+/** The shared context, its backend built over it (the backend needs the context it serves). */
+async function createServerContext(parts: ContextParts): Promise<ServerContext> {
+  const { config, env } = parts;
+  const drainEnv = Number(env.DEPLOYSTER_DRAIN_MS);
   const events = new EventBus();
   const ctx: ServerContext = {
-    docker,
+    docker: parts.docker,
     // Set right below: the backend is built over the context it serves.
     backend: undefined as unknown as InstanceBackend,
     config,
-    router,
+    router: parts.router,
     configDir: config.configDir ? new ConfigDir(config.configDir, config.secretsRoot, config.scopeLabels) : undefined,
     events,
     log: new DeployLog((r) => events.publish("deploy", r.service, { deploy: r })),
     taskLog: new TaskLog((t) => events.publish("task", t.service, { task: t })),
     locks: new ServiceLocks(),
-    logger,
-    shutdown: shutdown.signal,
+    logger: parts.logger,
+    shutdown: parts.shutdown,
     ready: new Set(),
     retiring: new Set(),
     rollouts: new Set(),
     tasks: new Set(),
     cancels: new Map(),
-    drainMs: o.drainMs ?? (Number.isFinite(drainEnv) && drainEnv >= 0 ? drainEnv : 1000),
+    drainMs: parts.drainMs ?? (Number.isFinite(drainEnv) && drainEnv >= 0 ? drainEnv : 1000),
   };
-  const backend = await createBackend(ctx, o.env ?? process.env);
-  ctx.backend = backend;
-  // Secrets (--config-dir) that no instance or task uses any more, e.g. left by a server that stopped.
-  await backend.pruneConfig().catch((err) => logger.warn(`pruning unused secrets failed: ${(err as Error).message}`));
+  ctx.backend = await createBackend(ctx, env);
+  return ctx;
+}
 
-  // Before listening: records rebuilt, unfinished rollouts locked and shown as rolling.
-  const pending = await prepareResume(ctx).catch((err) => {
-    logger.warn(`start-up resumption failed: ${(err as Error).message}`);
-    return [];
-  });
-  const stopUnitsFeed = startUnitsFeed(ctx);
-  const app = createApp(ctx);
-  let server: Server<undefined>;
+/** Listens on --listen (a failure is a UserError: non-zero exit). */
+function listen(config: ServeConfig, app: ReturnType<typeof createApp>, logger: Logger): Server<undefined> {
   try {
-    server = Bun.serve({
+    return Bun.serve({
       hostname: config.hostname,
       port: config.port,
       tls: config.tls,
@@ -113,18 +123,48 @@ export async function startServer(config: ServeConfig, o: StartServerOptions = {
   } catch (err) {
     throw new UserError(`cannot listen on ${config.hostname}:${config.port}: ${(err as Error).message}`);
   }
-  const scheme = config.tls ? "https" : "http";
-  const shownHost = config.hostname.includes(":") ? `[${config.hostname}]` : config.hostname;
-  const url = `${scheme}://${shownHost}:${server.port}`;
+}
+
+/** The start-up banner: where it listens, what runs the instances and routes them, a generated password. */
+function printBanner(print: (line: string) => void, ctx: ServerContext, url: string): void {
+  const { config, router } = ctx;
   print(`deployster serve ${VERSION} listening on ${url}`);
-  print(`  ${backend.description}, images ${config.imagePrefix}/<service>:<version>, ${router ? `routing through ${router.description}` : "no router (instances on their host ports)"}`);
+  print(`  ${ctx.backend.description}, images ${config.imagePrefix}/<service>:<version>, ${router ? `routing through ${router.description}` : "no router (instances on their host ports)"}`);
   if (config.passwordGenerated) {
     print(`  generated password for user "${config.username}": ${config.password}  (choose one with --password or DEPLOYSTER_PASSWORD)`);
   }
+}
+
+function urlOf(config: ServeConfig, server: Server<undefined>): string {
+  const scheme = config.tls ? "https" : "http";
+  const shownHost = config.hostname.includes(":") ? `[${config.hostname}]` : config.hostname;
+  return `${scheme}://${shownHost}:${server.port}`;
+}
+
+export async function startServer(config: ServeConfig, o: StartServerOptions = {}): Promise<RunningServer> {
+  const env = o.env ?? process.env;
+  const print = o.print ?? ((l: string) => process.stdout.write(`${l}\n`));
+  const logger = o.logger ?? createLogger(config.verbose);
+  const docker = await connectDocker(config, env);
+  const router = await connectRouter(config, logger);
+  const shutdown = new AbortController();
+  const ctx = await createServerContext({ docker, router, config, logger, shutdown: shutdown.signal, env, drainMs: o.drainMs });
+  // Secrets (--config-dir) that no instance or task uses any more, e.g. left by a server that stopped.
+  await ctx.backend.pruneConfig().catch((err) => logger.warn(`pruning unused secrets failed: ${(err as Error).message}`));
+
+  // Before listening: records rebuilt, unfinished rollouts locked and shown as rolling.
+  const pending = await prepareResume(ctx).catch((err) => {
+    logger.warn(`start-up resumption failed: ${(err as Error).message}`);
+    return [];
+  });
+  const stopUnitsFeed = startUnitsFeed(ctx);
+  const server = listen(config, createApp(ctx), logger);
+  const url = urlOf(config, server);
+  printBanner(print, ctx, url);
 
   const resumed = runResume(ctx, pending).catch((err) => logger.warn(`start-up resumption failed: ${(err as Error).message}`));
   // Keeps what went live serving (engine: heals dead instances, a restarted Caddy or dockerd; Swarm: re-routes moved instances).
-  const reconciler = backend.watch(ctx);
+  const reconciler = ctx.backend.watch(ctx);
 
   let stopping: Promise<void> | undefined;
   return {
