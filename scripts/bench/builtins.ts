@@ -1,5 +1,5 @@
 #!/usr/bin/env bun
-// Benchmark for the built-in Docker types (issue 4), side by side with Debian's docker-compose
+// Benchmark for the built-in Docker types, side by side with Debian's docker-compose
 // (1.29) on an equivalent compose file, in one run:
 //   (a) apply from scratch of 20 containers (+ their network):
 //       `deployster apply -y` vs `docker-compose up -d`            target ≤ 1.0 × compose

@@ -1,5 +1,5 @@
 #!/usr/bin/env bun
-// Benchmark for `deployster plan` (issue 3): a generated manifest of 40 resources over 4
+// Benchmark for `deployster plan`: a generated manifest of 40 resources over 4
 // fixture types, 10 of them depending on others. Prints
 //   (a) plan wall time cold (empty conf dir: no init cache) and warm,
 //   (b) containers run by each plan (counted from the engine's own event stream),

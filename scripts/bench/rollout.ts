@@ -1,5 +1,5 @@
 #!/usr/bin/env bun
-// Benchmark for `deployster serve` (issue 5), side by side in one run on the same engine and
+// Benchmark for `deployster serve`, side by side in one run on the same engine and
 // images:
 //   (a) a 3-instance v1→v2 rollout, start-first, with readiness-equivalent health checks:
 //       deployster (POST deploy with destroy_previous, routed through Caddy) until the deploy

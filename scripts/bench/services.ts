@@ -1,5 +1,5 @@
 #!/usr/bin/env bun
-// Benchmark for the Swarm service type (issue 14), on the 3-node lab (scripts/swarm-lab.sh):
+// Benchmark for the Swarm service type, on the 3-node lab (scripts/swarm-lab.sh):
 // nothing to do on 30 unchanged services (1 replica each, a host-mode port, one overlay):
 //   `deployster plan` vs `docker stack deploy -c <same stack as compose>`   target ≤ 0.2 ×
 // `docker stack deploy` has no plan: unchanged, it still resolves every image and sends a full

@@ -1,7 +1,7 @@
 /**
  * The ctl HTTP client: one object per invocation holding the server URL, the credentials
  * and the extra CA. Each method sends one request and returns the Response untouched; the
- * commands decide what a status means (they print the original deployctl's lines).
+ * commands decide what a status means (they print deployctl's lines, CTL.md).
  */
 import { UserError } from "../errors";
 import {

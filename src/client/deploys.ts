@@ -1,5 +1,5 @@
 /**
- * Deploy records (spec api-v1.md 6.8): GET /v1/services/{name}/deploys[/{version}].
+ * Deploy records: GET /v1/services/{name}/deploys[/{version}].
  * The server's shape is read leniently (a `{deploy: {...}}` / `{deploys: [...]}` wrapper or
  * not; instance progress as `state` words or `ready` booleans; log lines as a list or one
  * string) and normalized to DeployView, which is all the ctl commands use.
@@ -24,7 +24,7 @@ export interface DeployView {
   state: DeployState;
   reason?: string;
   instances: InstanceView[];
-  /** Log lines the record carries at its top level (the failing instance's, per spec 6.3). */
+  /** Log lines the record carries at its top level (the failing instance's). */
   logs: string[];
 }
 

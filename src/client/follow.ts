@@ -9,7 +9,7 @@ import { type DeployView, TERMINAL_STATES } from "./deploys";
 export type FollowPoll =
   | { kind: "record"; view: DeployView }
   | { kind: "not-found" }
-  /** Server unreachable for a moment (a restart mid-rollout is survivable: spec 6.6). */
+  /** Server unreachable for a moment (the server resumes a rollout after a restart, so --wait keeps polling). */
   | { kind: "unreachable"; message: string };
 
 export type FollowResult =

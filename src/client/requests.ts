@@ -1,5 +1,5 @@
 /**
- * Pure request builders for the v1 API (spec api-v1.md sections 3 and 6.8). They only
+ * Pure request builders for the v1 API (src/server/openapi.json). They only
  * assemble data (method, URL, headers, JSON body) so they can be tested as values; the
  * transport (transport.ts) sends them. Every path segment is escaped with
  * encodeURIComponent: a service called `a/b` must not turn into another path.
@@ -127,12 +127,12 @@ export function buildUnitsRequest(baseUrl: URL | string, creds: ApiCredentials, 
   return buildRequest(baseUrl, creds, "GET", `${servicePath(service)}/units`);
 }
 
-/** GET /v1/services/{name}/deploys (recent deploys, spec 6.8) */
+/** GET /v1/services/{name}/deploys (recent deploys) */
 export function buildDeploysRequest(baseUrl: URL | string, creds: ApiCredentials, service: string): ApiRequest {
   return buildRequest(baseUrl, creds, "GET", `${servicePath(service)}/deploys`);
 }
 
-/** GET /v1/services/{name}/deploys/{version}[?timestamp=TS] (spec 6.8) */
+/** GET /v1/services/{name}/deploys/{version}[?timestamp=TS] */
 export function buildDeployStatusRequest(
   baseUrl: URL | string,
   creds: ApiCredentials,
@@ -168,7 +168,7 @@ export function buildLocationRequest(baseUrl: URL | string, creds: ApiCredential
   return req;
 }
 
-/** POST /v1/services/{name}/rollback (spec 6.8) */
+/** POST /v1/services/{name}/rollback */
 export function buildRollbackRequest(baseUrl: URL | string, creds: ApiCredentials, service: string): ApiRequest {
   return buildRequest(baseUrl, creds, "POST", `${servicePath(service)}/rollback`, { body: {} });
 }

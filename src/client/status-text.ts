@@ -1,6 +1,6 @@
 /**
- * HTTP status lines as Go's `resp.Status` prints them ("401 Unauthorized"): the original
- * deployctl printed `-- Response Status: <resp.Status>`. Go takes the reason phrase from the
+ * HTTP status lines as Go's `resp.Status` prints them ("401 Unauthorized"), for the
+ * deployctl-compatible `-- Response Status: <resp.Status>` line. Go takes the reason phrase from the
  * server's status line; Bun gives it to us as `statusText`. When a server sends none (HTTP/2,
  * or a bare status line) we fall back to Go's `http.StatusText` table.
  */

@@ -1,6 +1,6 @@
 /**
- * Tables as Go's text/tabwriter draws them, because `list` must print what the original
- * deployctl printed: `tabwriter.NewWriter(os.Stdout, 0, 8, 4, ' ', 0)`, i.e. every column
+ * Tables as Go's text/tabwriter draws them, because `list` prints what deployctl's
+ * scripts parse: `tabwriter.NewWriter(os.Stdout, 0, 8, 4, ' ', 0)`, i.e. every column
  * but the last is padded with spaces to its widest cell + 4; the last cell of a line is
  * written as is (tabwriter never aligns the text after the last tab).
  */

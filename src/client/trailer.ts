@@ -1,5 +1,5 @@
 /**
- * The task stream's trailer (spec api-v1.md section 3): the body ends with
+ * The task stream's trailer: the body ends with
  * `"\nExited (" + code + ") " + error + "\n"`. A 200 only means "launched"; the task's real
  * result is that number. A stream that ends without the line was cut (server died,
  * connection lost) and is an error for the client, never a success.

@@ -1,7 +1,7 @@
 /**
  * Sends ApiRequests with ofetch (over Bun's fetch) and turns every way a connection can fail into one
  * readable line (a ConnectionError, a UserError). HTTP error statuses are NOT errors here:
- * the commands print them in the original deployctl's words.
+ * the commands print them in deployctl's words (CTL.md).
  */
 import { readFileSync } from "node:fs";
 import { rootCertificates } from "node:tls";
@@ -25,8 +25,8 @@ export interface TransportOptions {
 }
 
 /**
- * Reads a PEM CA bundle for --ca-cert. The original replaced the system roots with it; we
- * add it to them (spec 8), so a public certificate keeps working too.
+ * Reads a PEM CA bundle for --ca-cert. It is added to the system roots rather than
+ * replacing them, so a public certificate keeps working too.
  */
 export function loadCaCert(path: string, source = "--ca-cert"): string {
   let text: string;
@@ -71,7 +71,7 @@ export async function sendApiRequest(req: ApiRequest, options: TransportOptions 
       ...(options.idleTimeoutMs !== undefined ? { timeout: options.idleTimeoutMs } : {}),
     } as Parameters<typeof ofetch.raw>[1]);
   } catch (err) {
-    // ofetch wraps the network error; the original says what went wrong.
+    // ofetch wraps the network error; its cause says what went wrong.
     throw describeFetchFailure((err as { cause?: unknown })?.cause ?? err, req.url);
   }
 }

@@ -1,5 +1,5 @@
 /**
- * Units as GET /v1/services/{name}/units returns them (spec api-v1.md section 3):
+ * Units as GET /v1/services/{name}/units returns them (src/server/openapi.json):
  * `{"units": [{"service", "instance", "version", "current_state", "desired_state",
  * "machine_id", "deploy_timestamp", ...additions}]}`.
  */
@@ -32,7 +32,7 @@ export function readUnits(doc: unknown): UnitRow[] | undefined {
   }));
 }
 
-/** The original deployctl's list table (tabwriter, padding 4), header and dash row included. */
+/** deployctl's list table (tabwriter, padding 4), header and dash row included. */
 export function formatUnitsTable(units: UnitRow[]): string {
   return formatTable([
     ["#", "Version", "Current state", "Desired state", "Machine ID", "Timestamp"],

@@ -4,14 +4,15 @@ import nunjucks from "nunjucks";
 import { UserError } from "../errors";
 
 /**
- * Jinja-compatible evaluation of manifest strings (resource-protocol.md section 3), on nunjucks.
+ * Jinja-compatible evaluation of manifest strings (src/manifest/MANIFEST.md), on nunjucks.
  *
  * - `'{{ x }}'` (starts with `{{`, ends with `}}`, exactly one `{{`): an *expression*, whose
  *   native value is returned (number, bool, list, object, null, string).
  * - any other string containing `{{` or `{%`: a *template*, rendered to a string.
  * - anything else: returned unchanged. Only string values are evaluated, never keys.
  *
- * Undefined variables are errors in both modes (decision 9.7). nunjucks only offers
+ * Undefined variables are errors in both modes (a typo must not render as an empty
+ * string into a resource's config). nunjucks only offers
  * `throwOnUndefined` on output, so top-level names are looked up through a globals proxy
  * that throws for names the context lacks; names guarded by `is defined` / `| default` in
  * the same string are let through as undefined, as Jinja's StrictUndefined allows.
@@ -38,7 +39,7 @@ export class ExpressionError extends UserError {
 
 /**
  * Thrown when an expression touches the state of a dependency that is not known yet
- * (decision 9.2: the resource is then *pending on* that dependency).
+ * (the resource is then *pending on* that dependency: planned after it, never guessed).
  */
 export class PendingDependencyError extends UserError {
   override name = "PendingDependencyError";

@@ -41,7 +41,7 @@ export interface ContextOptions {
 const AUTO_FILE = /^vars\.(.*\.)?auto\.yaml$/;
 
 /**
- * Builds the context (resource-protocol.md section 3). Later wins: built-ins → auto files
+ * Builds the context (variables: src/manifest/MANIFEST.md). Later wins: built-ins → auto files
  * (conf dir, then workspace, each sorted by name) → --var/--var-file in order → -v/-c.
  * A variables file's string values are evaluated against the context as it was before it.
  */

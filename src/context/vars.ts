@@ -5,7 +5,7 @@ export type VarSource = { kind: "var"; name: string; value: string } | { kind: "
 
 /**
  * Parses `--var NAME=VALUE`: splits on the first `=`, strips one pair of surrounding double
- * quotes; the value is a string (`--var a=` gives `a: ""`, where the original crashed).
+ * quotes; the value is a string (`--var a=` gives `a: ""`).
  */
 export function parseVarAssignment(arg: string): { name: string; value: string } {
   const eq = arg.indexOf("=");

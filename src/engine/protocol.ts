@@ -9,7 +9,7 @@ import { UnsupportedPatternError } from "./regexp";
 import { builtinConfigValidators } from "./generated/validators";
 
 /**
- * Validation of what resource types answer (resource-protocol.md section 5) and of a
+ * Validation of what resource types answer (src/resource-types/PROTOCOL.md) and of a
  * resource's rendered config against its type's `config_schema`. Our own schemas are
  * precompiled (src/engine/generated/validators.ts); an image's config_schema is compiled by
  * Ajv at run time, with an instance of its dialect built on first need.
@@ -64,7 +64,7 @@ export function validateStateResult(resource: string, value: unknown): StateResu
   return value as unknown as StateResult;
 }
 
-/** An action with the spec's defaults applied: description = name, image = the resource type, args = []. */
+/** An action with the protocol's defaults applied: description = name, image = the resource type, args = []. */
 export function withActionDefaults(action: ActionSpec, type: string): Required<Pick<ActionSpec, "name" | "description" | "image" | "args">> & ActionSpec {
   return { ...action, description: action.description ?? action.name, image: action.image || type, args: action.args ?? [] };
 }
@@ -94,7 +94,7 @@ function validatorFor(schema: Record<string, unknown>): ValidateFunction {
 }
 
 /**
- * Conformance 9: `illegal config for 'a.config.list[1].n': must be integer`. A schema that
+ * One line per problem, naming the config path: `illegal config for 'a.config.list[1].n': must be integer`. A schema that
  * cannot be compiled (not JSON Schema, or a pattern RE2 cannot run) is a protocol error of
  * the type (`type` names it in the message).
  */

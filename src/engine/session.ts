@@ -179,7 +179,8 @@ export class Session {
 
   /**
    * Init results, once per type and run (init must not depend on the resource name), and
-   * on disk per (image ID, type, version) unless the init cache is off (decision 9.4).
+   * on disk per (image ID, type, version) unless the init cache is off (a type's init answer
+   * may change only with its image, so the image ID keys it).
    */
   init(spec: ResourceSpec): Promise<InitResult> {
     let p = this.inits.get(spec.type);

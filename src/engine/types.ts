@@ -7,7 +7,7 @@ import type { Session } from "./session";
 
 export type PlannedStatus = "VALID" | "STALE" | "PENDING" | "FAILED" | "SKIPPED";
 
-/** An action as it will run: the spec's defaults applied (description, image, args). */
+/** An action as it will run: the protocol's defaults applied (description, image, args). */
 export type PlannedAction = ActionSpec & { description: string; image: string; args: string[] };
 
 /** One resource in a plan. apply consumes these and does not re-decide them. */

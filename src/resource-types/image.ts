@@ -41,7 +41,7 @@ export interface ImageTypeOptions {
 }
 
 /**
- * Base mounts, at identical paths inside (resource-protocol.md section 5), except that the
+ * Base mounts, at identical paths inside (PROTOCOL.md, "How containers are run"), except that the
  * writable dir a type sees at the work dir's path is its own fresh scratch dir: the work dir
  * itself, where deployster keeps its records, is never mounted.
  */
@@ -82,7 +82,7 @@ function recordOf(bytes: Buffer, dropped: number, masker: Masker | undefined): s
 
 /**
  * A resource type served by a Docker image: every call runs one container that reads one
- * JSON document on stdin (resource-protocol.md section 5). Results are parsed here and
+ * JSON document on stdin (PROTOCOL.md, "How containers are run"). Results are parsed here and
  * validated by the engine (the same checks apply to built-in types).
  */
 export function createImageType(type: string, o: ImageTypeOptions): ResourceType {

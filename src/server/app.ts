@@ -1,5 +1,6 @@
 /**
- * The HTTP app: authenticate every request first (decision 10: 404 and 405 included), then
+ * The HTTP app: authenticate every request first (unknown paths and methods too, so a 404 or
+ * 405 tells nothing to a caller without credentials), then
  * route, validate and dispatch. Handlers throw HttpError for 4xx; anything else is a 500
  * with the reason, logged, and never takes the server down.
  */

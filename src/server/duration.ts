@@ -1,7 +1,7 @@
 /**
  * Go-style durations ("5m", "10m0s", "1h30m", "500ms", "1.5s"): parsed from flags and
  * formatted for the task-timeout trailer exactly as Go's time.Duration.String() would
- * (the original printed `10m0s`).
+ * (`10m0s`: clients match that text).
  */
 import { parseDurationParts } from "../duration";
 

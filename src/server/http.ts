@@ -1,4 +1,4 @@
-/** Response helpers shared by the handlers: the original's JSON error shape and status texts. */
+/** Response helpers shared by the handlers: the v1 API's JSON error shape (`{"error"}`) and status texts. */
 
 export const STATUS_TEXT: Record<number, string> = {
   400: "Bad Request",
@@ -24,7 +24,7 @@ export function jsonResponse(status: number, value: unknown, headers: Record<str
   return new Response(`${JSON.stringify(value)}\n`, { status, headers: { "Content-Type": "application/json", ...headers } });
 }
 
-/** An empty answer (201, 204) with the original's Content-Type. */
+/** An empty answer (201, 204), still with the JSON Content-Type v1 clients expect. */
 export function emptyResponse(status: number, headers: Record<string, string> = {}): Response {
   return new Response(null, { status, headers: { "Content-Type": "application/json", ...headers } });
 }

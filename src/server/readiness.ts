@@ -1,5 +1,5 @@
 /**
- * The readiness gate (spec decision 3): an instance is ready when the image's Docker
+ * The readiness gate: an instance is ready when the image's Docker
  * HEALTHCHECK reports healthy, or (no HEALTHCHECK) when its container port accepts a TCP
  * connection, and then, with --health-path, when an HTTP GET of that path through the
  * published port answers 2xx/3xx.

@@ -1,5 +1,5 @@
 /**
- * Recent deploys of each service (spec decision 8): what GET .../deploys shows.
+ * Recent deploys of each service: what GET .../deploys shows.
  *
  * Where they live: in memory while the server runs, rebuilt from the engine on start-up.
  * Every instance carries its deploy's facts as labels (count, destroy_previous, previous

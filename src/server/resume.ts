@@ -1,6 +1,6 @@
 /**
  * Start-up: rebuild the deploy records from the engine and finish what a previous server
- * process left half done (spec decision 6).
+ * process left half done, with no state file: the instances' labels say it all.
  *
  * `prepareResume` runs before the server listens: it lists the instances, rebuilds the
  * records, and for each service decides whether its newest deploy is unfinished: fewer

@@ -1,5 +1,5 @@
 /**
- * Routing through Caddy's admin API (Vulcand's role, spec decision 5). Each service gets one
+ * Routing through Caddy's admin API. Each service gets one
  * route `{"@id": "deployster-route-<service>.<domain>", "match": [{"host": ["<service>.<domain>"]}]}`
  * with one reverse_proxy handler (`@id` deployster-proxy-...) whose upstreams are the ready
  * instances' published ports. The stable @ids let every change address the route directly

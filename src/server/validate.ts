@@ -1,5 +1,5 @@
 /**
- * Input validation (spec decision 10): names and versions are checked before they reach an
+ * Input validation: names and versions are checked before they reach an
  * image reference, a container name or a label; bodies are parsed into typed requests or
  * rejected with one readable reason (HttpError 400).
  */
@@ -100,7 +100,7 @@ export function parseDeployBody(body: unknown): DeployRequest {
 
 export interface TaskRequest {
   version: string;
-  /** A string (the original) or an argv array. */
+  /** A string (run by `/bin/sh -c` unless the image has an ENTRYPOINT) or an argv array. */
   command: string | string[];
 }
 

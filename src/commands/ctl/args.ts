@@ -5,7 +5,7 @@
  *   `--name value`, `--name=value`, and Go's single-dash spelling `-name value` all work;
  * - `--` ends option parsing: everything after it goes verbatim to `run`'s command;
  * - global options fall back to DEPLOYSTER_URL / _USERNAME / _PASSWORD / _CA_CERT (an empty
- *   variable counts as unset, like the original's) and then to the defaults;
+ *   variable counts as unset) and then to the defaults;
  * - aliases d, r, x, l; `help [command]`, -h/--help, -v/--version;
  * - every mistake is a usage error (exit code 2 with the usage text), never a silent 0.
  */
@@ -152,7 +152,7 @@ function resolveGlobals(options: Map<string, string | boolean>, env: Record<stri
 }
 
 function requireArgs(command: CtlCommand, positionals: string[], max: number): void {
-  // The original's messages, in its order: service first, then version.
+  // deployctl's messages, in its order: service first, then version.
   if (positionals.length < 1 || positionals[0] === "") throw new UsageError("Service required");
   if (max >= 2 && command !== "status" && (positionals.length < 2 || positionals[1] === ""))
     throw new UsageError("Version required");

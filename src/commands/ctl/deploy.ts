@@ -1,5 +1,5 @@
 /**
- * `deploy <service> <version>`: the original's lines (`Skipping destruction of previous
+ * `deploy <service> <version>`: deployctl's lines (`Skipping destruction of previous
  * version...`, `Deploy triggered!`, or `Deploy failed :(` + status + body), `destroy_previous`
  * true unless --skip-destroy-previous; plus --timestamp and --wait.
  */

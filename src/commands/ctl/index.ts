@@ -72,7 +72,7 @@ export async function runCtl(args: string[], opts: RunCtlOptions): Promise<numbe
       writeLine(stdout, `${prog} version ${VERSION}`);
       return 0;
     case "usage-error":
-      // The original's "Error: Service required" line, then the usage (on stderr: it's an error).
+      // deployctl's "Error: Service required" line, then the usage (on stderr: it's an error).
       writeLine(stderr, `Error: ${parsed.message}`);
       writeLine(stderr);
       stderr.write(formatUsage(prog, parsed.command, true));

@@ -77,7 +77,7 @@ export async function writeChunk(out: CtlWriter, chunk: Uint8Array): Promise<voi
 }
 
 /**
- * The original deployctl's failure block (on stdout, as it printed it):
+ * deployctl's failure block (on stdout, where scripts read it):
  *   Deploy failed :(
  *   -- Response Status: 400 Bad Request
  *   -- Response Body: {...}

@@ -1,5 +1,5 @@
 /**
- * `list <service> [--json]`: the original's table. Unlike the original, the HTTP status is
+ * `list <service> [--json]`: deployctl's table. Unlike deployctl, the HTTP status is
  * checked (a 401 no longer prints an empty table and exits 0).
  */
 import { UserError } from "../../errors";

@@ -1,6 +1,6 @@
 /**
- * `rollback <service> [--wait]`: POST /v1/services/{name}/rollback, in the
- * original's style: `Rollback triggered!` or `Rollback failed :(` + status + body. With
+ * `rollback <service> [--wait]`: POST /v1/services/{name}/rollback, in deployctl's
+ * style: `Rollback triggered!` or `Rollback failed :(` + status + body. With
  * --wait, follows the deploy the server names in its Location header (or in its JSON body).
  */
 import { normalizeDeploy } from "../../client/deploys";

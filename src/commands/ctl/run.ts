@@ -1,6 +1,6 @@
 /**
  * `run <service> <version> <command...>`: streams the task's output as it arrives (trailer
- * included, as the original printed it) and exits with the task's exit code, parsed from
+ * included, as deployctl printed it) and exits with the task's exit code, parsed from
  * the final `Exited (N)` line. A stream cut before that line is an error (exit 1).
  */
 import { UserError } from "../../errors";

@@ -1,6 +1,6 @@
 /**
  * Instance facts: what every instance (and task) finds in its environment about itself, as
- * the host's /etc/environment gave the original's units. Config files cannot set these
+ * a host's /etc/environment would. Config files cannot set these
  * names (DEPLOYSTER_* is reserved), so an app can trust them.
  */
 export interface FactsOptions {

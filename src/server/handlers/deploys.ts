@@ -1,4 +1,4 @@
-/** POST/GET/DELETE .../deploys, POST .../rollback (spec section 3 and decisions 7, 8). */
+/** POST/GET/DELETE .../deploys, POST .../rollback. */
 import type { ServerContext } from "../context";
 import { emptyResponse, errorResponse, HttpError, jsonResponse } from "../http";
 import { forEachLimited, listInstances, retireInstance, discardInstance } from "../instances";
@@ -17,7 +17,7 @@ function conflict(service: string): HttpError {
 }
 
 /**
- * Takes the service's lock (409 when busy), plans (400/409 on the original's checks), starts
+ * Takes the service's lock (409 when busy), plans (400/409 when planDeploy refuses), starts
  * the rollout in the background and answers 201 with a Location. The lock is released when
  * the rollout ends.
  */

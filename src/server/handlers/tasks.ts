@@ -1,5 +1,5 @@
 /**
- * POST .../tasks (spec section 3, decision 9): a one-off container in the service's image,
+ * POST .../tasks: a one-off container in the service's image,
  * its stdout and stderr streamed as produced (text/plain, chunked, no write or idle
  * deadline), then the trailer `\nExited (N) <error>\n`. The 200 goes out once the container
  * has started, so image and start failures are still a 500 `ERROR: <why>\n`. A client that

@@ -1,7 +1,8 @@
 /**
- * GET .../units (spec section 3, decision 2). The Fleet vocabulary: running and ready →
+ * GET .../units, in Fleet's vocabulary (what clients of the v1 API parse): running and ready →
  * `launched`; created/starting (or running, not ready yet) → `loaded`; exited/dead →
- * `inactive`. Extra fields (container, port, health, routing) follow the original ones.
+ * `inactive`. Extra fields (container, port, health, routing) come after the v1 fields,
+ * which keep their names and order.
  */
 import type { ServerContext } from "../context";
 import { jsonResponse } from "../http";

@@ -1,8 +1,8 @@
 /**
- * Deciding a deploy (pure): the original's checks and defaults (spec section 3), over the
- * instances the engine reports. Failed instances (exited, dead, unhealthy) do not count as
- * running versions (decision 4), which fixes the original's "failed leftovers block
- * destroy_previous".
+ * Deciding a deploy (pure): the v1 API's checks and defaults (their 400 messages are part
+ * of the API), over the instances the engine reports. Failed instances (exited, dead,
+ * unhealthy) do not count as running versions, so failed leftovers never block
+ * destroy_previous.
  */
 import type { ServiceConfig } from "../config-dir";
 import { HttpError } from "../http";
@@ -55,7 +55,7 @@ export function runningVersions(instances: Instance[]): string[] {
   return [...new Set(instances.filter((i) => !isFailed(i)).map((i) => deployKey(i.version, i.timestamp)))];
 }
 
-/** The original's default: the given count, else the single previous version's count, else 1. */
+/** The instance count: the given count, else the single previous version's count, else 1. */
 export function determineInstanceCount(requested: number, versions: number, units: number): number {
   if (requested !== 0) return requested;
   return versions === 1 ? Math.max(units, 1) : 1;

@@ -58,7 +58,7 @@ async function eventually(pred: (u: Awaited<ReturnType<typeof units>>) => boolea
   return last;
 }
 
-test("list before anything: the original's header and dash row", async () => {
+test("list before anything: deployctl's header and dash row", async () => {
   const r = await ctl(["list", SERVICE]);
   expect(r).toEqual({
     code: 0,
@@ -77,7 +77,7 @@ test("deploy v1 --instances 2 --wait: triggered, progress, live, exit 0", async 
   for (const l of lines.slice(1, -1)) expect(l).toMatch(new RegExp(`^${SERVICE} v1 \\(${TS}\\): (rolling|live), \\d/2 instances ready$`));
 }, 120_000);
 
-test("list: one row per unit, aligned like the original", async () => {
+test("list: one row per unit, aligned by tabwriter's rules (padding 4)", async () => {
   const r = await ctl(["l", SERVICE]);
   expect(r.code).toBe(0);
   const lines = r.out.trimEnd().split("\n");
@@ -103,7 +103,7 @@ test("status: the deploys table; status v1 --json: the server's record", async (
   expect(rec).toMatchObject({ service: SERVICE, version: "v1", state: "live" });
 });
 
-test("a 400 from the server: the original's three lines, exit 1", async () => {
+test("a 400 from the server: deployctl's three lines, exit 1", async () => {
   const r = await ctl(["deploy", SERVICE, "v2", "--instances", "1"]);
   expect(r.code).toBe(1);
   const body = JSON.stringify({
@@ -159,7 +159,7 @@ test("--skip-destroy-previous and --timestamp: v3 next to v1", async () => {
   expect(all.filter((u) => u.version === "v1")).toHaveLength(2);
 }, 120_000);
 
-test("two versions running: destroy_previous is refused with the original's message", async () => {
+test("two versions running: destroy_previous is refused with the v1 API's message", async () => {
   const r = await ctl(["deploy", SERVICE, "v2"]);
   expect(r.code).toBe(1);
   expect(r.out).toContain(
@@ -184,7 +184,7 @@ test("deployctl name: list and destroy", async () => {
   expect(left).toEqual([]);
 }, 60_000);
 
-test("destroy of nothing is still 204 (the original's answer)", async () => {
+test("destroy of nothing is still 204", async () => {
   expect(await ctl(["destroy", SERVICE, "v9"])).toEqual({ code: 0, out: "Destroy triggered!\n", err: "" });
 });
 

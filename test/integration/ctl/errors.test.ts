@@ -31,7 +31,7 @@ const ctl = (args: string[], env: Record<string, string> = {}) => runBinary([BIN
 const good = () => ({ DEPLOYSTER_URL: server.url, DEPLOYSTER_PASSWORD: PASSWORD });
 
 describe("usage", () => {
-  test("the original's Error lines, then the usage, exit 2", async () => {
+  test("deployctl's Error lines, then the usage, exit 2", async () => {
     const cases: [string[], string][] = [
       [["deploy"], "Error: Service required"],
       [["d", "ctltest-errors"], "Error: Version required"],
@@ -83,7 +83,7 @@ describe("usage", () => {
   });
 });
 
-describe("the server says no: the original's three lines on stdout, exit 1", () => {
+describe("the server says no: deployctl's three lines on stdout, exit 1", () => {
   const block = (heading: string, status: string) => new RegExp(`^${heading}\\n-- Response Status: ${status}\\n-- Response Body: \\{"description":".+","error":"[^"]+"\\}\\n\\n$`);
 
   test("destroy of an invalid version: Destroy failed :(", async () => {

@@ -37,7 +37,7 @@ afterAll(async () => {
 const env = () => ({ DEPLOYSTER_URL: server.url, DEPLOYSTER_PASSWORD: PASSWORD });
 const ctl = (args: string[]) => runBinary([BIN, "ctl", ...args], env());
 
-test("exit 0: the output, then the original's trailer", async () => {
+test("exit 0: the output, then the `Exited (0)` trailer", async () => {
   const r = await ctl(["run", SERVICE, "v1", "echo", "hello", "world"]);
   expect(r.err).toBe("");
   expect(r.out).toBe("hello world\n\nExited (0) \n");

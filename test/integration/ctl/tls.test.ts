@@ -1,6 +1,7 @@
 /**
  * --ca-cert against `serve --cert/--key`: a CA and a server certificate for 127.0.0.1 made
- * here with openssl. The CA is added to the system roots (the original replaced them).
+ * here with openssl. The CA is added to the system roots, not
+ * put in their place.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";

@@ -1,6 +1,6 @@
 /**
- * Containers and the user: timeouts (decision 5), Ctrl-C (decisions 5, 11), container
- * labels, confirmation modes on a real terminal and refusal without one (decision 10).
+ * Containers and the user: timeouts, Ctrl-C, container labels, confirmation modes on a
+ * real terminal and refusal without one.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync } from "node:fs";
@@ -13,7 +13,7 @@ afterAll(async () => {
   expect(await engineLeftovers()).toEqual([]);
 });
 
-describe("timeouts and interruption (decision 5)", () => {
+describe("timeouts and interruption", () => {
   test.concurrent("an action past --action-timeout is killed, removed, and fails its resource", async () => {
     const cwd = workspace("timeouts");
     const r = await deployster(["apply", "-y", "action.yaml", "--action-timeout", "2s"], { cwd });
@@ -92,7 +92,7 @@ async function onTerminal(cwd: string, args: string[], answers: string) {
   return { code, output: output.replace(/\r/g, "") };
 }
 
-describe("confirmation (decision 10)", () => {
+describe("confirmation", () => {
   test.concurrent("without a terminal and without --yes, apply refuses before doing anything", async () => {
     const cwd = workspace("confirm");
     const r = await deployster(["apply"], { cwd });

@@ -1,6 +1,7 @@
 /**
- * Bad manifests through the binary: conformance 1-4, cycles (decision 6), unknown built-in
- * types (decision 12), collected schema problems; one clear error, no stack unless -v.
+ * Bad manifests through the binary: duplicate names, plugs as a list, malformed YAML,
+ * unknown dependencies, cycles, unknown built-in
+ * types, collected schema problems; one clear error, no stack unless -v.
  * Nothing runs a container here (plan fails before anything runs).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
@@ -27,32 +28,32 @@ function expectCleanError(r: { code: number; stdout: string; stderr: string }, .
 }
 
 describe("manifest errors", () => {
-  test.concurrent("duplicate plug and resource names across files (conformance 1)", async () => {
+  test.concurrent("duplicate plug and resource names across files", async () => {
     const r = await planIn("dup-names", ["a.yaml", "b.yaml"]);
     expectCleanError(r, /Duplicate plug found: 'shared' \(a\.yaml:3:3 and b\.yaml:2:3\)/, /Duplicate resource found: 'r1' \(a\.yaml:5:3 and b\.yaml:4:3\)/);
   }, TIMEOUT);
 
-  test.concurrent("plugs given as a list (conformance 2)", async () => {
+  test.concurrent("plugs given as a list", async () => {
     const r = await planIn("plugs-as-list");
     expectCleanError(r, "error: invalid manifest:\n  - deployster.yaml:3:3: plugs: must be a mapping (got a list)\n");
   }, TIMEOUT);
 
-  test.concurrent("malformed YAML names the file, line and column (conformance 3)", async () => {
+  test.concurrent("malformed YAML names the file, line and column", async () => {
     const r = await planIn("malformed-yaml");
     expectCleanError(r, /^error: deployster\.yaml:5:\d+: malformed manifest: .+\n$/);
   }, TIMEOUT);
 
-  test.concurrent("unknown dependency names both resources (conformance 4)", async () => {
+  test.concurrent("unknown dependency names both resources", async () => {
     const r = await planIn("unknown-dependency");
     expectCleanError(r, "resource 'r2' depends on an unknown resource: r3");
   }, TIMEOUT);
 
-  test.concurrent("a cycle is reported with its chain before anything runs (decision 6)", async () => {
+  test.concurrent("a cycle is reported with its chain before anything runs", async () => {
     const r = await planIn("cycle");
     expectCleanError(r, /^error: dependency cycle: a -> b -> c -> a\n$/);
   }, TIMEOUT);
 
-  test.concurrent("an unknown built-in type is a clear error (decision 12)", async () => {
+  test.concurrent("an unknown built-in type is a clear error", async () => {
     const r = await planIn("builtin-unknown");
     expectCleanError(r, /^error: unknown built-in resource type 'deployster\/does-not-exist' \(used by 'nope'\)\n$/);
   }, TIMEOUT);

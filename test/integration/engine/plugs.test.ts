@@ -1,6 +1,6 @@
 /**
- * Plugs through real containers: the permission table (conformance 7), optional vs required
- * requests (10), mounts in request order with their modes (11, decision 8).
+ * Plugs through real containers: the permission table, optional vs required
+ * requests, mounts in request order with their modes.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { byName, cleanupWorkspaces, deployster, engineLeftovers, planDoc, prepare, TIMEOUT, workspace } from "./support";
@@ -14,7 +14,7 @@ afterAll(async () => {
 const plan = (file: string, extra: string[] = []) => deployster(["plan", file, ...extra], { cwd: workspace("plugs") });
 
 describe("plugs", () => {
-  test.concurrent("valid requests are mounted in request order, read-only when the plug or the request says so (conformance 11, decision 8)", async () => {
+  test.concurrent("valid requests are mounted in request order, read-only when the plug or the request says so", async () => {
     const ws = workspace("plugs");
     const r = await deployster(["plan", "ok.yaml", "--json", "-v"], { cwd: ws });
     expect(r.code).toBe(0);
@@ -26,7 +26,7 @@ describe("plugs", () => {
     expect(binds).toEqual([`${ws}/req:/p/req:rw`, `${ws}/opt:/p/opt:rw`, `${ws}/ro:/p/ro:ro`, `${ws}/opt_ro:/p/opt_ro:ro`]);
   }, TIMEOUT);
 
-  test.concurrent("a missing optional plug is skipped with a warning (conformance 10)", async () => {
+  test.concurrent("a missing optional plug is skipped with a warning", async () => {
     const r = await plan("optional-missing.yaml", ["--json"]);
     expect(r.code).toBe(0);
     expect(r.stderr).toContain("warning: plugged: Optional plug 'p_opt' does not exist (skipped)");
@@ -34,19 +34,19 @@ describe("plugs", () => {
     expect(JSON.parse(r.stdout).resources[0].state.mounts.trim()).toBe("/p/req:rw /p/ro:ro");
   }, TIMEOUT);
 
-  test.concurrent("a missing required plug fails the resource (conformance 10)", async () => {
+  test.concurrent("a missing required plug fails the resource", async () => {
     const r = await plan("required-missing.yaml");
     expect(r.code).toBe(1);
     expect(r.stdout).toContain("plugged  FAILED in plugs: plug 'p_req' required by 'plugged' does not exist");
   }, TIMEOUT);
 
-  test.concurrent("not allowed: warning for the optional plug, error for the required one (conformance 10)", async () => {
+  test.concurrent("not allowed: warning for the optional plug, error for the required one", async () => {
     const r = await plan("not-allowed.yaml");
     expect(r.code).toBe(1);
     expect(r.stdout).toContain("plugged  FAILED in plugs: plug 'p_req' required by 'plugged' is not allowed for it");
   }, TIMEOUT);
 
-  test.concurrent("read-only plug requested writable: warning when optional, error when required (conformance 10)", async () => {
+  test.concurrent("read-only plug requested writable: warning when optional, error when required", async () => {
     const optional = await plan("optional-readonly.yaml", ["--json"]);
     expect(optional.code).toBe(0);
     expect(optional.stderr).toContain("warning: plugged: Optional plug 'p_opt' is readonly, but requested with write access (skipped)");
@@ -55,7 +55,7 @@ describe("plugs", () => {
     expect(required.stdout).toContain("plug 'p_req' required by 'plugged' is readonly, but requested with write access");
   }, TIMEOUT);
 
-  test.concurrent("permission table: name and type patterns anchored at the start, empty lists allow all (conformance 7)", async () => {
+  test.concurrent("permission table: name and type patterns anchored at the start, empty lists allow all", async () => {
     const r = await deployster(["plan", "--json"], { cwd: workspace("plug-permissions") });
     expect(r.code).toBe(0);
     const res = byName(planDoc(r));

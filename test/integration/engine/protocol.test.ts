@@ -1,9 +1,9 @@
 /**
- * The resource protocol over real containers (resource-protocol.md section 5): init errors
- * (conformance 8), state result errors (14), config_schema (9), config rendered late with
- * undefined variables as errors (6, decision 7), expressions (13), exact stdin payloads,
- * working directory, base mounts, work-dir artefacts (decision 9), image references with
- * registry ports (decision 8).
+ * The resource protocol over real containers (src/resource-types/PROTOCOL.md): init errors,
+ * state result errors, config_schema, config rendered late with undefined variables as
+ * errors, expressions, exact stdin payloads,
+ * working directory, base mounts, work-dir artefacts, image references with
+ * registry ports.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -17,7 +17,7 @@ afterAll(async () => {
 });
 
 describe("protocol errors name the resource and the phase", () => {
-  test.concurrent("init: non-zero exit, {}, empty state_action and other broken results (conformance 8)", async () => {
+  test.concurrent("init: non-zero exit, {}, empty state_action and other broken results", async () => {
     const cwd = workspace("init-errors");
     const r = await deployster(["plan", "--json"], { cwd });
     expect(r.code).toBe(1);
@@ -34,7 +34,7 @@ describe("protocol errors name the resource and the phase", () => {
     expect(r.stderr).toContain("exits | init: cannot start");
   }, TIMEOUT);
 
-  test.concurrent("state: VALID with actions, STALE without, garbage, exit codes, extra keys (conformance 14)", async () => {
+  test.concurrent("state: VALID with actions, STALE without, garbage, exit codes, extra keys", async () => {
     const cwd = workspace("state-protocol-errors");
     const r = await deployster(["plan"], { cwd });
     expect(r.code).toBe(1);
@@ -47,7 +47,7 @@ describe("protocol errors name the resource and the phase", () => {
     expect(r.stdout).toContain("Plan: 0 to change, 0 pending, 0 unchanged, 5 failed, 0 skipped.");
   }, TIMEOUT);
 
-  test.concurrent("config is validated against the type's Draft 4 config_schema (conformance 9)", async () => {
+  test.concurrent("config is validated against the type's Draft 4 config_schema", async () => {
     const cwd = workspace("config-schema");
     const res = byName(planDoc(await deployster(["plan", "--json"], { cwd })));
     expect(res.a.error).toEqual({ phase: "config", message: "illegal config for 'a.config.list[1].n': must be integer" });
@@ -55,7 +55,7 @@ describe("protocol errors name the resource and the phase", () => {
     expect(res.c.status).toBe("VALID");
   }, TIMEOUT);
 
-  test.concurrent("config is rendered only at execution; undefined variables fail that resource (conformance 6, decision 7)", async () => {
+  test.concurrent("config is rendered only at execution; undefined variables fail that resource", async () => {
     const cwd = workspace("config-rendered-late");
     const r = await deployster(["plan", "--json"], { cwd });
     expect(r.code).toBe(1);
@@ -70,7 +70,7 @@ describe("protocol errors name the resource and the phase", () => {
 });
 
 describe("what a resource type receives", () => {
-  test.concurrent("expressions: native values, templates, plain strings, nested (conformance 13)", async () => {
+  test.concurrent("expressions: native values, templates, plain strings, nested", async () => {
     const cwd = workspace("expressions");
     const r = await deployster(["apply", "-y", "--var", "base=21", "--var", "key=k"], { cwd });
     expect(r.code).toBe(0);
@@ -87,7 +87,7 @@ describe("what a resource type receives", () => {
     });
   }, TIMEOUT);
 
-  test.concurrent("exact stdin payloads, working directory, base mounts and work-dir artefacts (section 5, decision 9)", async () => {
+  test.concurrent("exact stdin payloads, working directory, base mounts and work-dir artefacts", async () => {
     const cwd = workspace("record");
     const work = join(cwd, ".deployster/work");
     mkdirSync(work, { recursive: true });
@@ -145,7 +145,7 @@ describe("what a resource type receives", () => {
     expect(existsSync(join(cwd, ".deployster"))).toBe(false);
   }, TIMEOUT);
 
-  test.concurrent("image references with a registry host and port (decision 8)", async () => {
+  test.concurrent("image references with a registry host and port", async () => {
     const cwd = workspace("image-field");
     const res = byName(planDoc(await deployster(["plan", "--json"], { cwd })));
     expect(res["typed-with-port"]).toMatchObject({ status: "VALID", state: { value: "direct" } });

@@ -1,6 +1,6 @@
 /**
- * Variables through the binary (conformance 12): auto files in the conf dir then the
- * workspace, --var overriding them, vars.notauto.yaml ignored, variables files referring
+ * Variables through the binary: auto files in the conf dir then the workspace, --var
+ * overriding them, vars.notauto.yaml ignored, variables files referring
  * to earlier variables with native types, expression syntax errors.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";

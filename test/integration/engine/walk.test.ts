@@ -1,8 +1,7 @@
 /**
- * The walk through the binary: dependency state and pending resources (conformance 5,
- * decision 2), failures (conformance 15, decision 3), parallelism and prefixed live output
- * (decisions 3, 11), readonly (decision 6), the init cache (decision 4), --json and
- * --detailed-exitcode (decision 11).
+ * The walk through the binary: dependency state and pending resources, failures,
+ * parallelism and prefixed live output, readonly, the init cache, --json and
+ * --detailed-exitcode.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
@@ -16,7 +15,7 @@ afterAll(async () => {
 });
 
 describe("dependencies", () => {
-  test.concurrent("state flows to dependents; STALE-dependent configs are pending in the plan and resolved in apply (conformance 5, decision 2)", async () => {
+  test.concurrent("state flows to dependents; STALE-dependent configs are pending in the plan and resolved in apply", async () => {
     const cwd = workspace("dependency-state");
     const plan = await deployster(["plan", "--json", "--detailed-exitcode"], { cwd });
     expect(plan.code).toBe(2);
@@ -40,7 +39,7 @@ describe("dependencies", () => {
     expect(again.stdout).toContain("Plan: nothing to do (4 VALID).");
   }, TIMEOUT);
 
-  test.concurrent("failed actions and resources that stay STALE fail; dependents skipped; the rest converges (conformance 15, decision 3)", async () => {
+  test.concurrent("failed actions and resources that stay STALE fail; dependents skipped; the rest converges", async () => {
     const cwd = workspace("action-failures");
     const r = await deployster(["apply", "-y"], { cwd });
     expect(r.code).toBe(1);
@@ -56,7 +55,7 @@ describe("dependencies", () => {
     expect(r.output).toContain("boom");
   }, TIMEOUT);
 
-  test.concurrent("readonly STALE: an error in the plan, and apply stops before any action (decision 6)", async () => {
+  test.concurrent("readonly STALE: an error in the plan, and apply stops before any action", async () => {
     const cwd = workspace("readonly");
     const plan = await deployster(["plan", "--detailed-exitcode"], { cwd });
     expect(plan.code).toBe(1);
@@ -70,7 +69,7 @@ describe("dependencies", () => {
   }, TIMEOUT);
 });
 
-describe("parallelism (decision 3) and output (decision 11)", () => {
+describe("parallelism and output", () => {
   const seen = (cwd: string) => [1, 2, 3, 4].map((i) => Number(readFileSync(join(cwd, `files/seen-s${i}`), "utf8").trim()));
 
   test("--parallelism 1 runs one state query at a time", async () => {
@@ -94,7 +93,7 @@ describe("parallelism (decision 3) and output (decision 11)", () => {
   }, TIMEOUT);
 });
 
-describe("init cache (decision 4)", () => {
+describe("init cache", () => {
   test("init runs once per type, is cached on disk, and --no-init-cache runs it again", async () => {
     const cwd = workspace("init-cache");
     const conf = join(cwd, ".conf");
@@ -116,7 +115,7 @@ describe("init cache (decision 4)", () => {
   }, TIMEOUT);
 });
 
-describe("machine-readable output (decision 11)", () => {
+describe("machine-readable output", () => {
   test.concurrent("plan --json is a versioned document; apply --json is an NDJSON event stream", async () => {
     const cwd = workspace("confirm");
     const plan = await deployster(["plan", "--json"], { cwd });

@@ -1,5 +1,5 @@
 /**
- * The wire contract of `deployster serve` (spec section 3, decisions 1, 2, 7, 10, 11) on
+ * The wire contract of `deployster serve` (src/server/openapi.json) on
  * the real engine, through the compiled binary. Rollouts under load, routing, tasks and
  * resumption have their own files.
  */
@@ -208,7 +208,7 @@ describe("deploys", () => {
   });
 });
 
-describe("input handling (decision 10)", () => {
+describe("input handling", () => {
   test("a {} deploy body, malformed JSON and missing fields → 400 with the reason", async () => {
     const cases: [unknown, string][] = [
       ["{}", '"deploy" object'],

@@ -60,7 +60,7 @@ describe("failed instances", () => {
     expect((await v2Record()).reason).toContain("left down (--no-heal)");
     await Bun.sleep(1500);
     expect((await units(s, SVC)).find((u) => u.version === "v2")?.current_state).toBe("inactive");
-    // two versions exist, but only one runs: destroy_previous is allowed (the original said "Too many versions")
+    // two versions exist, but only one runs: destroy_previous is allowed (a failed version does not count as running)
     const r = await s.json("POST", `/v1/services/${SVC}/deploys`, { deploy: { version: "v3", destroy_previous: true } });
     expect(r.status).toBe(201);
     const rec = await settled(s, SVC, "v3");

@@ -1,5 +1,5 @@
 /**
- * --registry-url (decision 12): deploys and tasks pull `<registry>/<service>:<version>`
+ * --registry-url: deploys and tasks pull `<registry>/<service>:<version>`
  * from a private registry (a local docker-registry with htpasswd), with the credentials of
  * the Docker client config (DOCKER_CONFIG/config.json); without them the pull fails with
  * a clear reason.

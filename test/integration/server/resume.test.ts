@@ -1,5 +1,5 @@
 /**
- * Crash-safe rollouts without a state file (decision 6): the server is SIGKILLed in the
+ * Crash-safe rollouts without a state file: the server is SIGKILLed in the
  * middle of a rollout under load through Caddy and restarted, and it finishes the rollout
  * with zero failed requests; engine states a crash can leave (new instances missing, half
  * retired, a new instance that died) are resumed from the labels; SIGTERM stops at a safe

@@ -1,5 +1,5 @@
 /**
- * Tasks (spec section 3, decision 9) on the real engine: streamed output, the exact
+ * Tasks on the real engine: streamed output, the exact
  * trailer, the ENTRYPOINT rule and argv arrays, unique names, removal on completion, on
  * client disconnect and on shutdown, the timeout trailer, and no write deadline (a task of
  * 90 seconds streams to the end: it runs in the background while the other tests run).

@@ -35,7 +35,7 @@ describe("built-in variables", () => {
   });
 });
 
-describe("auto files and variables (conformance 12)", () => {
+describe("auto files and variables", () => {
   test("auto files load (conf dir, then workspace, sorted) and --var overrides them", async () => {
     const d = dirs();
     writeFileSync(join(d.conf, "vars.auto.yaml"), "a: conf\nb: conf\nc: conf\nnested: {x: 1, y: 1}\n");

@@ -9,7 +9,7 @@ writeFileSync(join(workspace, "part.txt"), "included {{ who }}");
 const ev = createEvaluator({ workspace });
 const e = (s: string, vars: Record<string, unknown> = {}) => ev.evaluateString(s, vars, "config.x");
 
-describe("evaluation modes (conformance 13)", () => {
+describe("evaluation modes", () => {
   test("classification", () => {
     expect(classifyString("{{ a }}")).toBe("expression");
     expect(classifyString("{{ a }} and {{ b }}")).toBe("template");
@@ -53,7 +53,7 @@ describe("evaluation modes (conformance 13)", () => {
   });
 });
 
-describe("undefined variables are errors (decision 7)", () => {
+describe("undefined variables are errors", () => {
   test("in expressions and templates, naming the variable and the path", () => {
     expect(() => e("{{ missing }}")).toThrow("config.x: undefined variable 'missing'");
     expect(() => e("a {{ missing }}")).toThrow("undefined variable 'missing'");
@@ -88,7 +88,7 @@ describe("undefined variables are errors (decision 7)", () => {
   });
 });
 
-describe("pending dependencies (decision 2)", () => {
+describe("pending dependencies", () => {
   const dep = createPendingDependency({ name: "disk", type: "t" });
   test("name and type are known, state is not", () => {
     expect(e("{{ d.name }}", { d: dep })).toBe("disk");

@@ -76,7 +76,7 @@ describe("commands and aliases", () => {
   });
 });
 
-describe("the original's argument errors", () => {
+describe("deployctl's argument errors", () => {
   test.each([
     [["deploy"], "Service required"],
     [["deploy", "app"], "Version required"],

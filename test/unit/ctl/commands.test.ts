@@ -62,7 +62,7 @@ const unauthorized = () =>
   });
 
 describe("deploy", () => {
-  test("201 → Deploy triggered!, exit 0; body and auth as the original sent them", async () => {
+  test("201 → Deploy triggered!, exit 0; body and auth as deployctl sent them", async () => {
     handler = () => new Response(null, { status: 201 });
     const r = await ctl(["deploy", "app", "v2"]);
     expect(r).toEqual({ code: 0, out: "Deploy triggered!\n", err: "" });
@@ -79,7 +79,7 @@ describe("deploy", () => {
     });
   });
 
-  test("other status → the original's three lines, exit 1", async () => {
+  test("other status → deployctl's three lines, exit 1", async () => {
     const description = "Too many versions are running.  Destroying previous units is not supported when more than one version is currently running.";
     handler = () => apiError(400, description, "Bad Request");
     const r = await ctl(["deploy", "app", "v2"]);
@@ -330,7 +330,7 @@ describe("destroy, list, status, rollback", () => {
 });
 
 describe("usage and connection errors", () => {
-  test("the original's Error lines on stderr, usage after, exit 2", async () => {
+  test("deployctl's Error lines on stderr, usage after, exit 2", async () => {
     for (const [args, line] of [[["deploy"], "Error: Service required"], [["deploy", "app"], "Error: Version required"], [["run", "app", "v1"], "Error: Command required"]] as const) {
       const r = await ctl([...args]);
       expect(r.code).toBe(2);

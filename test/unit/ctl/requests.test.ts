@@ -8,7 +8,7 @@ const base = new URL("http://127.0.0.1:3000");
 const creds = { username: "deployster", password: "s3cret" };
 const auth = `Basic ${btoa("deployster:s3cret")}`;
 
-test("deploy: POST with the original's body; timestamp only when given", () => {
+test("deploy: POST with the v1 body {deploy: {...}}; timestamp only when given", () => {
   const r = buildDeployRequest(base, creds, "app", "abc123f", { destroyPrevious: true, instanceCount: 0 });
   expect(r.method).toBe("POST");
   expect(r.url).toBe("http://127.0.0.1:3000/v1/services/app/deploys");

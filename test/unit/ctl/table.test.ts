@@ -3,7 +3,7 @@ import { formatTable } from "../../../src/client/table";
 import { formatUnitsTable, readUnits } from "../../../src/client/units";
 import { formatStatus } from "../../../src/client/status-text";
 
-test("an empty list prints the original's header and dash row (tabwriter, padding 4)", () => {
+test("an empty list prints deployctl's header and dash row (tabwriter, padding 4)", () => {
   expect(formatUnitsTable([])).toBe(
     "#    Version    Current state    Desired state    Machine ID    Timestamp\n" +
       "-    -------    -------------    -------------    ----------    ---------\n",

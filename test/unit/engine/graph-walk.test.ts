@@ -25,7 +25,7 @@ describe("graph", () => {
   });
 });
 
-describe("walk (decision 3)", () => {
+describe("walk", () => {
   test("dependencies first; failures skip only dependents; independent branches continue", async () => {
     const graph = g({ base: [], mid: ["base"], top: ["mid"], bad: [], child: ["bad"], grandchild: ["child", "base"], lone: [] });
     const order: string[] = [];

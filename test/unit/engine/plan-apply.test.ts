@@ -46,7 +46,7 @@ resources:
 `;
 
 describe("plan", () => {
-  test("discovers without changing anything; STALE-dependent config is PENDING (decision 2)", async () => {
+  test("discovers without changing anything; STALE-dependent config is PENDING", async () => {
     const s = await setup(CHAIN);
     s.fake.world.set("lone", "l");
     const plan = await s.plan();
@@ -60,7 +60,7 @@ describe("plan", () => {
     expect(doc.resources[0].actions).toEqual([{ name: "set", description: "Set disk", image: "fake", args: [] }]);
   });
 
-  test("dependencies are exposed as alias -> {name, type, state} (conformance 5)", async () => {
+  test("dependencies are exposed as alias -> {name, type, state}", async () => {
     const s = await setup(CHAIN);
     s.fake.world.set("disk", "d1");
     const plan = await s.plan();
@@ -98,7 +98,7 @@ resources:
     expect(plan.resources[2].error!.message).toBe("resources.typo.config.nested.value: undefined variable 'nope' (in '{{ nope }}')");
   });
 
-  test("readonly and STALE is an error in the plan (decision 6)", async () => {
+  test("readonly and STALE is an error in the plan", async () => {
     const s = await setup(`resources:\n  ro: {type: fake, readonly: true, config: {value: x}}\n`);
     const plan = await s.plan();
     expect(plan.resources[0]).toMatchObject({ status: "FAILED", readonlyStale: true });
@@ -149,7 +149,7 @@ describe("apply", () => {
     expect(s.fake.calls.find((c) => c.phase === "action")!.req.staleState).toEqual({ value: "old" });
   });
 
-  test("a failed action stops that resource; its dependents are skipped; others converge (conformance 15)", async () => {
+  test("a failed action stops that resource; its dependents are skipped; others converge", async () => {
     const s = await setup(`
 resources:
   bad: {type: fake, config: {value: x, fail: action}}
@@ -163,7 +163,7 @@ resources:
     expect(failed).toMatchObject({ resource: "bad", error: { phase: "action", message: "action 'set' of 'bad' terminated with exit code 3" } });
   });
 
-  test("a resource not VALID after its actions is a protocol error (conformance 15)", async () => {
+  test("a resource not VALID after its actions is a protocol error", async () => {
     const s = await setup(`resources:\n  stuck: {type: fake, config: {value: x, stuck: true}}\n`);
     const { result } = await apply(s);
     expect(result.ok).toBe(false);
@@ -171,7 +171,7 @@ resources:
     expect(failed).toMatchObject({ error: { phase: "recheck", message: "protocol error: expected 'stuck' to be VALID after applying actions" } });
   });
 
-  test("readonly STALE stops apply before any action (decision 6)", async () => {
+  test("readonly STALE stops apply before any action", async () => {
     const s = await setup(`resources:\n  ro: {type: fake, readonly: true, config: {value: x}}\n  other: {type: fake, config: {value: y}}\n`);
     const { result } = await apply(s);
     expect(result.ok).toBe(false);

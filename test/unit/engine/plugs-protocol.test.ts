@@ -5,7 +5,7 @@ import { validateConfig, validateInitResult, validateStateResult, withActionDefa
 
 const plug = (name: string, o: Partial<PlugSpec> = {}): PlugSpec => ({ name, path: `/host/${name}`, readOnly: false, resourceNames: [], resourceTypes: [], source: "m.yaml", ...o });
 
-describe("plug permissions (conformance 7)", () => {
+describe("plug permissions", () => {
   const cases: [Partial<PlugSpec>, string, string, boolean][] = [
     [{}, "web", "img", true],
     [{ resourceNames: ["web"] }, "web", "img", true],
@@ -24,7 +24,7 @@ describe("plug permissions (conformance 7)", () => {
   }
 });
 
-describe("plug requests (conformance 10, 11; decision 8)", () => {
+describe("plug requests", () => {
   const r = { name: "web", type: "img" };
   test("valid requests mount host:container:mode in request order", () => {
     const plugs = { a: plug("a"), b: plug("b", { readOnly: true }), c: plug("c") };
@@ -52,7 +52,7 @@ describe("plug requests (conformance 10, 11; decision 8)", () => {
   });
 });
 
-describe("init results (conformance 8)", () => {
+describe("init results", () => {
   test("valid, with defaults left to the engine", () => {
     expect(validateInitResult("r", { state_action: { args: ["state"] } })).toEqual({ state_action: { args: ["state"] } });
   });
@@ -65,7 +65,7 @@ describe("init results (conformance 8)", () => {
   });
 });
 
-describe("state results (conformance 14)", () => {
+describe("state results", () => {
   test("VALID and STALE shapes", () => {
     expect(validateStateResult("r", { status: "VALID", state: { a: 1 } })).toEqual({ status: "VALID", state: { a: 1 } });
     expect(validateStateResult("r", { status: "STALE", actions: [{ name: "x" }] }).status).toBe("STALE");
@@ -86,7 +86,7 @@ describe("state results (conformance 14)", () => {
   });
 });
 
-describe("config validation (conformance 9)", () => {
+describe("config validation", () => {
   const schema = {
     type: "object",
     properties: { list: { type: "array", items: { type: "object", properties: { n: { type: "integer", maximum: 10, exclusiveMaximum: true } } } } },

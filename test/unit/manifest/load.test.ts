@@ -37,7 +37,7 @@ describe("format", () => {
     expect(m.plugs).toEqual({});
   });
 
-  test("defaults, and config is kept raw at load (conformance 6)", async () => {
+  test("defaults, and config is kept raw at load", async () => {
     const m = await load([`resources:\n  web:\n    type: img\n    config:\n      a: "{{ later.state.x }}"\n`]);
     expect(m.resources.web).toMatchObject({ name: "web", type: "img", readonly: false, dependencies: {}, config: { a: "{{ later.state.x }}" } });
     expect(m.resources.web.source).toMatch(/^m\d+\.yaml:2:3$/);
@@ -61,23 +61,23 @@ describe("format", () => {
 });
 
 describe("problems", () => {
-  test("duplicates across files name the duplicate (conformance 1)", async () => {
+  test("duplicates across files name the duplicate", async () => {
     const msg = await problems([`plugs: {p: {path: /a}}\nresources: {r1: {type: x}}\n`, `plugs: {p: {path: /b}}\nresources: {r1: {type: y}}\n`]);
     expect(msg).toContain("Duplicate plug found: 'p'");
     expect(msg).toContain("Duplicate resource found: 'r1'");
   });
 
-  test("plugs given as a list is a validation error naming the manifest (conformance 2)", async () => {
+  test("plugs given as a list is a validation error naming the manifest", async () => {
     const msg = await problems([`plugs:\n  - path: /a\n`]);
     expect(msg).toMatch(/invalid manifest:\n {2}- m\d+\.yaml:2:3: plugs: must be a mapping \(got a list\)/);
   });
 
-  test("malformed YAML names the file, line and column (conformance 3)", async () => {
+  test("malformed YAML names the file, line and column", async () => {
     const msg = await problems([`resources:\n  web:\n    type: [a,\n`]);
     expect(msg).toMatch(/^m\d+\.yaml:\d+:\d+: malformed manifest: /);
   });
 
-  test("an unknown dependency names both resources (conformance 4)", async () => {
+  test("an unknown dependency names both resources", async () => {
     const msg = await problems([`resources:\n  r2: {type: x, dependencies: {d: r3}}\n`]);
     expect(msg).toContain("resource 'r2' depends on an unknown resource: r3");
   });
@@ -111,7 +111,7 @@ describe("problems", () => {
     expect(await problems([`plugs:\n  p: {path: /a, resource_names: ["("]}\n`])).toContain("plugs.p.resource_names[0]: invalid regular expression '('");
   });
 
-  test("cycles are reported with the chain before anything runs (decision 6)", async () => {
+  test("cycles are reported with the chain before anything runs", async () => {
     expect(await problems([`resources:\n  a: {type: x, dependencies: {b: b}}\n  b: {type: x, dependencies: {a: a}}\n`])).toBe("dependency cycle: a -> b -> a");
     expect(await problems([`resources:\n  a: {type: x, dependencies: {me: a}}\n`])).toBe("dependency cycle: a -> a");
     expect(

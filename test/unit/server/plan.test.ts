@@ -43,8 +43,7 @@ function status(fn: () => unknown): [number, string] {
   throw new Error("expected an HttpError");
 }
 
-// The original's DeploysResource tests, over containers instead of Fleet units.
-describe("planDeploy: instance count (the original's determineNumberOfInstances)", () => {
+describe("planDeploy: instance count", () => {
   test("no instances running, none given → 1", () => {
     const p = planDeploy({ ...base, request: req(), instances: [] });
     expect(p.count).toBe(1);
@@ -54,7 +53,7 @@ describe("planDeploy: instance count (the original's determineNumberOfInstances)
   test("one version with 2 instances, none given → 2", () => {
     expect(planDeploy({ ...base, request: req(), instances: [inst("efefeff", T, 1), inst("efefeff", T, 2)] }).count).toBe(2);
   });
-  test("failed instances do not count (the original counted them)", () => {
+  test("failed instances do not count", () => {
     const instances = [inst("efefeff", T, 1), inst("efefeff", "2007.01.02-15.04.05", 1, { state: "exited" })];
     const p = planDeploy({ ...base, request: req({ timestamp: "2008.01.02-15.04.05" }), instances });
     expect(p.count).toBe(1);
@@ -78,7 +77,7 @@ describe("planDeploy: destroy_previous", () => {
     expect(p.requestedDestroyPrevious).toBe(true);
     expect(p.previous).toBeUndefined();
   });
-  test("too many instances running → 400 with the original message", () => {
+  test("too many instances running → 400 with the v1 API's message", () => {
     const [code, msg] = status(() =>
       planDeploy({ ...base, request: req({ destroyPrevious: true, instanceCount: 1 }), instances: [inst("efefeff", T, 1), inst("efefeff", T, 2)] }),
     );
@@ -86,7 +85,7 @@ describe("planDeploy: destroy_previous", () => {
     expect(msg).toBe(TOO_MANY_INSTANCES);
     expect(msg).toContain("running.  Make sure");
   });
-  test("too many versions running → 400 with the original message", () => {
+  test("too many versions running → 400 with the v1 API's message", () => {
     const [code, msg] = status(() =>
       planDeploy({ ...base, request: req({ destroyPrevious: true, instanceCount: 1 }), instances: [inst("efefeff", T, 1), inst("aabbccd", T, 1)] }),
     );

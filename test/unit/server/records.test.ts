@@ -26,7 +26,7 @@ function container(labels: Record<string, string>, extra: Record<string, unknown
 }
 
 describe("naming", () => {
-  test("section 4 container names", () => {
+  test("instance container names: <service>-<version>-<timestamp>-<n>", () => {
     expect(instanceName("carousel", "abc123", "2006.01.02-15.04.05", 1)).toBe("carousel-abc123-2006.01.02-15.04.05-1");
   });
   test("parses an instance from the container list, ignores foreign containers", () => {

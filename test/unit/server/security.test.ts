@@ -7,7 +7,7 @@ import { foreignReason } from "../../../src/server/ownership";
 import { findHostRoute } from "../../../src/server/router";
 
 describe("container names cannot collide", () => {
-  test("the names that used to collide differ; plain names keep the original's shape", () => {
+  test("the names that used to collide differ; plain names keep the <service>-<version>-... shape", () => {
     const T = "2015.03.02-00.21.42";
     expect(instanceName("a", "b-c", T, 1)).not.toBe(instanceName("a-b", "c", T, 1));
     expect(instanceName("web", "v2", T, 3)).toBe(`web-v2-${T}-3`);
