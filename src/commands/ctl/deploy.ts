@@ -16,20 +16,20 @@ export interface DeployOptions {
   waitTimeoutMs: number;
 }
 
-export async function runDeploy(ctx: CtlContext, options: DeployOptions): Promise<number> {
-  if (options.skipDestroyPrevious) writeLine(ctx.stdout, "Skipping destruction of previous version...");
-  const res = await ctx.client.createDeploy(options.service, options.version, {
+export async function runDeploy(ctl: CtlContext, options: DeployOptions): Promise<number> {
+  if (options.skipDestroyPrevious) writeLine(ctl.stdout, "Skipping destruction of previous version...");
+  const res = await ctl.client.createDeploy(options.service, options.version, {
     destroyPrevious: !options.skipDestroyPrevious,
     instanceCount: options.instances,
     ...(options.timestamp !== undefined ? { timestamp: options.timestamp } : {}),
   });
-  if (res.status !== 201) return reportHttpFailure(ctx, "Deploy failed :(", res);
+  if (res.status !== 201) return reportHttpFailure(ctl, "Deploy failed :(", res);
   await res.body?.cancel().catch(() => {});
-  writeLine(ctx.stdout, "Deploy triggered!");
+  writeLine(ctl.stdout, "Deploy triggered!");
   if (!options.wait) return 0;
   const location = res.headers.get("location") ?? undefined;
   return waitForDeploy(
-    ctx,
+    ctl,
     {
       service: options.service,
       version: options.version,

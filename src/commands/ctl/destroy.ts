@@ -7,10 +7,10 @@ export interface DestroyOptions {
   timestamp?: string;
 }
 
-export async function runDestroy(ctx: CtlContext, options: DestroyOptions): Promise<number> {
-  const res = await ctx.client.destroyDeploy(options.service, options.version, options.timestamp);
-  if (res.status !== 204) return reportHttpFailure(ctx, "Destroy failed :(", res);
+export async function runDestroy(ctl: CtlContext, options: DestroyOptions): Promise<number> {
+  const res = await ctl.client.destroyDeploy(options.service, options.version, options.timestamp);
+  if (res.status !== 204) return reportHttpFailure(ctl, "Destroy failed :(", res);
   await res.body?.cancel().catch(() => {});
-  writeLine(ctx.stdout, "Destroy triggered!");
+  writeLine(ctl.stdout, "Destroy triggered!");
   return 0;
 }

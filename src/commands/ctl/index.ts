@@ -42,20 +42,20 @@ export function createClient(global: GlobalOptions): DeploysterClient {
   return new DeploysterClient({ url, username: global.username, password: global.password, ...(extraCa ? { extraCa } : {}) });
 }
 
-function dispatch(ctx: CtlContext, inv: CtlInvocation): Promise<number> {
+function dispatch(ctl: CtlContext, inv: CtlInvocation): Promise<number> {
   switch (inv.command) {
     case "deploy":
-      return runDeploy(ctx, inv);
+      return runDeploy(ctl, inv);
     case "run":
-      return runTask(ctx, inv);
+      return runTask(ctl, inv);
     case "destroy":
-      return runDestroy(ctx, inv);
+      return runDestroy(ctl, inv);
     case "list":
-      return runList(ctx, inv);
+      return runList(ctl, inv);
     case "status":
-      return runStatus(ctx, inv);
+      return runStatus(ctl, inv);
     case "rollback":
-      return runRollback(ctx, inv);
+      return runRollback(ctl, inv);
   }
 }
 
@@ -79,8 +79,8 @@ export async function runCtl(args: string[], opts: RunCtlOptions): Promise<numbe
       return USAGE_EXIT_CODE;
   }
   try {
-    const ctx: CtlContext = { client: createClient(parsed.global), stdout, stderr, ...(opts.sleep ? { sleep: opts.sleep } : {}) };
-    return await dispatch(ctx, parsed.invocation);
+    const ctl: CtlContext = { client: createClient(parsed.global), stdout, stderr, ...(opts.sleep ? { sleep: opts.sleep } : {}) };
+    return await dispatch(ctl, parsed.invocation);
   } catch (err) {
     if (err instanceof UserError) {
       writeLine(stderr, `Error: ${err.message}`);

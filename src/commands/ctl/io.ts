@@ -83,14 +83,14 @@ export async function writeChunk(out: CtlWriter, chunk: Uint8Array): Promise<voi
  *   -- Response Body: {...}
  * A 401 instead throws the one-line "credentials refused" error. Returns exit code 1.
  */
-export async function reportHttpFailure(ctx: CtlContext, heading: string, res: Response): Promise<number> {
+export async function reportHttpFailure(ctl: CtlContext, heading: string, res: Response): Promise<number> {
   if (res.status === 401) {
     await res.body?.cancel().catch(() => {});
-    throw ctx.client.credentialsRefused();
+    throw ctl.client.credentialsRefused();
   }
   const body = await res.text().catch(() => "");
-  writeLine(ctx.stdout, heading);
-  writeLine(ctx.stdout, `-- Response Status: ${formatStatus(res.status, res.statusText)}`);
-  writeLine(ctx.stdout, `-- Response Body: ${body}`);
+  writeLine(ctl.stdout, heading);
+  writeLine(ctl.stdout, `-- Response Status: ${formatStatus(res.status, res.statusText)}`);
+  writeLine(ctl.stdout, `-- Response Body: ${body}`);
   return 1;
 }

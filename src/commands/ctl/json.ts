@@ -2,13 +2,13 @@
 import { UserError } from "../../errors";
 import type { CtlContext } from "./io";
 
-export async function readJsonBody(ctx: CtlContext, res: Response, what: string): Promise<unknown> {
+export async function readJsonBody(ctl: CtlContext, res: Response, what: string): Promise<unknown> {
   const body = await res.text();
   try {
     return JSON.parse(body);
   } catch {
     const sample = body.length > 200 ? `${body.slice(0, 200)}...` : body;
-    throw new UserError(`unexpected answer from ${ctx.client.origin} for ${what}: not JSON: ${JSON.stringify(sample)}`);
+    throw new UserError(`unexpected answer from ${ctl.client.origin} for ${what}: not JSON: ${JSON.stringify(sample)}`);
   }
 }
 

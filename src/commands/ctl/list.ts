@@ -12,12 +12,12 @@ export interface ListOptions {
   json: boolean;
 }
 
-export async function runList(ctx: CtlContext, options: ListOptions): Promise<number> {
-  const res = await ctx.client.getUnits(options.service);
-  if (res.status !== 200) return reportHttpFailure(ctx, "List failed :(", res);
-  const doc = await readJsonBody(ctx, res, "the units");
+export async function runList(ctl: CtlContext, options: ListOptions): Promise<number> {
+  const res = await ctl.client.getUnits(options.service);
+  if (res.status !== 200) return reportHttpFailure(ctl, "List failed :(", res);
+  const doc = await readJsonBody(ctl, res, "the units");
   const units = readUnits(doc);
-  if (!units) throw new UserError(`unexpected answer from ${ctx.client.origin} for the units: no "units" list`);
-  ctx.stdout.write(options.json ? formatJson(doc) : formatUnitsTable(units));
+  if (!units) throw new UserError(`unexpected answer from ${ctl.client.origin} for the units: no "units" list`);
+  ctl.stdout.write(options.json ? formatJson(doc) : formatUnitsTable(units));
   return 0;
 }

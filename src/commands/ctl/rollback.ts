@@ -13,9 +13,9 @@ export interface RollbackOptions {
   waitTimeoutMs: number;
 }
 
-export async function runRollback(ctx: CtlContext, options: RollbackOptions): Promise<number> {
-  const res = await ctx.client.rollback(options.service);
-  if (res.status !== 201 && res.status !== 200 && res.status !== 202) return reportHttpFailure(ctx, "Rollback failed :(", res);
+export async function runRollback(ctl: CtlContext, options: RollbackOptions): Promise<number> {
+  const res = await ctl.client.rollback(options.service);
+  if (res.status !== 201 && res.status !== 200 && res.status !== 202) return reportHttpFailure(ctl, "Rollback failed :(", res);
   const body = await res.text().catch(() => "");
   let view;
   try {
@@ -23,11 +23,11 @@ export async function runRollback(ctx: CtlContext, options: RollbackOptions): Pr
   } catch {
     view = undefined;
   }
-  writeLine(ctx.stdout, view ? `Rollback triggered! (to ${options.service} ${view.version})` : "Rollback triggered!");
+  writeLine(ctl.stdout, view ? `Rollback triggered! (to ${options.service} ${view.version})` : "Rollback triggered!");
   if (!options.wait) return 0;
   const location = res.headers.get("location") ?? undefined;
   return waitForDeploy(
-    ctx,
+    ctl,
     {
       service: options.service,
       ...(view ? { version: view.version, ...(view.timestamp ? { timestamp: view.timestamp } : {}) } : {}),

@@ -20,9 +20,9 @@ function isBrokenPipe(err: unknown): boolean {
   return (err as { code?: string })?.code === "EPIPE";
 }
 
-export async function runTask(ctx: CtlContext, options: RunOptions): Promise<number> {
-  const res = await ctx.client.createTask(options.service, options.version, options.taskCommand);
-  if (res.status !== 200) return reportHttpFailure(ctx, "Task failed to launch :(", res);
+export async function runTask(ctl: CtlContext, options: RunOptions): Promise<number> {
+  const res = await ctl.client.createTask(options.service, options.version, options.taskCommand);
+  if (res.status !== 200) return reportHttpFailure(ctl, "Task failed to launch :(", res);
   const scanner = new TaskTrailerScanner();
   const reader = res.body?.getReader();
   let complete = !reader;
@@ -33,7 +33,7 @@ export async function runTask(ctx: CtlContext, options: RunOptions): Promise<num
         chunk = await reader.read();
       } catch (err) {
         throw new UserError(
-          `the task's output stream from ${ctx.client.origin} broke off before its exit status ` +
+          `the task's output stream from ${ctl.client.origin} broke off before its exit status ` +
             `(${(err as Error)?.message ?? err}); the task's result is unknown`,
         );
       }
@@ -44,7 +44,7 @@ export async function runTask(ctx: CtlContext, options: RunOptions): Promise<num
       if (!chunk.value || chunk.value.length === 0) continue;
       scanner.push(chunk.value);
       try {
-        await writeChunk(ctx.stdout, chunk.value);
+        await writeChunk(ctl.stdout, chunk.value);
       } catch (err) {
         // Whoever read our output is gone; stopping the stream ends the task on the server.
         if (isBrokenPipe(err)) return BROKEN_PIPE_EXIT_CODE;
@@ -58,7 +58,7 @@ export async function runTask(ctx: CtlContext, options: RunOptions): Promise<num
   const trailer = scanner.finish();
   if (!trailer) {
     throw new UserError(
-      `the task's output from ${ctx.client.origin} ended without its "Exited (N)" line; the task's result is unknown`,
+      `the task's output from ${ctl.client.origin} ended without its "Exited (N)" line; the task's result is unknown`,
     );
   }
   return toProcessExitCode(trailer.exitCode);

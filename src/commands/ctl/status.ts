@@ -52,24 +52,24 @@ export function formatDeployDetail(view: DeployView, service: string): string {
   return text;
 }
 
-export async function runStatus(ctx: CtlContext, options: StatusOptions): Promise<number> {
+export async function runStatus(ctl: CtlContext, options: StatusOptions): Promise<number> {
   const res = options.version
-    ? await ctx.client.getDeploy(options.service, options.version, options.timestamp)
-    : await ctx.client.getDeploys(options.service);
-  if (res.status !== 200) return reportHttpFailure(ctx, "Status failed :(", res);
-  const doc = await readJsonBody(ctx, res, "the deploy status");
+    ? await ctl.client.getDeploy(options.service, options.version, options.timestamp)
+    : await ctl.client.getDeploys(options.service);
+  if (res.status !== 200) return reportHttpFailure(ctl, "Status failed :(", res);
+  const doc = await readJsonBody(ctl, res, "the deploy status");
   if (options.json) {
-    ctx.stdout.write(formatJson(doc));
+    ctl.stdout.write(formatJson(doc));
     return 0;
   }
   if (options.version) {
     const view = normalizeDeploy(doc);
-    if (!view) throw new UserError(`unexpected answer from ${ctx.client.origin} for the deploy status: no deploy record`);
-    ctx.stdout.write(formatDeployDetail(view, options.service));
+    if (!view) throw new UserError(`unexpected answer from ${ctl.client.origin} for the deploy status: no deploy record`);
+    ctl.stdout.write(formatDeployDetail(view, options.service));
   } else {
     const views = normalizeDeployList(doc);
-    if (!views) throw new UserError(`unexpected answer from ${ctx.client.origin} for the deploys: no "deploys" list`);
-    ctx.stdout.write(formatDeployList(views));
+    if (!views) throw new UserError(`unexpected answer from ${ctl.client.origin} for the deploys: no "deploys" list`);
+    ctl.stdout.write(formatDeployList(views));
   }
   return 0;
 }

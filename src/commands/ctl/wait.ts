@@ -53,50 +53,50 @@ export class ProgressPrinter {
   }
 }
 
-async function pollOnce(ctx: CtlContext, target: WaitTarget): Promise<FollowPoll> {
+async function pollOnce(ctl: CtlContext, target: WaitTarget): Promise<FollowPoll> {
   let res: Response;
   try {
-    const viaLocation = target.location ? ctx.client.getLocation(target.location) : undefined;
+    const viaLocation = target.location ? ctl.client.getLocation(target.location) : undefined;
     if (viaLocation) res = await viaLocation;
-    else if (target.version) res = await ctx.client.getDeploy(target.service, target.version, target.timestamp);
+    else if (target.version) res = await ctl.client.getDeploy(target.service, target.version, target.timestamp);
     else throw new UserError(`cannot follow the deploy of ${target.service}: the server named no deploy to follow`);
   } catch (err) {
     if (err instanceof ConnectionError) return { kind: "unreachable", message: err.message };
     throw err;
   }
   if (res.status === 200) {
-    const doc = await readJsonBody(ctx, res, "the deploy's status");
+    const doc = await readJsonBody(ctl, res, "the deploy's status");
     const view = normalizeDeploy(doc);
-    if (!view) throw new UserError(`unexpected answer from ${ctx.client.origin} for the deploy's status: ${JSON.stringify(doc).slice(0, 200)}`);
+    if (!view) throw new UserError(`unexpected answer from ${ctl.client.origin} for the deploy's status: ${JSON.stringify(doc).slice(0, 200)}`);
     return { kind: "record", view };
   }
   const body = await res.text().catch(() => "");
   if (res.status === 404) return { kind: "not-found" };
-  if (res.status === 401) throw ctx.client.credentialsRefused();
+  if (res.status === 401) throw ctl.client.credentialsRefused();
   if (res.status === 502 || res.status === 503 || res.status === 504)
     return { kind: "unreachable", message: `${formatStatus(res.status, res.statusText)} ${body}`.trim() };
   throw new UserError(`asking for the deploy's status failed: ${formatStatus(res.status, res.statusText)}: ${body.trim()}`);
 }
 
 /** Follows the deploy; prints progress and the outcome; returns the exit code. */
-export async function waitForDeploy(ctx: CtlContext, target: WaitTarget, timeoutMs: number): Promise<number> {
+export async function waitForDeploy(ctl: CtlContext, target: WaitTarget, timeoutMs: number): Promise<number> {
   const label = target.version ? `${target.service} ${target.version}` : target.service;
-  const progress = new ProgressPrinter(ctx.stdout, target.service);
+  const progress = new ProgressPrinter(ctl.stdout, target.service);
   let result;
   try {
     result = await followDeploy({
-      poll: () => pollOnce(ctx, target),
+      poll: () => pollOnce(ctl, target),
       onProgress: (view, elapsed) => progress.update(view, elapsed),
       timeoutMs,
-      ...(ctx.sleep ? { sleep: ctx.sleep } : {}),
-      ...(ctx.now ? { now: ctx.now } : {}),
+      ...(ctl.sleep ? { sleep: ctl.sleep } : {}),
+      ...(ctl.now ? { now: ctl.now } : {}),
     });
   } finally {
     progress.finish();
   }
   switch (result.outcome) {
     case "not-found":
-      throw new UserError(`deployster at ${ctx.client.origin} does not know the deploy of ${label} (404 Not Found)`);
+      throw new UserError(`deployster at ${ctl.client.origin} does not know the deploy of ${label} (404 Not Found)`);
     case "unreachable":
       throw new UserError(`lost the server while waiting for ${label}: ${result.message}`);
     case "timeout": {
@@ -104,7 +104,7 @@ export async function waitForDeploy(ctx: CtlContext, target: WaitTarget, timeout
       throw new UserError(`gave up waiting after ${formatDuration(timeoutMs)}: ${where}`);
     }
     case "terminal":
-      return reportOutcome(ctx.stdout, result.view, target.service);
+      return reportOutcome(ctl.stdout, result.view, target.service);
   }
 }
 
