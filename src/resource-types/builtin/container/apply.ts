@@ -29,8 +29,9 @@ import { buildContainerCreateBody } from "./body";
 import { waitReady } from "./ready";
 import { DEFAULT_MIN_RUNNING_REPLACE_MS, type ContainerOptions, type ContainerSpec } from "./spec";
 
-export interface StepContext {
-  d: DockerClient;
+/** What each step of a container resource's action works with: the engine, the desired container, its options, the log. */
+export interface ContainerStep {
+  docker: DockerClient;
   spec: ContainerSpec;
   options: ContainerOptions;
   log: (line: string) => void;
@@ -61,76 +62,76 @@ export async function listLeftoverNames(d: DockerClient): Promise<Map<string, st
 }
 
 /** Removes containers left under a temporary name by an interrupted replacement. */
-export async function removeLeftovers(ctx: StepContext): Promise<void> {
-  for (const c of await listLeftovers(ctx.d, ctx.spec.name)) {
-    await removeContainer(ctx.d, c.id, { force: true });
-    ctx.log(`removed leftover container ${c.name} (${shortId(c.id)})`);
+export async function removeLeftovers(step: ContainerStep): Promise<void> {
+  for (const c of await listLeftovers(step.docker, step.spec.name)) {
+    await removeContainer(step.docker, c.id, { force: true });
+    step.log(`removed leftover container ${c.name} (${shortId(c.id)})`);
   }
 }
 
 /** Creates; when the engine lacks the image (404 "No such image"), pulls it and creates again. */
-async function createPullingIfMissing(ctx: StepContext, body: Record<string, unknown>, name: string): Promise<{ Id: string }> {
+async function createPullingIfMissing(step: ContainerStep, body: Record<string, unknown>, name: string): Promise<{ Id: string }> {
   try {
-    return await createContainer(ctx.d, body, name);
+    return await createContainer(step.docker, body, name);
   } catch (err) {
     if (!(err instanceof DockerApiError && err.status === 404 && /no such image/i.test(err.engineMessage))) throw err;
-    await pullWithProgress(ctx.d, ctx.spec.image, ctx.log, ctx.signal);
-    return createContainer(ctx.d, body, name);
+    await pullWithProgress(step.docker, step.spec.image, step.log, step.signal);
+    return createContainer(step.docker, body, name);
   }
 }
 
-export async function ensureImage(ctx: StepContext): Promise<void> {
-  if (await inspectImage(ctx.d, ctx.spec.image)) return;
-  await pullWithProgress(ctx.d, ctx.spec.image, ctx.log, ctx.signal);
+export async function ensureImage(step: ContainerStep): Promise<void> {
+  if (await inspectImage(step.docker, step.spec.image)) return;
+  await pullWithProgress(step.docker, step.spec.image, step.log, step.signal);
 }
 
 /**
  * Creates, attaches and starts a container named `name`, then waits until it is ready.
  * If anything after the create fails, the new container is removed before rethrowing.
  */
-async function launch(ctx: StepContext, name: string, replacing = false): Promise<string> {
-  const { body, extraNetworks } = buildContainerCreateBody(ctx.spec);
-  const { Id } = await createPullingIfMissing(ctx, body, name);
-  trackContainer(ctx.d, Id); // removed on Ctrl-C until it has taken over
+async function launch(step: ContainerStep, name: string, replacing = false): Promise<string> {
+  const { body, extraNetworks } = buildContainerCreateBody(step.spec);
+  const { Id } = await createPullingIfMissing(step, body, name);
+  trackContainer(step.docker, Id); // removed on Ctrl-C until it has taken over
   try {
-    for (const n of extraNetworks) await connectNetwork(ctx.d, n.name, Id, { aliases: n.aliases });
-    await startContainer(ctx.d, Id);
-    const waiting = ctx.spec.healthcheck && !("disable" in ctx.spec.healthcheck) ? " (waiting for healthy)" : "";
-    ctx.log(`started container ${name} (${shortId(Id)})${waiting}`);
-    const minRunningMs = ctx.options.min_running_ms ?? (replacing ? DEFAULT_MIN_RUNNING_REPLACE_MS : 0);
-    const ms = await waitReady(ctx.d, Id, { timeoutMs: ctx.options.health_timeout_ms, minRunningMs, signal: ctx.signal });
-    if (ms > 500) ctx.log(`container ${name} is ready after ${(ms / 1000).toFixed(1)}s`);
+    for (const n of extraNetworks) await connectNetwork(step.docker, n.name, Id, { aliases: n.aliases });
+    await startContainer(step.docker, Id);
+    const waiting = step.spec.healthcheck && !("disable" in step.spec.healthcheck) ? " (waiting for healthy)" : "";
+    step.log(`started container ${name} (${shortId(Id)})${waiting}`);
+    const minRunningMs = step.options.min_running_ms ?? (replacing ? DEFAULT_MIN_RUNNING_REPLACE_MS : 0);
+    const ms = await waitReady(step.docker, Id, { timeoutMs: step.options.health_timeout_ms, minRunningMs, signal: step.signal });
+    if (ms > 500) step.log(`container ${name} is ready after ${(ms / 1000).toFixed(1)}s`);
     return Id;
   } catch (err) {
-    await removeContainer(ctx.d, Id, { force: true });
+    await removeContainer(step.docker, Id, { force: true });
     untrackContainer(Id);
     throw err;
   }
 }
 
-function failure(ctx: StepContext, what: string, err: unknown, after: string): UserError {
-  return new UserError(`container ${ctx.spec.name}: ${what}: ${(err as Error).message}${after}`, 1, { cause: err });
+function failure(step: ContainerStep, what: string, err: unknown, after: string): UserError {
+  return new UserError(`container ${step.spec.name}: ${what}: ${(err as Error).message}${after}`, 1, { cause: err });
 }
 
-export async function createFresh(ctx: StepContext): Promise<void> {
-  await removeLeftovers(ctx);
+export async function createFresh(step: ContainerStep): Promise<void> {
+  await removeLeftovers(step);
   try {
-    untrackContainer(await launch(ctx, ctx.spec.name));
+    untrackContainer(await launch(step, step.spec.name));
   } catch (err) {
-    throw failure(ctx, "the new container failed", err, " (it was removed)");
+    throw failure(step, "the new container failed", err, " (it was removed)");
   }
 }
 
-export async function startExisting(ctx: StepContext): Promise<void> {
-  const c = await inspectContainer(ctx.d, ctx.spec.name);
-  if (!c) throw new UserError(`container ${ctx.spec.name} no longer exists (plan again)`);
-  if (c.State?.Paused) await ctx.d.call("POST", `/containers/${c.Id}/unpause`);
-  else await startContainer(ctx.d, c.Id);
-  ctx.log(`started container ${ctx.spec.name} (${shortId(c.Id)})`);
+export async function startExisting(step: ContainerStep): Promise<void> {
+  const c = await inspectContainer(step.docker, step.spec.name);
+  if (!c) throw new UserError(`container ${step.spec.name} no longer exists (plan again)`);
+  if (c.State?.Paused) await step.docker.call("POST", `/containers/${c.Id}/unpause`);
+  else await startContainer(step.docker, c.Id);
+  step.log(`started container ${step.spec.name} (${shortId(c.Id)})`);
   try {
-    await waitReady(ctx.d, c.Id, { timeoutMs: ctx.options.health_timeout_ms, minRunningMs: ctx.options.min_running_ms, signal: ctx.signal });
+    await waitReady(step.docker, c.Id, { timeoutMs: step.options.health_timeout_ms, minRunningMs: step.options.min_running_ms, signal: step.signal });
   } catch (err) {
-    throw failure(ctx, "did not become ready after start", err, "");
+    throw failure(step, "did not become ready after start", err, "");
   }
 }
 
@@ -138,52 +139,52 @@ function stopTimeoutOf(c: any): number {
   return typeof c.Config?.StopTimeout === "number" ? c.Config.StopTimeout : 10;
 }
 
-export async function replaceStartFirst(ctx: StepContext): Promise<void> {
-  const old = await inspectContainer(ctx.d, ctx.spec.name);
-  if (!old) return createFresh(ctx);
-  await removeLeftovers(ctx);
-  const temp = `${ctx.spec.name}-next-${suffix()}`;
+export async function replaceStartFirst(step: ContainerStep): Promise<void> {
+  const old = await inspectContainer(step.docker, step.spec.name);
+  if (!old) return createFresh(step);
+  await removeLeftovers(step);
+  const temp = `${step.spec.name}-next-${suffix()}`;
   let id: string;
   try {
-    id = await launch(ctx, temp, true);
+    id = await launch(step, temp, true);
   } catch (err) {
-    throw failure(ctx, "the replacement failed", err, ` (it was removed; the old container ${shortId(old.Id)} keeps running)`);
+    throw failure(step, "the replacement failed", err, ` (it was removed; the old container ${shortId(old.Id)} keeps running)`);
   }
   // Hand the name over first, so that it always names a serving container; if we are
   // interrupted after this, the old one is a leftover under `-old-` (planned as cleanup).
-  const aside = `${ctx.spec.name}-old-${suffix()}`;
-  await renameContainer(ctx.d, old.Id, aside);
-  await renameContainer(ctx.d, id, ctx.spec.name);
+  const aside = `${step.spec.name}-old-${suffix()}`;
+  await renameContainer(step.docker, old.Id, aside);
+  await renameContainer(step.docker, id, step.spec.name);
   untrackContainer(id);
-  ctx.log(`renamed ${temp} to ${ctx.spec.name}`);
-  await stopContainer(ctx.d, old.Id, stopTimeoutOf(old));
-  await removeContainer(ctx.d, old.Id, { force: true });
-  ctx.log(`stopped and removed the old container ${shortId(old.Id)}`);
+  step.log(`renamed ${temp} to ${step.spec.name}`);
+  await stopContainer(step.docker, old.Id, stopTimeoutOf(old));
+  await removeContainer(step.docker, old.Id, { force: true });
+  step.log(`stopped and removed the old container ${shortId(old.Id)}`);
 }
 
-export async function replaceStopFirst(ctx: StepContext): Promise<void> {
-  const old = await inspectContainer(ctx.d, ctx.spec.name);
-  if (!old) return createFresh(ctx);
-  await removeLeftovers(ctx);
-  await ensureImage(ctx); // before stopping anything: a failed pull costs no downtime
-  const aside = `${ctx.spec.name}-old-${suffix()}`;
-  await renameContainer(ctx.d, old.Id, aside);
-  await stopContainer(ctx.d, old.Id, stopTimeoutOf(old));
-  ctx.log(`stopped the old container ${shortId(old.Id)} (renamed ${aside})`);
+export async function replaceStopFirst(step: ContainerStep): Promise<void> {
+  const old = await inspectContainer(step.docker, step.spec.name);
+  if (!old) return createFresh(step);
+  await removeLeftovers(step);
+  await ensureImage(step); // before stopping anything: a failed pull costs no downtime
+  const aside = `${step.spec.name}-old-${suffix()}`;
+  await renameContainer(step.docker, old.Id, aside);
+  await stopContainer(step.docker, old.Id, stopTimeoutOf(old));
+  step.log(`stopped the old container ${shortId(old.Id)} (renamed ${aside})`);
   let id: string;
   try {
-    id = await launch(ctx, ctx.spec.name, true);
+    id = await launch(step, step.spec.name, true);
   } catch (err) {
-    await renameContainer(ctx.d, old.Id, ctx.spec.name);
+    await renameContainer(step.docker, old.Id, step.spec.name);
     if (old.State?.Running) {
-      await startContainer(ctx.d, old.Id);
-      await waitReady(ctx.d, old.Id, { timeoutMs: ctx.options.health_timeout_ms, signal: ctx.signal }).catch((e: Error) =>
-        ctx.log(`the restored container ${shortId(old.Id)} is not ready: ${e.message}`),
+      await startContainer(step.docker, old.Id);
+      await waitReady(step.docker, old.Id, { timeoutMs: step.options.health_timeout_ms, signal: step.signal }).catch((e: Error) =>
+        step.log(`the restored container ${shortId(old.Id)} is not ready: ${e.message}`),
       );
     }
-    throw failure(ctx, "the replacement failed", err, ` (it was removed; the old container ${shortId(old.Id)} was restored)`);
+    throw failure(step, "the replacement failed", err, ` (it was removed; the old container ${shortId(old.Id)} was restored)`);
   }
-  await removeContainer(ctx.d, old.Id, { force: true });
+  await removeContainer(step.docker, old.Id, { force: true });
   untrackContainer(id);
-  ctx.log(`removed the old container ${shortId(old.Id)}`);
+  step.log(`removed the old container ${shortId(old.Id)}`);
 }

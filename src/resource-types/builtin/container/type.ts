@@ -3,7 +3,7 @@ import { BurstCache } from "../common/burst-cache";
 import type { ActionSpec, ResourceType } from "../../types";
 import { Masker } from "../common/mask";
 import { builtinInit, makeLog, unknownAction, type ActionRequest, type BuiltinTypeOptions, type StateRequest } from "../common/builtin-type";
-import { createFresh, listLeftoverNames, removeLeftovers, replaceStartFirst, replaceStopFirst, startExisting, type StepContext } from "./apply";
+import { createFresh, listLeftoverNames, removeLeftovers, replaceStartFirst, replaceStopFirst, startExisting, type ContainerStep } from "./apply";
 import { planContainer } from "./plan";
 import { containerConfigSchema } from "./schema";
 import { CONTAINER_TYPE, normalizeContainerConfig, normalizeContainerOptions, secretValues } from "./spec";
@@ -45,8 +45,8 @@ export function createContainerType(opts: BuiltinTypeOptions): ResourceType {
       return cache.around(async () => {
         const spec = normalizeContainerConfig(req.name, req.config, req.workspace);
         const masker = new Masker(secretValues(spec));
-        const ctx: StepContext = {
-          d: opts.docker(),
+        const step: ContainerStep = {
+          docker: opts.docker(),
           spec,
           options: normalizeContainerOptions(req.config),
           log: makeLog(io, masker),
@@ -55,14 +55,14 @@ export function createContainerType(opts: BuiltinTypeOptions): ResourceType {
         await masked(masker, async () => {
           switch (action.name) {
             case "create":
-              return createFresh(ctx);
+              return createFresh(step);
             case "cleanup":
-              return removeLeftovers(ctx);
+              return removeLeftovers(step);
             case "start":
             case "unpause":
-              return startExisting(ctx);
+              return startExisting(step);
             case "recreate":
-              return action.args?.[0] === "stop-first" ? replaceStopFirst(ctx) : replaceStartFirst(ctx);
+              return action.args?.[0] === "stop-first" ? replaceStopFirst(step) : replaceStartFirst(step);
             default:
               unknownAction(CONTAINER_TYPE, action);
           }

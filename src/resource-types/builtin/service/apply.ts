@@ -18,8 +18,9 @@ import { waitForConvergence } from "./converge";
 import type { FileRef, ServiceSpec } from "./spec";
 import { targetOf } from "./tasks";
 
-export interface ServiceStepContext {
-  d: DockerClient;
+/** What each step of a Swarm service resource's action works with: the engine (a manager), the desired service, the log. */
+export interface ServiceStep {
+  docker: DockerClient;
   spec: ServiceSpec;
   timeoutMs: number;
   log: (line: string) => void;
@@ -27,14 +28,14 @@ export interface ServiceStepContext {
 }
 
 /** Pins the image to the registry's digest (every node runs the same bytes), as `docker stack deploy` does. */
-async function pinImage(ctx: ServiceStepContext): Promise<string> {
+async function pinImage(step: ServiceStep): Promise<string> {
   try {
-    const digest = await resolveRegistryDigest(ctx.d, ctx.spec.image, ctx.signal);
-    if (digest) return `${ctx.spec.image}@${digest}`;
+    const digest = await resolveRegistryDigest(step.docker, step.spec.image, step.signal);
+    if (digest) return `${step.spec.image}@${digest}`;
   } catch (err) {
-    ctx.log(`image ${ctx.spec.image} could not be looked up in its registry (${(err as Error).message}); nodes resolve the tag themselves`);
+    step.log(`image ${step.spec.image} could not be looked up in its registry (${(err as Error).message}); nodes resolve the tag themselves`);
   }
-  return ctx.spec.image;
+  return step.spec.image;
 }
 
 async function resolveObjectIds(d: DockerClient, kind: SwarmObjectKind, refs: FileRef[]): Promise<Record<string, string>> {
@@ -48,83 +49,83 @@ async function resolveObjectIds(d: DockerClient, kind: SwarmObjectKind, refs: Fi
   return ids;
 }
 
-async function buildBody(ctx: ServiceStepContext, forceUpdate: number): Promise<Record<string, unknown>> {
+async function buildBody(step: ServiceStep, forceUpdate: number): Promise<Record<string, unknown>> {
   const [image, secretIds, configIds] = await Promise.all([
-    pinImage(ctx),
-    resolveObjectIds(ctx.d, "secrets", ctx.spec.secrets),
-    resolveObjectIds(ctx.d, "configs", ctx.spec.configs),
+    pinImage(step),
+    resolveObjectIds(step.docker, "secrets", step.spec.secrets),
+    resolveObjectIds(step.docker, "configs", step.spec.configs),
   ]);
-  if (digestOf(image)) ctx.log(`image ${image}`);
-  return buildServiceBody(ctx.spec, { image, secretIds, configIds, forceUpdate });
+  if (digestOf(image)) step.log(`image ${image}`);
+  return buildServiceBody(step.spec, { image, secretIds, configIds, forceUpdate });
 }
 
-function converge(ctx: ServiceStepContext, id: string, body: Record<string, unknown>) {
+function converge(step: ServiceStep, id: string, body: Record<string, unknown>) {
   const target = targetOf(body.TaskTemplate);
-  return waitForConvergence(ctx.d, id, ctx.spec.name, { target, timeoutMs: ctx.timeoutMs, log: ctx.log, signal: ctx.signal });
+  return waitForConvergence(step.docker, id, step.spec.name, { target, timeoutMs: step.timeoutMs, log: step.log, signal: step.signal });
 }
 
-export async function createServiceStep(ctx: ServiceStepContext): Promise<void> {
-  const body = await buildBody(ctx, 0);
-  const { ID } = await createService(ctx.d, body, registryAuthHeader(ctx.spec.image));
-  ctx.log(`created service ${ctx.spec.name} (${ID.slice(0, 12)})`);
-  await converge(ctx, ID, body);
+export async function createServiceStep(step: ServiceStep): Promise<void> {
+  const body = await buildBody(step, 0);
+  const { ID } = await createService(step.docker, body, registryAuthHeader(step.spec.image));
+  step.log(`created service ${step.spec.name} (${ID.slice(0, 12)})`);
+  await converge(step, ID, body);
 }
 
 /** `force`: redeploy the tasks although the spec is unchanged (they failed or did not converge). */
-export async function updateServiceStep(ctx: ServiceStepContext, force: boolean): Promise<void> {
-  const live = await inspectService(ctx.d, ctx.spec.name);
-  if (!live) throw new UserError(`service ${ctx.spec.name} disappeared since the plan; plan again`);
-  const body = await buildBody(ctx, (live.Spec?.TaskTemplate?.ForceUpdate ?? 0) + (force ? 1 : 0));
-  const res = await updateService(ctx.d, live.ID, live.Version.Index, body, registryAuthHeader(ctx.spec.image));
-  for (const w of res?.Warnings ?? []) ctx.log(`warning: ${w}`);
-  ctx.log(`updated service ${ctx.spec.name}; Swarm rolls its tasks (${ctx.spec.update.order})`);
-  await converge(ctx, live.ID, body);
-  await pruneReplacedObjects(ctx, live);
+export async function updateServiceStep(step: ServiceStep, force: boolean): Promise<void> {
+  const live = await inspectService(step.docker, step.spec.name);
+  if (!live) throw new UserError(`service ${step.spec.name} disappeared since the plan; plan again`);
+  const body = await buildBody(step, (live.Spec?.TaskTemplate?.ForceUpdate ?? 0) + (force ? 1 : 0));
+  const res = await updateService(step.docker, live.ID, live.Version.Index, body, registryAuthHeader(step.spec.image));
+  for (const w of res?.Warnings ?? []) step.log(`warning: ${w}`);
+  step.log(`updated service ${step.spec.name}; Swarm rolls its tasks (${step.spec.update.order})`);
+  await converge(step, live.ID, body);
+  await pruneReplacedObjects(step, live);
 }
 
 /** An update already under way (started by someone else, or an interrupted apply): wait for it. */
-export async function waitForServiceStep(ctx: ServiceStepContext): Promise<void> {
-  const live = await inspectService(ctx.d, ctx.spec.name);
-  if (!live) throw new UserError(`service ${ctx.spec.name} disappeared since the plan; plan again`);
-  await waitForConvergence(ctx.d, live.ID, ctx.spec.name, { target: targetOf(live.Spec?.TaskTemplate), timeoutMs: ctx.timeoutMs, log: ctx.log, signal: ctx.signal });
+export async function waitForServiceStep(step: ServiceStep): Promise<void> {
+  const live = await inspectService(step.docker, step.spec.name);
+  if (!live) throw new UserError(`service ${step.spec.name} disappeared since the plan; plan again`);
+  await waitForConvergence(step.docker, live.ID, step.spec.name, { target: targetOf(live.Spec?.TaskTemplate), timeoutMs: step.timeoutMs, log: step.log, signal: step.signal });
 }
 
 /** Remove and create again; the old tasks stop first (Swarm cannot change the mode in place). */
-export async function recreateServiceStep(ctx: ServiceStepContext): Promise<void> {
-  const live = await inspectService(ctx.d, ctx.spec.name);
+export async function recreateServiceStep(step: ServiceStep): Promise<void> {
+  const live = await inspectService(step.docker, step.spec.name);
   if (live) {
-    await removeService(ctx.d, live.ID);
-    ctx.log(`removed service ${ctx.spec.name} (${String(live.ID).slice(0, 12)})`);
-    await waitUntilTasksGone(ctx, live.ID);
+    await removeService(step.docker, live.ID);
+    step.log(`removed service ${step.spec.name} (${String(live.ID).slice(0, 12)})`);
+    await waitUntilTasksGone(step, live.ID);
   }
-  await createServiceStep(ctx);
-  if (live) await pruneReplacedObjects(ctx, live);
+  await createServiceStep(step);
+  if (live) await pruneReplacedObjects(step, live);
 }
 
-async function waitUntilTasksGone(ctx: ServiceStepContext, id: string): Promise<void> {
-  const deadline = Date.now() + ctx.timeoutMs;
-  while ((await listServiceTasks(ctx.d, { services: [id] })).length) {
-    if (Date.now() > deadline) throw new UserError(`service ${ctx.spec.name}: old tasks still there after ${Math.round(ctx.timeoutMs / 1000)}s`);
+async function waitUntilTasksGone(step: ServiceStep, id: string): Promise<void> {
+  const deadline = Date.now() + step.timeoutMs;
+  while ((await listServiceTasks(step.docker, { services: [id] })).length) {
+    if (Date.now() > deadline) throw new UserError(`service ${step.spec.name}: old tasks still there after ${Math.round(step.timeoutMs / 1000)}s`);
     await Bun.sleep(250);
   }
 }
 
 /** Secret and config versions the old spec used and the new one does not: removed if ours and unused. */
-async function pruneReplacedObjects(ctx: ServiceStepContext, old: any): Promise<void> {
+async function pruneReplacedObjects(step: ServiceStep, old: any): Promise<void> {
   const cs = old.Spec?.TaskTemplate?.ContainerSpec ?? {};
   const lists: [SwarmObjectKind, any[], FileRef[], string][] = [
-    ["secrets", cs.Secrets ?? [], ctx.spec.secrets, "SecretID"],
-    ["configs", cs.Configs ?? [], ctx.spec.configs, "ConfigID"],
+    ["secrets", cs.Secrets ?? [], step.spec.secrets, "SecretID"],
+    ["configs", cs.Configs ?? [], step.spec.configs, "ConfigID"],
   ];
   for (const [kind, oldRefs, newRefs, idKey] of lists) {
     const keep = new Set(newRefs.map((r) => r.source));
     for (const ref of oldRefs) {
       const name = ref[idKey === "SecretID" ? "SecretName" : "ConfigName"];
       if (keep.has(name)) continue;
-      const obj = await inspectSwarmObject(ctx.d, kind, ref[idKey]);
+      const obj = await inspectSwarmObject(step.docker, kind, ref[idKey]);
       const type = obj?.Spec?.Labels?.[LABEL_TYPE];
       if (!obj || !isManaged(obj.Spec?.Labels) || (type !== "deployster/docker-secret" && type !== "deployster/docker-config")) continue;
-      await removeUnusedObject(ctx.d, kind, obj.ID, obj.Spec.Name, ctx.log);
+      await removeUnusedObject(step.docker, kind, obj.ID, obj.Spec.Name, step.log);
     }
   }
 }

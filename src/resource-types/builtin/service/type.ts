@@ -6,7 +6,7 @@ import { BurstCache } from "../common/burst-cache";
 import { LABEL_MANAGED } from "../common/labels";
 import { Masker } from "../common/mask";
 import { builtinInit, makeLog, unknownAction, type ActionRequest, type BuiltinTypeOptions, type StateRequest } from "../common/builtin-type";
-import { createServiceStep, recreateServiceStep, updateServiceStep, waitForServiceStep, type ServiceStepContext } from "./apply";
+import { createServiceStep, recreateServiceStep, updateServiceStep, waitForServiceStep, type ServiceStep } from "./apply";
 import { readNodes } from "./converge";
 import { planService } from "./plan";
 import { serviceConfigSchema } from "./schema";
@@ -89,17 +89,17 @@ export function createServiceType(opts: BuiltinTypeOptions): ResourceType {
       return cache.around(async () => {
         const spec = normalizeServiceConfig(req.name, req.config, req.workspace);
         const masker = new Masker(serviceSecretValues(spec));
-        const ctx: ServiceStepContext = { d: opts.docker(), spec, timeoutMs: convergeTimeoutMs(req.config), log: makeLog(io, masker), signal: io.signal };
+        const step: ServiceStep = { docker: opts.docker(), spec, timeoutMs: convergeTimeoutMs(req.config), log: makeLog(io, masker), signal: io.signal };
         await masked(masker, async () => {
           switch (action.name) {
             case "create":
-              return createServiceStep(ctx);
+              return createServiceStep(step);
             case "update":
-              return updateServiceStep(ctx, action.args?.[0] === "force");
+              return updateServiceStep(step, action.args?.[0] === "force");
             case "recreate":
-              return recreateServiceStep(ctx);
+              return recreateServiceStep(step);
             case "wait":
-              return waitForServiceStep(ctx);
+              return waitForServiceStep(step);
             default:
               unknownAction(SERVICE_TYPE, action);
           }
