@@ -14,7 +14,7 @@ import { NAME_RE } from "../../manifest/schema";
 import { VERSION } from "../../version";
 import { safeSegment } from "../artefacts";
 import { createImageType } from "../image";
-import type { InitResult, InvocationBase, InvocationIO, StateResult } from "../types";
+import type { InitResult, InvocationBase, InvocationIO, ResourceType, StateResult } from "../types";
 import { type CheckPhase, type CheckResult, diagnoseStdout, fixFor, ruleOfInvocationError, ruleOfValidationError } from "./rules";
 
 export interface ConformanceOptions {
@@ -43,27 +43,48 @@ function canonical(v: unknown): string {
   return JSON.stringify(v, (_k, x) => (x && typeof x === "object" && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => a.localeCompare(b))) : x));
 }
 
-export async function checkConformance(o: ConformanceOptions): Promise<CheckResult[]> {
-  const results: CheckResult[] = [];
-  const report = (r: CheckResult) => {
-    results.push(r);
-    o.onResult?.(r);
-  };
-  const root = await mkdtemp(join(tmpdir(), "deployster-type-check-"));
-  const dirs = { workspace: join(root, "workspace"), confDir: join(root, "conf"), workDir: join(root, "work") };
-  await Promise.all(Object.values(dirs).map((d) => mkdir(d, { recursive: true })));
-  const type = createImageType(o.image, { docker: o.docker, runId: o.runId, ...dirs, stateTimeoutMs: o.stateTimeoutMs, actionTimeoutMs: o.actionTimeoutMs });
-  const base = (name = CHECK_NAME): InvocationBase => ({ name, type: o.image, version: VERSION, verbose: !!o.verbose, workspace: dirs.workspace });
+interface CheckDirs {
+  workspace: string;
+  confDir: string;
+  workDir: string;
+}
+
+/**
+ * One run of the check: the type under test, its scratch directories and the results so far.
+ * Each phase is a method; a failure that makes the next phases meaningless throws Stop.
+ */
+class ConformanceRun {
+  readonly results: CheckResult[] = [];
+
+  constructor(
+    private readonly options: ConformanceOptions,
+    private readonly type: ResourceType,
+    private readonly root: string,
+    private readonly dirs: CheckDirs,
+  ) {}
+
+  private report(result: CheckResult): void {
+    this.results.push(result);
+    this.options.onResult?.(result);
+  }
+
+  private ok(phase: CheckPhase, rule: string, message: string): void {
+    this.report({ phase, rule, status: "ok", message });
+  }
+
+  private base(name = CHECK_NAME): InvocationBase {
+    return { name, type: this.options.image, version: VERSION, verbose: !!this.options.verbose, workspace: this.dirs.workspace };
+  }
 
   /** Runs one invocation; a thrown error becomes a failed rule (with the last output lines) and stops the check. */
-  const invoke = async <T>(phase: CheckPhase, label: string, artefact: string, call: (io: InvocationIO) => Promise<T>): Promise<T> => {
+  private async invoke<T>(phase: CheckPhase, label: string, artefact: string, call: (io: InvocationIO) => Promise<T>): Promise<T> {
     const tail: string[] = [];
     const io: InvocationIO = {
       signal: new AbortController().signal,
       output: (stream, line) => {
         tail.push(`${stream}: ${line}`);
         if (tail.length > TAIL_LINES) tail.shift();
-        o.onOutput?.(label, stream, line);
+        this.options.onOutput?.(label, stream, line);
       },
     };
     try {
@@ -73,53 +94,62 @@ export async function checkConformance(o: ConformanceOptions): Promise<CheckResu
       const rule = ruleOfInvocationError(phase, message);
       const details = [...tail];
       if (rule.endsWith(".json")) {
-        const hint = diagnoseStdout(await lastArtefact(dirs.workDir, artefact));
+        const hint = diagnoseStdout(await lastArtefact(this.dirs.workDir, artefact));
         if (hint) details.unshift(hint);
       }
-      report({ phase, rule, status: "fail", message, fix: fixFor(rule), details });
+      this.report({ phase, rule, status: "fail", message, fix: fixFor(rule), details });
       throw new Stop();
     }
-  };
-  const shapeFailure = (phase: CheckPhase, err: unknown): never => {
+  }
+
+  private shapeFailure(phase: CheckPhase, err: unknown): never {
     const rule = ruleOfValidationError(phase, (err as Error).message);
-    report({ phase, rule, status: "fail", message: (err as Error).message, fix: fixFor(rule) });
+    this.report({ phase, rule, status: "fail", message: (err as Error).message, fix: fixFor(rule) });
     throw new Stop();
-  };
-  const validState = (phase: CheckPhase, raw: unknown): StateResult => {
+  }
+
+  /** One state query under `phase`: exit code, then the answer's shape. */
+  private async state(phase: CheckPhase, init: InitResult, mounts: string[]): Promise<StateResult> {
+    const raw = await this.invoke(phase, phase, join(CHECK_NAME, "state"), (io) => this.type.state({ ...this.base(), config: this.options.config }, init, mounts, io));
+    this.ok(phase, `${phase}.exit-code`, "exits 0 and prints one JSON document on stdout");
     try {
       return validateStateResult(CHECK_NAME, raw);
     } catch (err) {
-      return shapeFailure(phase, err);
+      return this.shapeFailure(phase, err);
     }
-  };
-  const ok = (phase: CheckPhase, rule: string, message: string) => report({ phase, rule, status: "ok", message });
+  }
 
-  try {
+  async checkImage(): Promise<void> {
     try {
-      await type.initCacheKey!();
-      ok("image", "image.available", `${o.image} is present on the engine`);
+      await this.type.initCacheKey!();
+      this.ok("image", "image.available", `${this.options.image} is present on the engine`);
     } catch (err) {
-      report({ phase: "image", rule: "image.available", status: "fail", message: (err as Error).message, fix: "build or pull the image first" });
+      this.report({ phase: "image", rule: "image.available", status: "fail", message: (err as Error).message, fix: "build or pull the image first" });
       throw new Stop();
     }
+  }
 
-    // init: exit code, one JSON document, shape, independent of the resource name.
-    const rawInit = await invoke("init", "init", join(CHECK_NAME, "init"), (io) => type.init(base(), io));
-    ok("init", "init.exit-code", "exits 0 and prints one JSON document on stdout");
+  /** init: exit code, one JSON document, shape, independent of the resource name. */
+  async checkInit(): Promise<InitResult> {
+    const rawInit = await this.invoke("init", "init", join(CHECK_NAME, "init"), (io) => this.type.init(this.base(), io));
+    this.ok("init", "init.exit-code", "exits 0 and prints one JSON document on stdout");
     let init: InitResult;
     try {
       init = validateInitResult(CHECK_NAME, rawInit);
     } catch (err) {
-      return shapeFailure("init", err);
+      return this.shapeFailure("init", err);
     }
-    ok("init", "init.shape", `a valid init answer (${Object.keys(init).join(", ")}) with no other keys`);
-    const again = await invoke("init", "init (other name)", join(OTHER_NAME, "init"), (io) => type.init(base(OTHER_NAME), io));
-    if (canonical(again) === canonical(rawInit)) ok("init", "init.name-independent", "answers the same for another resource name");
+    this.ok("init", "init.shape", `a valid init answer (${Object.keys(init).join(", ")}) with no other keys`);
+    const again = await this.invoke("init", "init (other name)", join(OTHER_NAME, "init"), (io) => this.type.init(this.base(OTHER_NAME), io));
+    if (canonical(again) === canonical(rawInit)) this.ok("init", "init.name-independent", "answers the same for another resource name");
     else {
-      report({ phase: "init", rule: "init.name-independent", status: "fail", message: `init answered differently for a resource named '${OTHER_NAME}'`, fix: "describe the type, not the resource: deployster caches init once per image" });
+      this.report({ phase: "init", rule: "init.name-independent", status: "fail", message: `init answered differently for a resource named '${OTHER_NAME}'`, fix: "describe the type, not the resource: deployster caches init once per image" });
     }
+    return init;
+  }
 
-    // plugs: names a manifest can define, absolute container paths; each gets a fresh directory.
+  /** plugs: names a manifest can define, absolute container paths; each gets a fresh directory. Returns the mounts. */
+  async preparePlugs(init: InitResult): Promise<string[]> {
     const mounts: string[] = [];
     let badPlugs = 0;
     for (const [plug, req] of Object.entries(init.plugs ?? {})) {
@@ -128,27 +158,30 @@ export async function checkConformance(o: ConformanceOptions): Promise<CheckResu
         !req.container_path.startsWith("/") && `container_path '${req.container_path}' is not an absolute path`,
       ].filter(Boolean) as string[];
       if (problems.length > 0) {
-        report({ phase: "plugs", rule: "plugs.request", status: "fail", message: `plug '${plug}': ${problems.join("; ")}`, fix: "request plugs by valid names at absolute paths" });
+        this.report({ phase: "plugs", rule: "plugs.request", status: "fail", message: `plug '${plug}': ${problems.join("; ")}`, fix: "request plugs by valid names at absolute paths" });
         badPlugs++;
         continue;
       }
-      const dir = join(root, "plugs", safeSegment(plug));
+      const dir = join(this.root, "plugs", safeSegment(plug));
       await mkdir(dir, { recursive: true });
       const mode = req.writable === false ? "ro" : "rw";
       mounts.push(`${dir}:${req.container_path}:${mode}`);
-      ok("plugs", "plugs.request", `plug '${plug}' mounted at ${req.container_path} (${mode}${req.optional ? ", optional" : ""}) from an empty directory`);
+      this.ok("plugs", "plugs.request", `plug '${plug}' mounted at ${req.container_path} (${mode}${req.optional ? ", optional" : ""}) from an empty directory`);
     }
-    if (Object.keys(init.plugs ?? {}).length === 0) ok("plugs", "plugs.request", "no plugs requested");
+    if (Object.keys(init.plugs ?? {}).length === 0) this.ok("plugs", "plugs.request", "no plugs requested");
     if (badPlugs > 0) throw new Stop();
+    return mounts;
+  }
 
-    // config: the schema compiles and accepts the config under test.
+  /** config: the schema compiles and accepts the config under test. */
+  checkConfig(init: InitResult): void {
     try {
-      validateConfig(CHECK_NAME, o.config, init.config_schema);
-      ok("config", "config.accepted", init.config_schema ? "config_schema compiles and accepts the config" : "no config_schema (any config is accepted)");
+      validateConfig(CHECK_NAME, this.options.config, init.config_schema);
+      this.ok("config", "config.accepted", init.config_schema ? "config_schema compiles and accepts the config" : "no config_schema (any config is accepted)");
     } catch (err) {
       const message = (err as Error).message;
       const compiles = !/not a valid JSON Schema/.test(message);
-      report({
+      this.report({
         phase: "config",
         rule: compiles ? "config.accepted" : "config.schema",
         status: "fail",
@@ -157,45 +190,62 @@ export async function checkConformance(o: ConformanceOptions): Promise<CheckResu
       });
       throw new Stop();
     }
+  }
 
-    const state = (phase: CheckPhase) =>
-      invoke(phase, phase, join(CHECK_NAME, "state"), (io) => type.state({ ...base(), config: o.config }, init, mounts, io)).then((raw) => {
-        ok(phase, `${phase}.exit-code`, "exits 0 and prints one JSON document on stdout");
-        return validState(phase, raw);
-      });
-
-    const first = await state("state");
-    ok("state", "state.shape", first.status === "VALID" ? "a valid VALID answer" : `a valid STALE answer: ${first.actions.map((a) => a.name).join(", ")}`);
-    let settled: StateResult = first;
+  /** state, then (when STALE) every action and the re-query, which must be VALID. Returns the settled state. */
+  async checkStateAndActions(init: InitResult, mounts: string[]): Promise<StateResult> {
+    const first = await this.state("state", init, mounts);
+    this.ok("state", "state.shape", first.status === "VALID" ? "a valid VALID answer" : `a valid STALE answer: ${first.actions.map((a) => a.name).join(", ")}`);
     if (first.status === "VALID") {
-      report({ phase: "action", rule: "action.exercised", status: "warn", message: "the resource is already VALID with this config: the actions and the re-query were not exercised", fix: "pass a config that is STALE in an empty workspace (--config FILE)" });
-    } else {
-      for (const raw of first.actions) {
-        const action = withActionDefaults(raw, o.image);
-        await invoke("action", `action ${action.name}`, join(CHECK_NAME, action.name), (io) =>
-          type.action({ ...base(), config: o.config, staleState: first.staleState ?? {} }, action, init, mounts, io),
-        );
-        ok("action", "action.exit-code", `'${action.name}' exits 0`);
-      }
-      settled = await state("recheck");
-      if (settled.status !== "VALID") {
-        report({ phase: "recheck", rule: "recheck.valid", status: "fail", message: `still STALE after the actions (would run: ${settled.actions.map((a) => a.name).join(", ")})`, fix: "make the actions reach what state checks, or state check what the actions do" });
-        throw new Stop();
-      }
-      ok("recheck", "recheck.valid", "VALID after the actions");
+      this.report({ phase: "action", rule: "action.exercised", status: "warn", message: "the resource is already VALID with this config: the actions and the re-query were not exercised", fix: "pass a config that is STALE in an empty workspace (--config FILE)" });
+      return first;
     }
-    const second = await state("second-state");
+    for (const raw of first.actions) {
+      const action = withActionDefaults(raw, this.options.image);
+      await this.invoke("action", `action ${action.name}`, join(CHECK_NAME, action.name), (io) =>
+        this.type.action({ ...this.base(), config: this.options.config, staleState: first.staleState ?? {} }, action, init, mounts, io),
+      );
+      this.ok("action", "action.exit-code", `'${action.name}' exits 0`);
+    }
+    const settled = await this.state("recheck", init, mounts);
+    if (settled.status !== "VALID") {
+      this.report({ phase: "recheck", rule: "recheck.valid", status: "fail", message: `still STALE after the actions (would run: ${settled.actions.map((a) => a.name).join(", ")})`, fix: "make the actions reach what state checks, or state check what the actions do" });
+      throw new Stop();
+    }
+    this.ok("recheck", "recheck.valid", "VALID after the actions");
+    return settled;
+  }
+
+  /** A second query with nothing changed: VALID again, ideally with the same state. */
+  async checkSecondState(init: InitResult, mounts: string[], settled: StateResult): Promise<void> {
+    const second = await this.state("second-state", init, mounts);
     if (second.status !== "VALID") {
-      report({ phase: "second-state", rule: "second-state.valid", status: "fail", message: "a second state query with nothing changed is STALE", fix: "the state action must be free of side effects and give the same answer twice" });
+      this.report({ phase: "second-state", rule: "second-state.valid", status: "fail", message: "a second state query with nothing changed is STALE", fix: "the state action must be free of side effects and give the same answer twice" });
     } else if (settled.status === "VALID" && canonical(second.state) !== canonical(settled.state)) {
-      report({ phase: "second-state", rule: "second-state.stable", status: "warn", message: "VALID again, but with a different state: dependents would see it change", fix: "report only what describes the resource (no clocks, no counters)" });
-    } else ok("second-state", "second-state.valid", "VALID again, with the same state");
+      this.report({ phase: "second-state", rule: "second-state.stable", status: "warn", message: "VALID again, but with a different state: dependents would see it change", fix: "report only what describes the resource (no clocks, no counters)" });
+    } else this.ok("second-state", "second-state.valid", "VALID again, with the same state");
+  }
+}
+
+export async function checkConformance(o: ConformanceOptions): Promise<CheckResult[]> {
+  const root = await mkdtemp(join(tmpdir(), "deployster-type-check-"));
+  const dirs: CheckDirs = { workspace: join(root, "workspace"), confDir: join(root, "conf"), workDir: join(root, "work") };
+  await Promise.all(Object.values(dirs).map((dir) => mkdir(dir, { recursive: true })));
+  const type = createImageType(o.image, { docker: o.docker, runId: o.runId, ...dirs, stateTimeoutMs: o.stateTimeoutMs, actionTimeoutMs: o.actionTimeoutMs });
+  const run = new ConformanceRun(o, type, root, dirs);
+  try {
+    await run.checkImage();
+    const init = await run.checkInit();
+    const mounts = await run.preparePlugs(init);
+    run.checkConfig(init);
+    const settled = await run.checkStateAndActions(init, mounts);
+    await run.checkSecondState(init, mounts, settled);
   } catch (err) {
     if (!(err instanceof Stop)) throw err;
   } finally {
     await rm(root, { recursive: true, force: true }).catch(() => {});
   }
-  return results;
+  return run.results;
 }
 
 /** The newest stdout artefact of an invocation (`<work>/<resource>/<action>/stdout-<ts>.json`). */
