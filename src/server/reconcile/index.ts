@@ -33,8 +33,10 @@ export interface Reconciler {
   stop(): Promise<void>;
 }
 
+type InstanceId = InstanceRef & { id: string };
+
 /** The instance identity carried by an event's attributes (its labels and name). */
-export function refFromEvent(ev: any): (InstanceRef & { id: string }) | undefined {
+export function refFromEvent(ev: any): InstanceId | undefined {
   const a = ev?.Actor?.Attributes ?? {};
   const instance = Number(a["deployster.instance"]);
   const id = String(ev?.Actor?.ID ?? ev?.id ?? "");
@@ -42,128 +44,155 @@ export function refFromEvent(ev: any): (InstanceRef & { id: string }) | undefine
   return { id, service: a["deployster.service"], version: a["deployster.version"], timestamp: a["deployster.timestamp"], instance, name: String(a.name ?? "") };
 }
 
-function refOf(i: Instance): InstanceRef & { id: string } {
+function refOf(i: Instance): InstanceId {
   return { id: i.id, service: i.service, version: i.version, timestamp: i.timestamp, instance: i.instance, name: i.name };
 }
 
-export function startReconciler(ctx: ServerContext, o: ReconcilerOptions = {}): Reconciler {
-  const every = o.checkEveryMs ?? 1000;
-  const signal = ctx.shutdown;
-  const healing = new Map<string, Promise<void>>();
+/** The loops' shared state: heals in flight, the last known router addresses, the router check's wake-up. */
+class ReconcileLoop {
+  readonly healing = new Map<string, Promise<void>>();
   /** Last router address of each instance seen running (an exited container has none). */
-  const dials = new Map<string, string>();
-  let wake: (() => void) | undefined;
-  let again = false;
+  private readonly dials = new Map<string, string>();
+  private wake: (() => void) | undefined;
+  private again = false;
   /** Resolved (and replaced) each time the events stream opens again. */
-  let reconnected = Promise.withResolvers<void>();
+  private reconnected = Promise.withResolvers<void>();
+
+  constructor(
+    private readonly ctx: ServerContext,
+    private readonly everyMs: number,
+  ) {}
+
   /** Runs the router check now (or right after the one under way). */
-  const kick = () => {
-    again = true;
-    wake?.();
-  };
+  private kick(): void {
+    this.again = true;
+    this.wake?.();
+  }
 
-  const remember = (instances: Instance[]) => {
+  private remember(instances: Instance[]): void {
     const ids = new Set(instances.map((i) => i.id));
-    for (const id of dials.keys()) if (!ids.has(id)) dials.delete(id);
+    for (const id of this.dials.keys()) if (!ids.has(id)) this.dials.delete(id);
     for (const i of instances) {
-      const dial = i.state === "running" ? dialOf(ctx, i) : undefined;
-      if (dial) dials.set(i.id, dial);
+      const dial = i.state === "running" ? dialOf(this.ctx, i) : undefined;
+      if (dial) this.dials.set(i.id, dial);
     }
-  };
+  }
 
-  const heal = (ref: InstanceRef & { id: string }, why: string) => {
-    if (healing.has(ref.id) || ctx.retiring.has(ref.id) || signal.aborted || !wasServing(ctx.log, ref)) return;
-    const target = { ...ref, dial: dials.get(ref.id), onRouted: (dial: string) => dials.set(ref.id, dial), engineBack: () => reconnected.promise };
+  /** Heals an instance that was serving (once at a time per instance; never one being retired). */
+  private heal(ref: InstanceId, why: string): void {
+    const { ctx, healing, dials } = this;
+    if (healing.has(ref.id) || ctx.retiring.has(ref.id) || ctx.shutdown.aborted || !wasServing(ctx.log, ref)) return;
+    const target = { ...ref, dial: dials.get(ref.id), onRouted: (dial: string) => dials.set(ref.id, dial), engineBack: () => this.reconnected.promise };
     const job = healInstance(ctx, target, why)
       .catch((err) => ctx.logger.warn(`${ref.name}: healing failed: ${(err as Error).message}`))
       .finally(() => healing.delete(ref.id));
     healing.set(ref.id, job);
-    kick();
-  };
+    this.kick();
+  }
 
-  const onEvent = (ev: any) => {
+  /** A removed instance that is not being healed: unrouted, and recorded as removed if it was serving. */
+  private forget(ref: InstanceId): void {
+    const { ctx } = this;
+    const dial = this.dials.get(ref.id);
+    this.dials.delete(ref.id);
+    ctx.ready.delete(ref.id);
+    if (ctx.router && dial) ctx.router.removeUpstream(ref.service, dial).catch(() => {});
+    if (!ctx.retiring.has(ref.id) && wasServing(ctx.log, ref)) markRemoved(ctx.log, ref, `Instance ${ref.instance} (${ref.name}) was removed at ${new Date().toISOString()}`);
+    this.kick();
+  }
+
+  onEvent(ev: any): void {
     if (ev?.Type !== "container") return;
     const ref = refFromEvent(ev);
     if (!ref) return;
     const action = String(ev.Action ?? "");
-    if (action === "die") heal(ref, `Instance ${ref.instance} (${ref.name}) exited with code ${ev.Actor.Attributes.exitCode ?? "?"} at ${new Date().toISOString()}`);
-    else if (action.startsWith("health_status") && action.includes("unhealthy")) heal(ref, `Instance ${ref.instance} (${ref.name}) turned unhealthy at ${new Date().toISOString()}`);
-    else if (action === "destroy" && !healing.has(ref.id)) {
-      const dial = dials.get(ref.id);
-      dials.delete(ref.id);
-      ctx.ready.delete(ref.id);
-      if (ctx.router && dial) ctx.router.removeUpstream(ref.service, dial).catch(() => {});
-      if (!ctx.retiring.has(ref.id) && wasServing(ctx.log, ref)) markRemoved(ctx.log, ref, `Instance ${ref.instance} (${ref.name}) was removed at ${new Date().toISOString()}`);
-      kick();
-    }
-  };
+    if (action === "die") this.heal(ref, `Instance ${ref.instance} (${ref.name}) exited with code ${ev.Actor.Attributes.exitCode ?? "?"} at ${new Date().toISOString()}`);
+    else if (action.startsWith("health_status") && action.includes("unhealthy")) this.heal(ref, `Instance ${ref.instance} (${ref.name}) turned unhealthy at ${new Date().toISOString()}`);
+    else if (action === "destroy" && !this.healing.has(ref.id)) this.forget(ref);
+  }
 
   /** After every (re)connection: heal what should serve and does not. */
-  const resync = async () => {
+  private async resync(): Promise<void> {
     try {
-      const instances = await listInstances(ctx);
-      remember(instances);
+      const instances = await listInstances(this.ctx);
+      this.remember(instances);
       for (const i of instances) {
         if (i.state === "running" && i.health !== "unhealthy") continue;
-        if (i.state === "created" || i.state === "restarting" || isFailed(i)) heal(refOf(i), `Instance ${i.instance} (${i.name}) was found ${i.health === "unhealthy" ? "unhealthy" : i.state} at ${new Date().toISOString()}`);
+        if (i.state === "created" || i.state === "restarting" || isFailed(i)) this.heal(refOf(i), `Instance ${i.instance} (${i.name}) was found ${i.health === "unhealthy" ? "unhealthy" : i.state} at ${new Date().toISOString()}`);
       }
     } catch (err) {
-      ctx.logger.warn(`reconcile: listing the instances failed: ${(err as Error).message}`);
+      this.ctx.logger.warn(`reconcile: listing the instances failed: ${(err as Error).message}`);
     }
-    kick();
-  };
+    this.kick();
+  }
 
+  onConnect(): void {
+    const { ctx } = this;
+    if (ctx.engineDown) ctx.logger.info("the Docker engine answers again; reconciling");
+    ctx.engineDown = undefined;
+    this.reconnected.resolve();
+    this.reconnected = Promise.withResolvers<void>();
+    void this.resync();
+  }
+
+  onDisconnect(err: unknown): void {
+    const { ctx } = this;
+    if (err instanceof DockerUnreachableError) {
+      if (!ctx.engineDown) ctx.logger.warn(`${err.message}; retrying`);
+      ctx.engineDown = err.message;
+    } else ctx.logger.debug(`events stream: ${(err as Error)?.message ?? err}; reconnecting`);
+  }
+
+  /** The router check every `everyMs`, or at once when kicked, until shutdown. */
+  async checkRoutes(): Promise<void> {
+    const signal = this.ctx.shutdown;
+    while (!signal.aborted) {
+      this.again = false;
+      try {
+        if (!this.ctx.engineDown) {
+          const { listed } = await syncRoutes(this.ctx, new Set(this.healing.keys()));
+          this.remember(listed);
+        }
+      } catch (err) {
+        this.ctx.logger.debug(`router check: ${(err as Error).message}`);
+      }
+      if (this.again) continue;
+      await this.pause(signal);
+    }
+  }
+
+  /** Waits `everyMs`, or less when kicked or shut down. */
+  private pause(signal: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener("abort", done);
+        this.wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, this.everyMs);
+      this.wake = done;
+      signal.addEventListener("abort", done, { once: true });
+    });
+  }
+}
+
+export function startReconciler(ctx: ServerContext, o: ReconcilerOptions = {}): Reconciler {
+  const loop = new ReconcileLoop(ctx, o.checkEveryMs ?? 1000);
   const watching = watchEvents(
     ctx.docker,
     {
       filters: { type: ["container"], label: instanceFilters(ctx.config.scopeLabels) },
-      signal,
-      onConnect: () => {
-        if (ctx.engineDown) ctx.logger.info("the Docker engine answers again; reconciling");
-        ctx.engineDown = undefined;
-        reconnected.resolve();
-        reconnected = Promise.withResolvers<void>();
-        void resync();
-      },
-      onDisconnect: (err) => {
-        if (err instanceof DockerUnreachableError) {
-          if (!ctx.engineDown) ctx.logger.warn(`${err.message}; retrying`);
-          ctx.engineDown = err.message;
-        } else ctx.logger.debug(`events stream: ${(err as Error)?.message ?? err}; reconnecting`);
-      },
+      signal: ctx.shutdown,
+      onConnect: () => loop.onConnect(),
+      onDisconnect: (err) => loop.onDisconnect(err),
     },
-    onEvent,
+    (ev) => loop.onEvent(ev),
   );
-
-  const checking = (async () => {
-    while (!signal.aborted) {
-      again = false;
-      try {
-        if (!ctx.engineDown) {
-          const { listed } = await syncRoutes(ctx, new Set(healing.keys()));
-          remember(listed);
-        }
-      } catch (err) {
-        ctx.logger.debug(`router check: ${(err as Error).message}`);
-      }
-      if (again) continue;
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          clearTimeout(t);
-          signal.removeEventListener("abort", done);
-          wake = undefined;
-          resolve();
-        };
-        const t = setTimeout(done, every);
-        wake = done;
-        signal.addEventListener("abort", done, { once: true });
-      });
-    }
-  })();
-
+  const checking = loop.checkRoutes();
   return {
     async stop() {
-      await Promise.allSettled([watching, checking, ...healing.values()]);
+      await Promise.allSettled([watching, checking, ...loop.healing.values()]);
     },
   };
 }
