@@ -1,7 +1,7 @@
 import type { DockerClient } from "../docker/client";
 import { inspectImage, pullImage } from "../docker/images";
 import { LABEL_COMPONENT, LABEL_RUN_ID } from "../docker/labels";
-import { runContainer, type RunResult } from "../docker/run";
+import { runContainer, type RunOptions, type RunResult } from "../docker/run";
 import { ProtocolError, UserError } from "../errors";
 import { formatDuration } from "../engine/duration";
 import { createArtefactWriter, createScratchDir } from "./artefacts";
@@ -80,90 +80,111 @@ function recordOf(bytes: Buffer, dropped: number, masker: Masker | undefined): s
   return (masker ? masker.mask(text) : text) + note;
 }
 
+function invocationLabels(o: ImageTypeOptions, inv: Invocation): Record<string, string> {
+  return {
+    ...o.labels,
+    [LABEL_COMPONENT]: "engine",
+    [LABEL_RUN_ID]: o.runId,
+    [LABEL_RESOURCE]: inv.req.name,
+    [LABEL_PHASE]: inv.phase,
+    ...(inv.phase === "action" ? { [LABEL_ACTION]: inv.artefact } : {}),
+  };
+}
+
+/** How messages name an invocation: `action 'x' of 'r'`, `state of 'r'`. */
+function describeInvocation(inv: Invocation): string {
+  return inv.phase === "action" ? `action '${inv.artefact}' of '${inv.req.name}'` : `${inv.phase} of '${inv.req.name}'`;
+}
+
+/** How an invocation's output is collected: live lines, the JSON cap, the bytes kept for the records. */
+type OutputCollection = Pick<RunOptions, "onStderrLine" | "onStdoutLine" | "maxStdoutBytes" | "keepBytes">;
+
+/** Runs the invocation in a runner when the pool has one for it, else in a fresh container with the base mounts. */
+async function executeInvocation(o: ImageTypeOptions, inv: Invocation, stdin: string, timeoutMs: number, collect: OutputCollection): Promise<RunResult> {
+  const lease = await o.runners?.acquire(inv.image, inv.mounts, inv.entrypoint, inv.args);
+  if (lease) {
+    const r = await lease.runner.exec({ cmd: lease.cmd, stdin, timeoutMs, signal: inv.io.signal, ...collect });
+    return { ...r, exitCode: r.exitCode ?? 137, containerId: lease.runner.id };
+  }
+  const scratch = await createScratchDir(o.workDir);
+  let result: RunResult;
+  try {
+    result = await runContainer(o.docker, {
+      image: inv.image,
+      entrypoint: inv.entrypoint ? [inv.entrypoint] : undefined,
+      args: inv.args && inv.args.length > 0 ? inv.args : undefined,
+      env: { [SCRATCH_ENV]: o.workDir },
+      binds: [...baseMounts(o, scratch.path), ...inv.mounts],
+      workdir: o.workspace,
+      labels: invocationLabels(o, inv),
+      stdin,
+      timeoutMs,
+      signal: inv.io.signal,
+      onPull: o.onPull,
+      ...collect,
+    });
+  } finally {
+    await scratch.remove();
+  }
+  if (o.stats) o.stats.containersRun++;
+  return result;
+}
+
+/** Throws what a finished invocation did wrong: interrupted, stdout over the cap, timed out, non-zero exit. */
+function checkRunResult(inv: Invocation, result: RunResult, timeoutMs: number, maxJson: number): void {
+  const what = describeInvocation(inv);
+  if (result.aborted) throw new UserError(`${what} was interrupted`);
+  if (result.stdoutOverflow) {
+    throw new ProtocolError(inv.req.name, inv.phase, `${what} stdout exceeded ${maxJson} bytes (the cap of a JSON answer; container killed and removed)`);
+  }
+  if (result.timedOut) throw new ProtocolError(inv.req.name, inv.phase, `${what} timed out after ${formatDuration(timeoutMs)} (container killed and removed)`);
+  if (result.exitCode !== 0) throw new ProtocolError(inv.req.name, inv.phase, `${what} terminated with exit code ${result.exitCode}`);
+}
+
+/** One invocation: the request on stdin, its records in the work dir (secrets masked), the result checked. */
+async function runInvocation(o: ImageTypeOptions, inv: Invocation): Promise<RunResult> {
+  const maxJson = o.maxJsonStdoutBytes ?? MAX_JSON_STDOUT_BYTES;
+  const { record, masker } = maskRequest(inv);
+  const art = createArtefactWriter(o.workDir, inv.req.name, inv.artefact);
+  const pending = [art.write("stdin", record)];
+  const json = inv.phase !== "action";
+  const timeoutMs = json ? o.stateTimeoutMs : o.actionTimeoutMs;
+  const show = (stream: "stdout" | "stderr") => (line: string) => inv.io.output(stream, masker ? masker.mask(line) : line);
+  const collect: OutputCollection = {
+    onStderrLine: show("stderr"),
+    onStdoutLine: json ? undefined : show("stdout"),
+    maxStdoutBytes: json ? maxJson : undefined,
+    keepBytes: { stdout: json ? maxJson : ARTEFACT_KEEP_BYTES, stderr: ARTEFACT_KEEP_BYTES },
+  };
+  let result: RunResult;
+  try {
+    result = await executeInvocation(o, inv, JSON.stringify(inv.req), timeoutMs, collect);
+  } catch (err) {
+    await Promise.all(pending);
+    if (inv.io.signal.aborted) throw new UserError(`${describeInvocation(inv)} was interrupted`);
+    throw new UserError(`${describeInvocation(inv)} could not run: ${(err as Error).message}`, 1, { cause: err });
+  }
+  pending.push(art.write("stdout", recordOf(result.stdout, result.dropped.stdout, masker)), art.write("stderr", recordOf(result.stderr, result.dropped.stderr, masker)));
+  await Promise.all(pending);
+  checkRunResult(inv, result, timeoutMs, maxJson);
+  return result;
+}
+
+/** An invocation whose stdout must be one JSON document (init, state). */
+async function runJsonInvocation(o: ImageTypeOptions, inv: Invocation): Promise<unknown> {
+  const result = await runInvocation(o, inv);
+  const parsed = parseTypeOutput(result.stdout.toString("utf8"));
+  if (parsed.ok) return parsed.value;
+  const problem = parsed.problem === "empty" ? "did not provide any JSON back" : parsed.problem === "deep" ? parsed.message : `provided invalid JSON: ${parsed.message}`;
+  throw new ProtocolError(inv.req.name, inv.phase, `${describeInvocation(inv)} ${problem}`);
+}
+
 /**
  * A resource type served by a Docker image: every call runs one container that reads one
  * JSON document on stdin (PROTOCOL.md, "How containers are run"). Results are parsed here and
  * validated by the engine (the same checks apply to built-in types).
  */
 export function createImageType(type: string, o: ImageTypeOptions): ResourceType {
-  const label = (inv: Invocation, action?: string): Record<string, string> => ({
-    ...o.labels,
-    [LABEL_COMPONENT]: "engine",
-    [LABEL_RUN_ID]: o.runId,
-    [LABEL_RESOURCE]: inv.req.name,
-    [LABEL_PHASE]: inv.phase,
-    ...(action ? { [LABEL_ACTION]: action } : {}),
-  });
-  const what = (inv: Invocation) => (inv.phase === "action" ? `action '${inv.artefact}' of '${inv.req.name}'` : `${inv.phase} of '${inv.req.name}'`);
-
-  const maxJson = o.maxJsonStdoutBytes ?? MAX_JSON_STDOUT_BYTES;
-
-  const run = async (inv: Invocation): Promise<RunResult> => {
-    const stdin = JSON.stringify(inv.req);
-    const { record, masker } = maskRequest(inv);
-    const art = createArtefactWriter(o.workDir, inv.req.name, inv.artefact);
-    const pending = [art.write("stdin", record)];
-    const json = inv.phase !== "action";
-    const timeoutMs = json ? o.stateTimeoutMs : o.actionTimeoutMs;
-    const show = (stream: "stdout" | "stderr") => (line: string) => inv.io.output(stream, masker ? masker.mask(line) : line);
-    let result: RunResult;
-    const collect = {
-      onStderrLine: show("stderr"),
-      onStdoutLine: json ? undefined : show("stdout"),
-      maxStdoutBytes: json ? maxJson : undefined,
-      keepBytes: { stdout: json ? maxJson : ARTEFACT_KEEP_BYTES, stderr: ARTEFACT_KEEP_BYTES },
-    };
-    try {
-      const lease = await o.runners?.acquire(inv.image, inv.mounts, inv.entrypoint, inv.args);
-      if (lease) {
-        const r = await lease.runner.exec({ cmd: lease.cmd, stdin, timeoutMs, signal: inv.io.signal, ...collect });
-        result = { ...r, exitCode: r.exitCode ?? 137, containerId: lease.runner.id };
-      } else {
-        const scratch = await createScratchDir(o.workDir);
-        try {
-          result = await runContainer(o.docker, {
-            image: inv.image,
-            entrypoint: inv.entrypoint ? [inv.entrypoint] : undefined,
-            args: inv.args && inv.args.length > 0 ? inv.args : undefined,
-            env: { [SCRATCH_ENV]: o.workDir },
-            binds: [...baseMounts(o, scratch.path), ...inv.mounts],
-            workdir: o.workspace,
-            labels: label(inv, inv.phase === "action" ? inv.artefact : undefined),
-            stdin,
-            timeoutMs,
-            signal: inv.io.signal,
-            onPull: o.onPull,
-            ...collect,
-          });
-        } finally {
-          await scratch.remove();
-        }
-        if (o.stats) o.stats.containersRun++;
-      }
-    } catch (err) {
-      await Promise.all(pending);
-      if (inv.io.signal.aborted) throw new UserError(`${what(inv)} was interrupted`);
-      throw new UserError(`${what(inv)} could not run: ${(err as Error).message}`, 1, { cause: err });
-    }
-    pending.push(art.write("stdout", recordOf(result.stdout, result.dropped.stdout, masker)), art.write("stderr", recordOf(result.stderr, result.dropped.stderr, masker)));
-    await Promise.all(pending);
-    if (result.aborted) throw new UserError(`${what(inv)} was interrupted`);
-    if (result.stdoutOverflow) {
-      throw new ProtocolError(inv.req.name, inv.phase, `${what(inv)} stdout exceeded ${maxJson} bytes (the cap of a JSON answer; container killed and removed)`);
-    }
-    if (result.timedOut) throw new ProtocolError(inv.req.name, inv.phase, `${what(inv)} timed out after ${formatDuration(timeoutMs)} (container killed and removed)`);
-    if (result.exitCode !== 0) throw new ProtocolError(inv.req.name, inv.phase, `${what(inv)} terminated with exit code ${result.exitCode}`);
-    return result;
-  };
-
-  const runJson = async (inv: Invocation): Promise<unknown> => {
-    const result = await run(inv);
-    const parsed = parseTypeOutput(result.stdout.toString("utf8"));
-    if (parsed.ok) return parsed.value;
-    const problem = parsed.problem === "empty" ? "did not provide any JSON back" : parsed.problem === "deep" ? parsed.message : `provided invalid JSON: ${parsed.message}`;
-    throw new ProtocolError(inv.req.name, inv.phase, `${what(inv)} ${problem}`);
-  };
-
   return {
     type,
 
@@ -182,18 +203,18 @@ export function createImageType(type: string, o: ImageTypeOptions): ResourceType
 
     async init(req: InvocationBase, io: InvocationIO): Promise<InitResult> {
       // Default entrypoint and no arguments; no plug mounts yet.
-      return (await runJson({ phase: "init", artefact: "init", req, image: type, mounts: [], io })) as InitResult;
+      return (await runJsonInvocation(o, { phase: "init", artefact: "init", req, image: type, mounts: [], io })) as InitResult;
     },
 
     async state(req, init, mounts, io): Promise<StateResult> {
       const sa = init.state_action;
       const inv: Invocation = { phase: "state", artefact: "state", req, image: sa.image || type, entrypoint: sa.entrypoint, args: sa.args, mounts, io, schema: init.config_schema };
-      return (await runJson(inv)) as StateResult;
+      return (await runJsonInvocation(o, inv)) as StateResult;
     },
 
     async action(req, action: ActionSpec, init, mounts, io): Promise<void> {
       const schema = init.config_schema;
-      await run({ phase: "action", artefact: action.name, req, image: action.image || type, entrypoint: action.entrypoint, args: action.args, mounts, io, schema });
+      await runInvocation(o, { phase: "action", artefact: action.name, req, image: action.image || type, entrypoint: action.entrypoint, args: action.args, mounts, io, schema });
     },
   };
 }
