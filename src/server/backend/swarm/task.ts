@@ -67,6 +67,153 @@ export interface SwarmTaskOptions {
   config?: ServiceConfig;
 }
 
+/** Creates the job's service (its secrets first); the answer to give when that fails. */
+async function createJobService(ctx: ServerContext, o: SwarmTaskOptions, args: string[]): Promise<{ id: string } | { failure: Response }> {
+  const { service, task, image, name, config } = o;
+  const labels = taskLabels(ctx, service, task.version, config);
+  const env = taskEnv(ctx, service, task.version, name, config);
+  const releases = (config?.secrets ?? []).map((s) => ctx.configDir?.hold(service, s.digest) ?? (() => {}));
+  try {
+    const secrets = config ? await ensureSwarmSecrets(ctx.docker, config, ctx.config.scopeLabels) : undefined;
+    const { ID } = await createService(ctx.docker, buildTaskSpec({ name, image, args, labels, limits: ctx.config.limits.task, env, secrets }), registryAuthHeader(image));
+    return { id: ID };
+  } catch (err) {
+    return { failure: plainError(500, `The task could not start: ${(err as Error).message}`) };
+  } finally {
+    // The job service references its secrets from here on.
+    for (const release of releases) release();
+  }
+}
+
+/** The job's (newest) Swarm task as the engine reports it. */
+type JobTask = Awaited<ReturnType<typeof jobTask>>;
+
+type JobStart = { started: true; task: JobTask } | { started: false; task: JobTask; state: string | undefined };
+
+/**
+ * Started = the task runs or has already ended. Rejected or failed before running, the client
+ * gone, the server stopping, or --health-timeout passed: a start failure.
+ */
+async function waitForJobStart(ctx: ServerContext, id: string, request: Request): Promise<JobStart> {
+  const startDeadline = Date.now() + ctx.config.healthTimeoutMs;
+  for (;;) {
+    const task = await jobTask(ctx, id).catch(() => undefined);
+    const state = task?.Status?.State;
+    if (state === "running" || state === "complete" || (state === "failed" && task?.Status?.ContainerStatus?.ContainerID)) return { started: true, task };
+    if (state === "rejected" || state === "failed" || request.signal.aborted || ctx.shutdown.aborted || Date.now() > startDeadline) return { started: false, task, state };
+    await sleep(POLL_MS);
+  }
+}
+
+function startFailureReason(ctx: ServerContext, request: Request, start: JobStart & { started: false }): string {
+  return start.task?.Status?.Err ?? (request.signal.aborted ? "the client disconnected" : ctx.shutdown.aborted ? "the server is shutting down" : `its task is still ${start.state ?? "unscheduled"}`);
+}
+
+/** The response body: output queued up to STREAM_HIGH_WATER bytes, `waitForRoom` for the log follower past that. */
+function createJobStream() {
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  let open = true;
+  let roomWaiter: (() => void) | undefined;
+  const wake = () => {
+    roomWaiter?.();
+    roomWaiter = undefined;
+  };
+  const stream = new ReadableStream<Uint8Array>(
+    {
+      start: (c) => {
+        controller = c;
+      },
+      pull: wake,
+      cancel: () => {
+        open = false;
+        wake();
+      },
+    },
+    { highWaterMark: STREAM_HIGH_WATER, size: (chunk) => chunk?.byteLength ?? 0 },
+  );
+  return {
+    stream,
+    /** False once the client cancelled the stream (or it was closed). */
+    isOpen: () => open,
+    wake,
+    write(data: Uint8Array | string): void {
+      if (!open) return;
+      try {
+        controller.enqueue(typeof data === "string" ? new TextEncoder().encode(data) : data.slice());
+      } catch {
+        open = false;
+      }
+    },
+    waitForRoom: () => (!open || (controller.desiredSize ?? 1) > 0 ? Promise.resolve() : new Promise<void>((resolve) => (roomWaiter = resolve))),
+    close(): void {
+      if (!open) return;
+      open = false;
+      try {
+        controller.close();
+      } catch {}
+    },
+  };
+}
+
+type JobStream = ReturnType<typeof createJobStream>;
+
+/** Follows the job's service log into the body; `quiet()` tells whether the log has been silent long enough to end. */
+function followJobLog(ctx: ServerContext, id: string, body: JobStream) {
+  const follow = new AbortController();
+  let lastDataAt = Date.now();
+  let ended = false;
+  const followed = serviceLogs(ctx.docker, id, {
+    follow: true,
+    signal: follow.signal,
+    waitForRoom: body.waitForRoom,
+    onChunk: (_s, data) => {
+      lastDataAt = Date.now();
+      body.write(data);
+    },
+  })
+    .catch(() => {})
+    .finally(() => {
+      ended = true;
+    });
+  return {
+    followed,
+    stop: () => follow.abort(),
+    /** The log reaches the manager a little after the task's end: follow it until quiet (TAIL_QUIET_MS, at most TAIL_MAX_MS). */
+    async drain(): Promise<void> {
+      const endAt = Date.now();
+      while (!ended && body.isOpen() && Date.now() - endAt < TAIL_MAX_MS && (Date.now() - lastDataAt < TAIL_QUIET_MS || Date.now() - endAt < TAIL_QUIET_MS)) {
+        await sleep(50);
+      }
+    },
+  };
+}
+
+type JobEnding = "done" | "timeout" | "client" | "shutdown";
+
+/** Polls the job until its task ends, the client leaves, the server stops or the task's time is up. */
+async function waitForJobEnd(ctx: ServerContext, id: string, request: Request, body: JobStream, task: JobTask, deadline: number): Promise<{ ending: JobEnding; task: JobTask }> {
+  let ending: JobEnding = "done";
+  for (;;) {
+    if (TERMINAL.has(task?.Status?.State)) break;
+    if (request.signal.aborted || !body.isOpen()) ending = "client";
+    else if (ctx.shutdown.aborted) ending = "shutdown";
+    else if (Date.now() > deadline) ending = "timeout";
+    if (ending !== "done") break;
+    await sleep(POLL_MS);
+    task = (await jobTask(ctx, id).catch(() => task)) ?? task;
+  }
+  return { ending, task };
+}
+
+/** The trailer for how the job ended (none when the client left), and the log line. */
+function writeJobTrailer(ctx: ServerContext, name: string, body: JobStream, ending: JobEnding, task: JobTask): void {
+  const code = Number(task?.Status?.ContainerStatus?.ExitCode ?? (task?.Status?.State === "complete" ? 0 : 1));
+  if (ending === "timeout") body.write(timeoutTrailer(ctx.config.taskTimeoutMs));
+  else if (ending === "shutdown") body.write(exitTrailer(137, "The server is shutting down; the task was killed."));
+  else if (ending === "done") body.write(exitTrailer(code, task?.Status?.State === "failed" && code === 0 ? String(task?.Status?.Err ?? "") : ""));
+  ctx.logger.info(`task ${name} (Swarm) ${ending === "done" ? `exited ${code}` : ending}`);
+}
+
 export async function runSwarmTask(ctx: ServerContext, o: SwarmTaskOptions): Promise<Response> {
   const { service, task, request, image, name, config } = o;
   let info: any;
@@ -77,121 +224,33 @@ export async function runSwarmTask(ctx: ServerContext, o: SwarmTaskOptions): Pro
   } catch (err) {
     return plainError(500, `The image ${image} is not available: ${(err as Error).message}`);
   }
-  const args = taskArgs(task.command, info?.Config?.Entrypoint);
-  const labels = taskLabels(ctx, service, task.version, config);
-  const env = taskEnv(ctx, service, task.version, name, config);
-  const releases = (config?.secrets ?? []).map((s) => ctx.configDir?.hold(service, s.digest) ?? (() => {}));
-  let id: string;
-  try {
-    const secrets = config ? await ensureSwarmSecrets(ctx.docker, config, ctx.config.scopeLabels) : undefined;
-    ({ ID: id } = await createService(ctx.docker, buildTaskSpec({ name, image, args, labels, limits: ctx.config.limits.task, env, secrets }), registryAuthHeader(image)));
-  } catch (err) {
-    return plainError(500, `The task could not start: ${(err as Error).message}`);
-  } finally {
-    // The job service references its secrets from here on.
-    releases.forEach((r) => r());
-  }
+  const created = await createJobService(ctx, o, taskArgs(task.command, info?.Config?.Entrypoint));
+  if ("failure" in created) return created.failure;
+  const { id } = created;
   const remove = () =>
     removeService(ctx.docker, id)
       .then(() => pruneAfterTask(ctx, service, config))
       .catch((err) => ctx.logger.warn(`task ${name}: removing its service failed: ${(err as Error).message}`));
 
-  // Started = the task runs or has already ended; rejected before running = a start failure.
-  const startDeadline = Date.now() + ctx.config.healthTimeoutMs;
-  let t: any;
-  for (;;) {
-    t = await jobTask(ctx, id).catch(() => undefined);
-    const state = t?.Status?.State;
-    if (state === "running" || state === "complete" || (state === "failed" && t?.Status?.ContainerStatus?.ContainerID)) break;
-    if (state === "rejected" || state === "failed" || request.signal.aborted || ctx.shutdown.aborted || Date.now() > startDeadline) {
-      await remove();
-      const why = t?.Status?.Err ?? (request.signal.aborted ? "the client disconnected" : ctx.shutdown.aborted ? "the server is shutting down" : `its task is still ${state ?? "unscheduled"}`);
-      return plainError(500, `The task could not start: ${why}`);
-    }
-    await sleep(POLL_MS);
-  }
-
-  let controller!: ReadableStreamDefaultController<Uint8Array>;
-  let open = true;
-  const write = (data: Uint8Array | string) => {
-    if (!open) return;
-    try {
-      controller.enqueue(typeof data === "string" ? new TextEncoder().encode(data) : data.slice());
-    } catch {
-      open = false;
-    }
-  };
-  let roomWaiter: (() => void) | undefined;
-  const wake = () => {
-    roomWaiter?.();
-    roomWaiter = undefined;
-  };
-  const stream = new ReadableStream<Uint8Array>(
-    {
-      start: (c) => void (controller = c),
-      pull: wake,
-      cancel: () => {
-        open = false;
-        wake();
-      },
-    },
-    { highWaterMark: STREAM_HIGH_WATER, size: (chunk) => chunk?.byteLength ?? 0 },
-  );
-  const waitForRoom = () => (!open || (controller.desiredSize ?? 1) > 0 ? Promise.resolve() : new Promise<void>((r) => (roomWaiter = r)));
-
-  const follow = new AbortController();
-  let lastDataAt = Date.now();
-  let followEnded = false;
-  const followed = serviceLogs(ctx.docker, id, {
-    follow: true,
-    signal: follow.signal,
-    waitForRoom,
-    onChunk: (_s, data) => {
-      lastDataAt = Date.now();
-      write(data);
-    },
-  })
-    .catch(() => {})
-    .finally(() => (followEnded = true));
-
-  const timeoutMs = ctx.config.taskTimeoutMs;
-  const deadline = Date.now() + timeoutMs;
-  (async () => {
-    let ending: "done" | "timeout" | "client" | "shutdown" = "done";
-    for (;;) {
-      if (TERMINAL.has(t?.Status?.State)) break;
-      if (request.signal.aborted || !open) ending = "client";
-      else if (ctx.shutdown.aborted) ending = "shutdown";
-      else if (Date.now() > deadline) ending = "timeout";
-      if (ending !== "done") break;
-      await sleep(POLL_MS);
-      t = (await jobTask(ctx, id).catch(() => t)) ?? t;
-    }
-    if (ending === "done") {
-      // The log reaches the manager a little after the task's end: follow it until quiet.
-      const endAt = Date.now();
-      while (!followEnded && open && Date.now() - endAt < TAIL_MAX_MS && (Date.now() - lastDataAt < TAIL_QUIET_MS || Date.now() - endAt < TAIL_QUIET_MS)) {
-        await sleep(50);
-      }
-    }
-    follow.abort();
-    wake();
-    await followed;
+  const start = await waitForJobStart(ctx, id, request);
+  if (!start.started) {
     await remove();
-    const code = Number(t?.Status?.ContainerStatus?.ExitCode ?? (t?.Status?.State === "complete" ? 0 : 1));
-    if (ending === "timeout") write(timeoutTrailer(timeoutMs));
-    else if (ending === "shutdown") write(exitTrailer(137, "The server is shutting down; the task was killed."));
-    else if (ending === "done") write(exitTrailer(code, t?.Status?.State === "failed" && code === 0 ? String(t?.Status?.Err ?? "") : ""));
-    ctx.logger.info(`task ${name} (Swarm) ${ending === "done" ? `exited ${code}` : ending}`);
+    return plainError(500, `The task could not start: ${startFailureReason(ctx, request, start)}`);
+  }
+  const body = createJobStream();
+  const log = followJobLog(ctx, id, body);
+  const deadline = Date.now() + ctx.config.taskTimeoutMs;
+  (async () => {
+    const end = await waitForJobEnd(ctx, id, request, body, start.task, deadline);
+    if (end.ending === "done") await log.drain();
+    log.stop();
+    body.wake();
+    await log.followed;
+    await remove();
+    writeJobTrailer(ctx, name, body, end.ending, end.task);
   })()
     .finally(() => ctx.tasks.delete(name))
-    .catch((err: Error) => write(`\nERROR: ${err.message}\n`))
-    .finally(() => {
-      if (!open) return;
-      open = false;
-      try {
-        controller.close();
-      } catch {}
-    });
-  return new Response(stream, { status: 200, headers: { "Content-Type": "text/plain", "X-Content-Type-Options": "nosniff" } });
+    .catch((err: Error) => body.write(`\nERROR: ${err.message}\n`))
+    .finally(() => body.close());
+  return new Response(body.stream, { status: 200, headers: { "Content-Type": "text/plain", "X-Content-Type-Options": "nosniff" } });
 }
