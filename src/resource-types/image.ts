@@ -45,8 +45,8 @@ export interface ImageTypeOptions {
  * writable dir a type sees at the work dir's path is its own fresh scratch dir: the work dir
  * itself, where deployster keeps its records, is never mounted.
  */
-export function baseMounts(o: Pick<ImageTypeOptions, "confDir" | "workspace" | "workDir">, scratchDir: string): string[] {
-  return [`${o.confDir}:${o.confDir}:ro`, `${o.workspace}:${o.workspace}:ro`, `${scratchDir}:${o.workDir}:rw`];
+export function baseMounts(options: Pick<ImageTypeOptions, "confDir" | "workspace" | "workDir">, scratchDir: string): string[] {
+  return [`${options.confDir}:${options.confDir}:ro`, `${options.workspace}:${options.workspace}:ro`, `${scratchDir}:${options.workDir}:rw`];
 }
 
 interface Invocation {
@@ -80,11 +80,11 @@ function recordOf(bytes: Buffer, dropped: number, masker: Masker | undefined): s
   return (masker ? masker.mask(text) : text) + note;
 }
 
-function invocationLabels(o: ImageTypeOptions, inv: Invocation): Record<string, string> {
+function invocationLabels(options: ImageTypeOptions, inv: Invocation): Record<string, string> {
   return {
-    ...o.labels,
+    ...options.labels,
     [LABEL_COMPONENT]: "engine",
-    [LABEL_RUN_ID]: o.runId,
+    [LABEL_RUN_ID]: options.runId,
     [LABEL_RESOURCE]: inv.req.name,
     [LABEL_PHASE]: inv.phase,
     ...(inv.phase === "action" ? { [LABEL_ACTION]: inv.artefact } : {}),
@@ -100,33 +100,33 @@ function describeInvocation(inv: Invocation): string {
 type OutputCollection = Pick<RunOptions, "onStderrLine" | "onStdoutLine" | "maxStdoutBytes" | "keepBytes">;
 
 /** Runs the invocation in a runner when the pool has one for it, else in a fresh container with the base mounts. */
-async function executeInvocation(o: ImageTypeOptions, inv: Invocation, stdin: string, timeoutMs: number, collect: OutputCollection): Promise<RunResult> {
-  const lease = await o.runners?.acquire(inv.image, inv.mounts, inv.entrypoint, inv.args);
+async function executeInvocation(options: ImageTypeOptions, inv: Invocation, stdin: string, timeoutMs: number, collect: OutputCollection): Promise<RunResult> {
+  const lease = await options.runners?.acquire(inv.image, inv.mounts, inv.entrypoint, inv.args);
   if (lease) {
-    const r = await lease.runner.exec({ cmd: lease.cmd, stdin, timeoutMs, signal: inv.io.signal, ...collect });
-    return { ...r, exitCode: r.exitCode ?? 137, containerId: lease.runner.id };
+    const outcome = await lease.runner.exec({ cmd: lease.cmd, stdin, timeoutMs, signal: inv.io.signal, ...collect });
+    return { ...outcome, exitCode: outcome.exitCode ?? 137, containerId: lease.runner.id };
   }
-  const scratch = await createScratchDir(o.workDir);
+  const scratch = await createScratchDir(options.workDir);
   let result: RunResult;
   try {
-    result = await runContainer(o.docker, {
+    result = await runContainer(options.docker, {
       image: inv.image,
       entrypoint: inv.entrypoint ? [inv.entrypoint] : undefined,
       args: inv.args && inv.args.length > 0 ? inv.args : undefined,
-      env: { [SCRATCH_ENV]: o.workDir },
-      binds: [...baseMounts(o, scratch.path), ...inv.mounts],
-      workdir: o.workspace,
-      labels: invocationLabels(o, inv),
+      env: { [SCRATCH_ENV]: options.workDir },
+      binds: [...baseMounts(options, scratch.path), ...inv.mounts],
+      workdir: options.workspace,
+      labels: invocationLabels(options, inv),
       stdin,
       timeoutMs,
       signal: inv.io.signal,
-      onPull: o.onPull,
+      onPull: options.onPull,
       ...collect,
     });
   } finally {
     await scratch.remove();
   }
-  if (o.stats) o.stats.containersRun++;
+  if (options.stats) options.stats.containersRun++;
   return result;
 }
 
@@ -142,13 +142,13 @@ function checkRunResult(inv: Invocation, result: RunResult, timeoutMs: number, m
 }
 
 /** One invocation: the request on stdin, its records in the work dir (secrets masked), the result checked. */
-async function runInvocation(o: ImageTypeOptions, inv: Invocation): Promise<RunResult> {
-  const maxJson = o.maxJsonStdoutBytes ?? MAX_JSON_STDOUT_BYTES;
+async function runInvocation(options: ImageTypeOptions, inv: Invocation): Promise<RunResult> {
+  const maxJson = options.maxJsonStdoutBytes ?? MAX_JSON_STDOUT_BYTES;
   const { record, masker } = maskRequest(inv);
-  const art = createArtefactWriter(o.workDir, inv.req.name, inv.artefact);
-  const pending = [art.write("stdin", record)];
+  const artefacts = createArtefactWriter(options.workDir, inv.req.name, inv.artefact);
+  const pending = [artefacts.write("stdin", record)];
   const json = inv.phase !== "action";
-  const timeoutMs = json ? o.stateTimeoutMs : o.actionTimeoutMs;
+  const timeoutMs = json ? options.stateTimeoutMs : options.actionTimeoutMs;
   const show = (stream: "stdout" | "stderr") => (line: string) => inv.io.output(stream, masker ? masker.mask(line) : line);
   const collect: OutputCollection = {
     onStderrLine: show("stderr"),
@@ -158,21 +158,21 @@ async function runInvocation(o: ImageTypeOptions, inv: Invocation): Promise<RunR
   };
   let result: RunResult;
   try {
-    result = await executeInvocation(o, inv, JSON.stringify(inv.req), timeoutMs, collect);
+    result = await executeInvocation(options, inv, JSON.stringify(inv.req), timeoutMs, collect);
   } catch (err) {
     await Promise.all(pending);
     if (inv.io.signal.aborted) throw new UserError(`${describeInvocation(inv)} was interrupted`);
     throw new UserError(`${describeInvocation(inv)} could not run: ${(err as Error).message}`, 1, { cause: err });
   }
-  pending.push(art.write("stdout", recordOf(result.stdout, result.dropped.stdout, masker)), art.write("stderr", recordOf(result.stderr, result.dropped.stderr, masker)));
+  pending.push(artefacts.write("stdout", recordOf(result.stdout, result.dropped.stdout, masker)), artefacts.write("stderr", recordOf(result.stderr, result.dropped.stderr, masker)));
   await Promise.all(pending);
   checkRunResult(inv, result, timeoutMs, maxJson);
   return result;
 }
 
 /** An invocation whose stdout must be one JSON document (init, state). */
-async function runJsonInvocation(o: ImageTypeOptions, inv: Invocation): Promise<unknown> {
-  const result = await runInvocation(o, inv);
+async function runJsonInvocation(options: ImageTypeOptions, inv: Invocation): Promise<unknown> {
+  const result = await runInvocation(options, inv);
   const parsed = parseTypeOutput(result.stdout.toString("utf8"));
   if (parsed.ok) return parsed.value;
   const problem = parsed.problem === "empty" ? "did not provide any JSON back" : parsed.problem === "deep" ? parsed.message : `provided invalid JSON: ${parsed.message}`;
@@ -184,37 +184,37 @@ async function runJsonInvocation(o: ImageTypeOptions, inv: Invocation): Promise<
  * JSON document on stdin (PROTOCOL.md, "How containers are run"). Results are parsed here and
  * validated by the engine (the same checks apply to built-in types).
  */
-export function createImageType(type: string, o: ImageTypeOptions): ResourceType {
+export function createImageType(type: string, options: ImageTypeOptions): ResourceType {
   return {
     type,
 
     async initCacheKey() {
-      let image = await inspectImage(o.docker, type);
+      let image = await inspectImage(options.docker, type);
       if (!image) {
-        o.onPull?.(type);
-        await pullImage(o.docker, type).catch((err) => {
+        options.onPull?.(type);
+        await pullImage(options.docker, type).catch((err) => {
           throw new UserError(`cannot pull resource type image '${type}': ${(err as Error).message}`, 1, { cause: err });
         });
-        image = await inspectImage(o.docker, type);
+        image = await inspectImage(options.docker, type);
       }
-      o.runners?.primeImage(type, image);
+      options.runners?.primeImage(type, image);
       return image?.Id as string | undefined;
     },
 
     async init(req: InvocationBase, io: InvocationIO): Promise<InitResult> {
       // Default entrypoint and no arguments; no plug mounts yet.
-      return (await runJsonInvocation(o, { phase: "init", artefact: "init", req, image: type, mounts: [], io })) as InitResult;
+      return (await runJsonInvocation(options, { phase: "init", artefact: "init", req, image: type, mounts: [], io })) as InitResult;
     },
 
     async state(req, init, mounts, io): Promise<StateResult> {
       const sa = init.state_action;
       const inv: Invocation = { phase: "state", artefact: "state", req, image: sa.image || type, entrypoint: sa.entrypoint, args: sa.args, mounts, io, schema: init.config_schema };
-      return (await runJsonInvocation(o, inv)) as StateResult;
+      return (await runJsonInvocation(options, inv)) as StateResult;
     },
 
     async action(req, action: ActionSpec, init, mounts, io): Promise<void> {
       const schema = init.config_schema;
-      await runInvocation(o, { phase: "action", artefact: action.name, req, image: action.image || type, entrypoint: action.entrypoint, args: action.args, mounts, io, schema });
+      await runInvocation(options, { phase: "action", artefact: action.name, req, image: action.image || type, entrypoint: action.entrypoint, args: action.args, mounts, io, schema });
     },
   };
 }

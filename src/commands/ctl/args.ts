@@ -173,52 +173,52 @@ function readWaitTimeout(options: Map<string, string | boolean>): number {
   return ms;
 }
 
-function buildInvocation(command: CtlCommand, s: Scanned): CtlInvocation {
-  const p = s.positionals;
-  const flag = (name: string) => s.options.get(name) === true;
-  if (s.rest !== undefined && command !== "run") throw new UsageError(`"--" is only meaningful for run`);
+function buildInvocation(command: CtlCommand, scanned: Scanned): CtlInvocation {
+  const positionals = scanned.positionals;
+  const flag = (name: string) => scanned.options.get(name) === true;
+  if (scanned.rest !== undefined && command !== "run") throw new UsageError(`"--" is only meaningful for run`);
   switch (command) {
     case "deploy": {
-      requireArgs(command, p, 2);
-      const timestamp = readTimestamp(s.options);
-      const rawInstances = (s.options.get("instances") as string | undefined) ?? "0";
+      requireArgs(command, positionals, 2);
+      const timestamp = readTimestamp(scanned.options);
+      const rawInstances = (scanned.options.get("instances") as string | undefined) ?? "0";
       if (!/^\d+$/.test(rawInstances)) throw new UsageError(`invalid --instances "${rawInstances}" (expected a whole number ≥ 0)`);
       return {
-        command, service: p[0], version: p[1],
+        command, service: positionals[0], version: positionals[1],
         skipDestroyPrevious: flag("skip-destroy-previous"),
         instances: Number.parseInt(rawInstances, 10),
         ...(timestamp !== undefined ? { timestamp } : {}),
         wait: flag("wait"),
-        waitTimeoutMs: readWaitTimeout(s.options),
+        waitTimeoutMs: readWaitTimeout(scanned.options),
       };
     }
     case "run": {
-      const words = [...p, ...(s.rest ?? [])];
+      const words = [...positionals, ...(scanned.rest ?? [])];
       requireArgs(command, words, Number.POSITIVE_INFINITY);
       if (words.length < 3) throw new UsageError("Command required");
       return { command, service: words[0], version: words[1], taskCommand: words.slice(2).join(" ") };
     }
     case "destroy": {
-      requireArgs(command, p, 2);
-      const timestamp = readTimestamp(s.options);
-      return { command, service: p[0], version: p[1], ...(timestamp !== undefined ? { timestamp } : {}) };
+      requireArgs(command, positionals, 2);
+      const timestamp = readTimestamp(scanned.options);
+      return { command, service: positionals[0], version: positionals[1], ...(timestamp !== undefined ? { timestamp } : {}) };
     }
     case "list":
-      requireArgs(command, p, 1);
-      return { command, service: p[0], json: flag("json") };
+      requireArgs(command, positionals, 1);
+      return { command, service: positionals[0], json: flag("json") };
     case "status": {
-      requireArgs(command, p, 2);
-      const timestamp = readTimestamp(s.options);
-      if (timestamp !== undefined && p.length < 2) throw new UsageError("--timestamp needs a version: status <service> <version> --timestamp TS");
+      requireArgs(command, positionals, 2);
+      const timestamp = readTimestamp(scanned.options);
+      if (timestamp !== undefined && positionals.length < 2) throw new UsageError("--timestamp needs a version: status <service> <version> --timestamp TS");
       return {
-        command, service: p[0], json: flag("json"),
-        ...(p[1] !== undefined ? { version: p[1] } : {}),
+        command, service: positionals[0], json: flag("json"),
+        ...(positionals[1] !== undefined ? { version: positionals[1] } : {}),
         ...(timestamp !== undefined ? { timestamp } : {}),
       };
     }
     case "rollback":
-      requireArgs(command, p, 1);
-      return { command, service: p[0], wait: flag("wait"), waitTimeoutMs: readWaitTimeout(s.options) };
+      requireArgs(command, positionals, 1);
+      return { command, service: positionals[0], wait: flag("wait"), waitTimeoutMs: readWaitTimeout(scanned.options) };
   }
 }
 

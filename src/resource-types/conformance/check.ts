@@ -227,12 +227,12 @@ class ConformanceRun {
   }
 }
 
-export async function checkConformance(o: ConformanceOptions): Promise<CheckResult[]> {
+export async function checkConformance(options: ConformanceOptions): Promise<CheckResult[]> {
   const root = await mkdtemp(join(tmpdir(), "deployster-type-check-"));
   const dirs: CheckDirs = { workspace: join(root, "workspace"), confDir: join(root, "conf"), workDir: join(root, "work") };
   await Promise.all(Object.values(dirs).map((dir) => mkdir(dir, { recursive: true })));
-  const type = createImageType(o.image, { docker: o.docker, runId: o.runId, ...dirs, stateTimeoutMs: o.stateTimeoutMs, actionTimeoutMs: o.actionTimeoutMs });
-  const run = new ConformanceRun(o, type, root, dirs);
+  const type = createImageType(options.image, { docker: options.docker, runId: options.runId, ...dirs, stateTimeoutMs: options.stateTimeoutMs, actionTimeoutMs: options.actionTimeoutMs });
+  const run = new ConformanceRun(options, type, root, dirs);
   try {
     await run.checkImage();
     const init = await run.checkInit();

@@ -123,13 +123,13 @@ export async function createFresh(step: ContainerStep): Promise<void> {
 }
 
 export async function startExisting(step: ContainerStep): Promise<void> {
-  const c = await inspectContainer(step.docker, step.spec.name);
-  if (!c) throw new UserError(`container ${step.spec.name} no longer exists (plan again)`);
-  if (c.State?.Paused) await step.docker.call("POST", `/containers/${c.Id}/unpause`);
-  else await startContainer(step.docker, c.Id);
-  step.log(`started container ${step.spec.name} (${shortId(c.Id)})`);
+  const container = await inspectContainer(step.docker, step.spec.name);
+  if (!container) throw new UserError(`container ${step.spec.name} no longer exists (plan again)`);
+  if (container.State?.Paused) await step.docker.call("POST", `/containers/${container.Id}/unpause`);
+  else await startContainer(step.docker, container.Id);
+  step.log(`started container ${step.spec.name} (${shortId(container.Id)})`);
   try {
-    await waitReady(step.docker, c.Id, { timeoutMs: step.options.health_timeout_ms, minRunningMs: step.options.min_running_ms, signal: step.signal });
+    await waitReady(step.docker, container.Id, { timeoutMs: step.options.health_timeout_ms, minRunningMs: step.options.min_running_ms, signal: step.signal });
   } catch (err) {
     throw failure(step, "did not become ready after start", err, "");
   }

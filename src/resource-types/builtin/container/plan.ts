@@ -47,20 +47,20 @@ export function describeConfigChanges(labels: Record<string, string> | undefined
 
 /** Why the existing container must be replaced ([] = it need not be). */
 export function findRecreateReasons(spec: ContainerSpec, facts: ContainerFacts): string[] {
-  const c = facts.container;
+  const container = facts.container;
   const reasons: string[] = [];
-  const configChanged = c.Config?.Labels?.[LABEL_CONFIG_HASH] !== hashSpec(spec);
+  const configChanged = container.Config?.Labels?.[LABEL_CONFIG_HASH] !== hashSpec(spec);
   if (configChanged) {
-    const changes = describeConfigChanges(c.Config?.Labels, spec);
+    const changes = describeConfigChanges(container.Config?.Labels, spec);
     reasons.push(changes.length ? formatChanges(changes) : "configuration changed");
   }
-  const imageRefChanged = configChanged && c.Config?.Image !== spec.image;
-  if (facts.image && facts.image.Id !== c.Image && !imageRefChanged) {
-    reasons.push(`image changed ${shortId(c.Image)}→${shortId(facts.image.Id)}`);
+  const imageRefChanged = configChanged && container.Config?.Image !== spec.image;
+  if (facts.image && facts.image.Id !== container.Image && !imageRefChanged) {
+    reasons.push(`image changed ${shortId(container.Image)}→${shortId(facts.image.Id)}`);
   }
-  const status = c.State?.Status;
+  const status = container.State?.Status;
   if (status === "dead" || status === "removing") reasons.push(`container is ${status}`);
-  const attached = Object.keys(c.NetworkSettings?.Networks ?? {});
+  const attached = Object.keys(container.NetworkSettings?.Networks ?? {});
   for (const n of spec.networks) {
     if (!attached.includes(n.name)) reasons.push(`network ${n.name} not connected`);
   }
@@ -68,15 +68,15 @@ export function findRecreateReasons(spec: ContainerSpec, facts: ContainerFacts):
 }
 
 export function planContainer(spec: ContainerSpec, options: ContainerOptions, facts: ContainerFacts): StateResult {
-  const c = facts.container;
-  if (!c) {
+  const container = facts.container;
+  if (!container) {
     const pull = facts.image ? "" : ", image will be pulled";
     return { status: "STALE", actions: [{ name: "create", description: `create and start container ${spec.name} (image ${spec.image}${pull})` }] };
   }
-  if (!isManaged(c.Config?.Labels)) {
+  if (!isManaged(container.Config?.Labels)) {
     throw new UserError(`container '${spec.name}' exists but is not managed by deployster (no deployster.managed=true label); remove it or choose another name`);
   }
-  const state = extractContainerState(c, spec.networks[0]?.name);
+  const state = extractContainerState(container, spec.networks[0]?.name);
   const reasons = findRecreateReasons(spec, facts);
   if (reasons.length) {
     const { order, reason } = decideReplaceOrder(spec, options);
@@ -87,11 +87,11 @@ export function planContainer(spec: ContainerSpec, options: ContainerOptions, fa
   const cleanup: ActionSpec[] = facts.leftovers?.length
     ? [{ name: "cleanup", description: `remove ${facts.leftovers.join(", ")} (left by an interrupted replacement)` }]
     : [];
-  if (c.State?.Paused) {
+  if (container.State?.Paused) {
     return { status: "STALE", staleState: state, actions: [...cleanup, { name: "unpause", description: `unpause container ${spec.name}` }] };
   }
-  if (!c.State?.Running) {
-    const exit = c.State?.Status === "exited" ? ` (exited with code ${c.State.ExitCode})` : ` (${c.State?.Status ?? "not running"})`;
+  if (!container.State?.Running) {
+    const exit = container.State?.Status === "exited" ? ` (exited with code ${container.State.ExitCode})` : ` (${container.State?.Status ?? "not running"})`;
     return { status: "STALE", staleState: state, actions: [...cleanup, { name: "start", description: `start container ${spec.name}${exit}` }] };
   }
   if (cleanup.length) return { status: "STALE", staleState: state, actions: cleanup };

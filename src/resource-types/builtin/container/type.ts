@@ -28,12 +28,12 @@ export function createContainerType(opts: BuiltinTypeOptions): ResourceType {
       const spec = normalizeContainerConfig(req.name, req.config, req.workspace);
       const masker = new Masker(secretValues(spec));
       return masked(masker, async () => {
-        const d = opts.docker();
+        const docker = opts.docker();
         // One image inspect and one leftover listing serve every container of a plan burst.
         const [container, image, leftovers] = await Promise.all([
-          inspectContainer(d, spec.name),
-          cache.get(`image:${spec.image}`, () => inspectImage(d, spec.image)),
-          cache.get("leftovers", () => listLeftoverNames(d)).then((all) => all.get(spec.name) ?? []),
+          inspectContainer(docker, spec.name),
+          cache.get(`image:${spec.image}`, () => inspectImage(docker, spec.image)),
+          cache.get("leftovers", () => listLeftoverNames(docker)).then((all) => all.get(spec.name) ?? []),
         ]);
         const result = planContainer(spec, normalizeContainerOptions(req.config), { container, image, leftovers });
         // Descriptions are built from masked diffs; this is the belt to those braces.

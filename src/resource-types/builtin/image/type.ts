@@ -25,13 +25,13 @@ export function createImageType(opts: BuiltinTypeOptions): ResourceType {
       return builtinInit(imageConfigSchema);
     },
     async state(req: StateRequest, _init, _mounts, io) {
-      const d = opts.docker();
+      const docker = opts.docker();
       const spec = normalizeImageConfig(req.config);
-      const inspect = await inspectImage(d, spec.reference);
+      const inspect = await inspectImage(docker, spec.reference);
       let remote: string | null | undefined = null;
       if (inspect && spec.pull === "always") {
         try {
-          remote = await fetchRemoteDigest(d, spec.reference, io.signal);
+          remote = await fetchRemoteDigest(docker, spec.reference, io.signal);
         } catch (err) {
           // An unreachable registry must not turn a present image into a perpetual diff.
           remote = undefined;

@@ -42,11 +42,11 @@ export function createNetworkType(opts: BuiltinTypeOptions): ResourceType {
     },
     action(req: ActionRequest, action: ActionSpec, _init, _mounts, io) {
       return cache.around(async () => {
-        const d = opts.docker();
+        const docker = opts.docker();
         const spec = normalizeNetworkConfig(req.name, req.config);
         const log = makeLog(io);
         if (action.name === "create") {
-          const { Id } = await createNetwork(d, buildNetworkCreateBody(spec));
+          const { Id } = await createNetwork(docker, buildNetworkCreateBody(spec));
           log(`created network ${spec.name} (${Id.slice(0, 12)})`);
         } else if (action.name === "recreate") {
           await recreateNetwork(opts, spec, log);
@@ -63,23 +63,23 @@ export function createNetworkType(opts: BuiltinTypeOptions): ResourceType {
  * remove, create, and attach them again with the same aliases.
  */
 async function recreateNetwork(opts: BuiltinTypeOptions, spec: ReturnType<typeof normalizeNetworkConfig>, log: (l: string) => void) {
-  const d = opts.docker();
-  const old = await inspectNetwork(d, spec.name);
+  const docker = opts.docker();
+  const old = await inspectNetwork(docker, spec.name);
   const attached: { id: string; name: string; aliases: string[] }[] = [];
   for (const id of Object.keys(old?.Containers ?? {})) {
-    const c = await inspectContainer(d, id);
-    if (!c) continue;
-    const endpoint = c.NetworkSettings?.Networks?.[spec.name];
-    const shortId = c.Id.slice(0, 12);
-    const aliases = (endpoint?.Aliases ?? []).filter((a: string) => a !== shortId && a !== c.Id);
-    attached.push({ id: c.Id, name: String(c.Name).replace(/^\//, ""), aliases });
+    const container = await inspectContainer(docker, id);
+    if (!container) continue;
+    const endpoint = container.NetworkSettings?.Networks?.[spec.name];
+    const shortId = container.Id.slice(0, 12);
+    const aliases = (endpoint?.Aliases ?? []).filter((a: string) => a !== shortId && a !== container.Id);
+    attached.push({ id: container.Id, name: String(container.Name).replace(/^\//, ""), aliases });
   }
-  for (const c of attached) await disconnectNetwork(d, spec.name, c.id, true);
-  if (old) await removeNetwork(d, old.Id);
-  const { Id } = await createNetwork(d, buildNetworkCreateBody(spec));
+  for (const container of attached) await disconnectNetwork(docker, spec.name, container.id, true);
+  if (old) await removeNetwork(docker, old.Id);
+  const { Id } = await createNetwork(docker, buildNetworkCreateBody(spec));
   log(`recreated network ${spec.name} (${Id.slice(0, 12)})`);
-  for (const c of attached) {
-    await connectNetwork(d, spec.name, c.id, { aliases: c.aliases.length ? c.aliases : undefined });
-    log(`reconnected container ${c.name}`);
+  for (const container of attached) {
+    await connectNetwork(docker, spec.name, container.id, { aliases: container.aliases.length ? container.aliases : undefined });
+    log(`reconnected container ${container.name}`);
   }
 }

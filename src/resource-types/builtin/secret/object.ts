@@ -115,22 +115,22 @@ export function createObjectType(kind: SwarmObjectKind, type: string, opts: Buil
     },
     async state(req) {
       const spec = normalizeObjectConfig(req.name, req.config, req.workspace);
-      const d = opts.docker();
-      const current = await inspectSwarmObject(d, kind, spec.versionedName);
-      const versions = current ? [] : (await versionsOf(d, spec.name)).map((v) => v.name);
+      const docker = opts.docker();
+      const current = await inspectSwarmObject(docker, kind, spec.versionedName);
+      const versions = current ? [] : (await versionsOf(docker, spec.name)).map((v) => v.name);
       return planObject(kind, type, spec, current, versions);
     },
     action(req, action: ActionSpec, _init, _mounts, io) {
       return cache.around(async () => {
         if (action.name !== "create") unknownAction(type, action);
-        const d = opts.docker();
+        const docker = opts.docker();
         const log = makeLog(io);
         const spec = normalizeObjectConfig(req.name, req.config, req.workspace);
         const labels = { ...spec.labels, [LABEL_MANAGED]: "true", [LABEL_TYPE]: type, [LABEL_CONFIG_HASH]: spec.digest, [LABEL_OBJECT_NAME]: spec.name };
-        const { ID } = await createSwarmObject(d, kind, { Name: spec.versionedName, Labels: labels, data: spec.data });
+        const { ID } = await createSwarmObject(docker, kind, { Name: spec.versionedName, Labels: labels, data: spec.data });
         log(`created ${kind === "secrets" ? "secret" : "config"} ${spec.versionedName} (${ID.slice(0, 12)})`);
-        for (const old of await versionsOf(d, spec.name)) {
-          if (old.id !== ID) await removeUnusedObject(d, kind, old.id, old.name, log);
+        for (const old of await versionsOf(docker, spec.name)) {
+          if (old.id !== ID) await removeUnusedObject(docker, kind, old.id, old.name, log);
         }
       });
     },

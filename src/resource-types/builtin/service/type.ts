@@ -75,11 +75,11 @@ export function createServiceType(opts: BuiltinTypeOptions): ResourceType {
       const spec = normalizeServiceConfig(req.name, req.config, req.workspace);
       const masker = new Masker(serviceSecretValues(spec));
       return masked(masker, async () => {
-        const d = opts.docker();
-        const [service, nodes, registryDigest] = await Promise.all([facts.service(d, spec.name), facts.nodes(d), facts.digest(d, spec.image)]);
-        let tasks = service ? (await facts.runningTasks(d)).filter((t) => t.ServiceID === service.ID) : [];
+        const docker = opts.docker();
+        const [service, nodes, registryDigest] = await Promise.all([facts.service(docker, spec.name), facts.nodes(docker), facts.digest(docker, spec.image)]);
+        let tasks = service ? (await facts.runningTasks(docker)).filter((t) => t.ServiceID === service.ID) : [];
         // Not converged: its whole task history tells why (the errors of the failed tasks).
-        if (service && !isConverged(summarizeTasks(service, tasks, nodes))) tasks = await listServiceTasks(d, { services: [service.ID] });
+        if (service && !isConverged(summarizeTasks(service, tasks, nodes))) tasks = await listServiceTasks(docker, { services: [service.ID] });
         const result = planService(spec, { service, tasks, nodes, registryDigest });
         if (result.status === "STALE") for (const a of result.actions) if (a.description) a.description = masker.mask(a.description);
         return result;

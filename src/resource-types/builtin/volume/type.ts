@@ -41,22 +41,22 @@ export function createVolumeType(opts: BuiltinTypeOptions): ResourceType {
     },
     action(req: ActionRequest, action: ActionSpec, _init, _mounts, io) {
       return cache.around(async () => {
-        const d = opts.docker();
+        const docker = opts.docker();
         const spec = normalizeVolumeConfig(req.name, req.config);
         const log = makeLog(io);
         if (action.name === "recreate") {
-          const users: any[] = await d.json("GET", "/containers/json", { query: { all: true, filters: { volume: [spec.name] } } });
+          const users: any[] = await docker.json("GET", "/containers/json", { query: { all: true, filters: { volume: [spec.name] } } });
           if (users.length) {
             const names = users.map((c) => String(c.Names?.[0] ?? c.Id).replace(/^\//, "")).join(", ");
             throw new UserError(`volume '${spec.name}' must be recreated but is in use by: ${names} (remove those containers first)`);
           }
-          await removeVolume(d, spec.name);
+          await removeVolume(docker, spec.name);
           log(`removed volume ${spec.name}`);
         } else if (action.name !== "create") {
           unknownAction(VOLUME_TYPE, action);
         }
-        const v = await createVolume(d, buildVolumeCreateBody(spec));
-        log(`created volume ${spec.name} at ${v.Mountpoint}`);
+        const volume = await createVolume(docker, buildVolumeCreateBody(spec));
+        log(`created volume ${spec.name} at ${volume.Mountpoint}`);
       });
     },
   };
