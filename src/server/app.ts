@@ -37,19 +37,19 @@ interface IdleDeadline {
   streaming: boolean;
 }
 
-function idleDeadline(req: Request, server: RequestControl | undefined, seconds: number): IdleDeadline {
+function idleDeadline(req: Request, control: RequestControl | undefined, seconds: number): IdleDeadline {
   return {
-    lift: () => server?.timeout(req, 0),
-    restore: () => server?.timeout(req, seconds),
+    lift: () => control?.timeout(req, 0),
+    restore: () => control?.timeout(req, seconds),
     streaming: false,
   };
 }
 
-export type FetchHandler = (req: Request, server?: RequestControl) => Promise<Response>;
+export type FetchHandler = (req: Request, control?: RequestControl) => Promise<Response>;
 
-export function createApp(ctx: ServerContext): FetchHandler {
-  const credentials = { username: ctx.config.username, password: ctx.config.password };
-  return async (req, server) => {
+export function createApp(server: ServerContext): FetchHandler {
+  const credentials = { username: server.config.username, password: server.config.password };
+  return async (req, control) => {
     if (!isAuthorized(req.headers.get("authorization"), credentials)) return unauthorizedResponse();
     const crossSite = crossSiteReason(req.headers);
     if (crossSite && !isPageNavigation(req)) return errorResponse(403, crossSite);
@@ -59,15 +59,15 @@ export function createApp(ctx: ServerContext): FetchHandler {
     } catch {
       return errorResponse(400, "The request URL is malformed.");
     }
-    const deadline = idleDeadline(req, server, ctx.config.limits.idleTimeoutS);
+    const deadline = idleDeadline(req, control, server.config.limits.idleTimeoutS);
     deadline.lift();
     try {
-      return await dispatch(ctx, req, url, deadline);
+      return await dispatch(server, req, url, deadline);
     } catch (err) {
       if (err instanceof HttpError) return errorResponse(err.status, err.message, err.headers);
       if (err instanceof DockerUnreachableError) return errorResponse(503, err.message);
       const message = err instanceof DockerApiError || err instanceof DockerUnreachableError ? err.message : (err as Error)?.message ?? String(err);
-      ctx.logger.warn(`${req.method} ${url.pathname}: ${message}${ctx.config.verbose && (err as Error)?.stack ? `\n${(err as Error).stack}` : ""}`);
+      server.logger.warn(`${req.method} ${url.pathname}: ${message}${server.config.verbose && (err as Error)?.stack ? `\n${(err as Error).stack}` : ""}`);
       return errorResponse(500, message);
     } finally {
       if (!deadline.streaming) deadline.restore();
@@ -85,7 +85,7 @@ async function readJson(req: Request): Promise<unknown> {
   return readJsonBody(req);
 }
 
-async function dispatch(ctx: ServerContext, req: Request, url: URL, deadline: IdleDeadline): Promise<Response> {
+async function dispatch(server: ServerContext, req: Request, url: URL, deadline: IdleDeadline): Promise<Response> {
   const m = matchRoute(req.method, url.pathname);
   if (m.kind === "badPath") return errorResponse(400, "The request path is not valid percent-encoding.");
   if (m.kind === "notFound") return errorResponse(404, `${url.pathname} was not found.`);
@@ -97,39 +97,39 @@ async function dispatch(ctx: ServerContext, req: Request, url: URL, deadline: Id
   if (name === "openapi") return openApiResponse();
   // The page, its assets, the event stream and the task list need no engine; the overview does.
   const needsEngine = isUiRoute(name) ? name === "listServices" : name !== "listDeploys" && name !== "showDeploy" && name !== "showConfig";
-  if (ctx.engineDown && needsEngine) await checkEngine(ctx);
+  if (server.engineDown && needsEngine) await checkEngine(server);
   // The event stream lifts its idle deadline for as long as it is watched: keep it lifted.
-  if (isUiRoute(name)) return handleUiRoute(ctx, name, params, req, url, { timeout: (_req, seconds) => (seconds === 0 ? (deadline.streaming = true) : deadline.restore()) });
+  if (isUiRoute(name)) return handleUiRoute(server, name, params, req, url, { timeout: (_req, seconds) => (seconds === 0 ? (deadline.streaming = true) : deadline.restore()) });
   const service = checkServiceName(params.name!);
   switch (name) {
     case "createDeploy":
-      return startDeploy(ctx, service, parseDeployBody(await readJson(req)));
+      return startDeploy(server, service, parseDeployBody(await readJson(req)));
     case "listDeploys":
-      return listDeploys(ctx, service);
+      return listDeploys(server, service);
     case "showDeploy":
-      return showDeploy(ctx, service, checkVersion(params.version!), timestampQuery(url));
+      return showDeploy(server, service, checkVersion(params.version!), timestampQuery(url));
     case "destroyDeploy":
-      return destroyDeploy(ctx, service, checkVersion(params.version!), timestampQuery(url));
+      return destroyDeploy(server, service, checkVersion(params.version!), timestampQuery(url));
     case "listUnits":
-      return listUnits(ctx, service);
+      return listUnits(server, service);
     case "runTask": {
-      const res = await runTask(ctx, service, parseTaskBody(await readJson(req)), req, deadline.restore);
+      const res = await runTask(server, service, parseTaskBody(await readJson(req)), req, deadline.restore);
       deadline.streaming = res.status === 200;
       return res;
     }
     case "rollback":
-      return rollbackDeploy(ctx, service);
+      return rollbackDeploy(server, service);
     case "showConfig": {
       const version = url.searchParams.get("version");
-      return showConfig(ctx, service, version === null || version === "" ? undefined : checkVersion(version));
+      return showConfig(server, service, version === null || version === "" ? undefined : checkVersion(version));
     }
   }
 }
 
 /** While the reconcile loop finds the engine gone, a request that needs it first checks it is back (503 otherwise). */
-async function checkEngine(ctx: ServerContext): Promise<void> {
+async function checkEngine(server: ServerContext): Promise<void> {
   try {
-    await ctx.docker.ping(AbortSignal.timeout(2000));
+    await server.docker.ping(AbortSignal.timeout(2000));
   } catch (err) {
     const why = err instanceof DockerUnreachableError ? err.message : `the Docker engine does not answer: ${(err as Error).message}`;
     throw new HttpError(503, why);

@@ -7,13 +7,13 @@ import type { ServerContext } from "./context";
 import type { Instance } from "./naming";
 
 /** This server's instances (of one service when given), parsed from their labels. */
-export function listInstances(ctx: ServerContext, service?: string): Promise<Instance[]> {
-  return ctx.backend.list(service);
+export function listInstances(server: ServerContext, service?: string): Promise<Instance[]> {
+  return server.backend.list(service);
 }
 
 /** The router's address for an instance (engine: its published port on this host; Swarm: node:port). */
-export function dialOf(ctx: ServerContext, i: Partial<Pick<Instance, "hostPort" | "hostIp" | "dial">>): string | undefined {
-  return ctx.backend.dial(i as DiscardTarget);
+export function dialOf(server: ServerContext, i: Partial<Pick<Instance, "hostPort" | "hostIp" | "dial">>): string | undefined {
+  return server.backend.dial(i as DiscardTarget);
 }
 
 /**
@@ -21,43 +21,43 @@ export function dialOf(ctx: ServerContext, i: Partial<Pick<Instance, "hostPort" 
  * service lock): when the instance started retiring, or is already gone, by the time the
  * add is applied, the add is undone so that no upstream outlives its container.
  */
-export async function routeInstance(ctx: ServerContext, service: string, id: string, dial: string): Promise<void> {
-  if (!ctx.router) return;
-  await ctx.router.addUpstream(service, dial);
-  if (ctx.retiring.has(id) || !(await ctx.backend.exists(id))) await ctx.router.removeUpstream(service, dial);
-  else ctx.events.publish("instance", service, { id, change: "routed" });
+export async function routeInstance(server: ServerContext, service: string, id: string, dial: string): Promise<void> {
+  if (!server.router) return;
+  await server.router.addUpstream(service, dial);
+  if (server.retiring.has(id) || !(await server.backend.exists(id))) await server.router.removeUpstream(service, dial);
+  else server.events.publish("instance", service, { id, change: "routed" });
 }
 
 /**
  * Retires an instance: out of the router first, then a drain pause so requests already
  * routed to it finish, then a graceful stop, then removal. Idempotent (resumable).
  */
-export async function retireInstance(ctx: ServerContext, i: Instance): Promise<void> {
-  ctx.retiring.add(i.id);
-  ctx.events.publish("instance", i.service, { id: i.id, name: i.name, change: "retiring" });
+export async function retireInstance(server: ServerContext, i: Instance): Promise<void> {
+  server.retiring.add(i.id);
+  server.events.publish("instance", i.service, { id: i.id, name: i.name, change: "retiring" });
   try {
-    const dial = dialOf(ctx, i);
-    if (ctx.router && dial) {
-      await ctx.router.removeUpstream(i.service, dial);
-      if (ctx.drainMs > 0) await Bun.sleep(ctx.drainMs);
+    const dial = dialOf(server, i);
+    if (server.router && dial) {
+      await server.router.removeUpstream(i.service, dial);
+      if (server.drainMs > 0) await Bun.sleep(server.drainMs);
     }
-    await ctx.backend.stopAndRemove(i);
-    ctx.ready.delete(i.id);
-    ctx.logger.info(`retired ${i.name}`);
-    ctx.events.publish("instance", i.service, { id: i.id, name: i.name, change: "retired" });
+    await server.backend.stopAndRemove(i);
+    server.ready.delete(i.id);
+    server.logger.info(`retired ${i.name}`);
+    server.events.publish("instance", i.service, { id: i.id, name: i.name, change: "retired" });
   } finally {
-    ctx.retiring.delete(i.id);
+    server.retiring.delete(i.id);
   }
 }
 
 /** Removes an instance that failed (never routed unless resumed; unrouting is harmless). */
-export async function discardInstance(ctx: ServerContext, i: DiscardTarget): Promise<void> {
-  const dial = dialOf(ctx, i);
-  if (ctx.router && dial) await ctx.router.removeUpstream(i.service, dial).catch(() => {});
-  await ctx.backend.remove(i.id);
-  ctx.ready.delete(i.id);
-  ctx.logger.info(`removed ${i.name}`);
-  ctx.events.publish("instance", i.service, { id: i.id, name: i.name, change: "removed" });
+export async function discardInstance(server: ServerContext, i: DiscardTarget): Promise<void> {
+  const dial = dialOf(server, i);
+  if (server.router && dial) await server.router.removeUpstream(i.service, dial).catch(() => {});
+  await server.backend.remove(i.id);
+  server.ready.delete(i.id);
+  server.logger.info(`removed ${i.name}`);
+  server.events.publish("instance", i.service, { id: i.id, name: i.name, change: "removed" });
 }
 
 /** Runs fn over items with at most `limit` at once (no unbounded Promise.all). */

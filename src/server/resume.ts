@@ -25,22 +25,22 @@ interface ServiceResume {
   ready: Set<string>;
 }
 
-async function isReady(ctx: ServerContext, i: Instance): Promise<boolean> {
-  return ctx.backend.probeReady(i).catch(() => false);
+async function isReady(server: ServerContext, i: Instance): Promise<boolean> {
+  return server.backend.probeReady(i).catch(() => false);
 }
 
-export async function prepareResume(ctx: ServerContext): Promise<ServiceResume[]> {
-  const all = await listInstances(ctx);
+export async function prepareResume(server: ServerContext): Promise<ServiceResume[]> {
+  const all = await listInstances(server);
   const byService = new Map<string, Instance[]>();
   for (const i of all) byService.set(i.service, [...(byService.get(i.service) ?? []), i]);
   const out: ServiceResume[] = [];
   for (const [service, instances] of byService) {
-    ctx.log.rebuild(service, instances);
+    server.log.rebuild(service, instances);
     const ready = new Set<string>();
     await forEachLimited(instances.filter((i) => !isFailed(i)), 8, async (i) => {
-      if (await isReady(ctx, i)) ready.add(i.id);
+      if (await isReady(server, i)) ready.add(i.id);
     });
-    for (const id of ready) ctx.ready.add(id);
+    for (const id of ready) server.ready.add(id);
     const entry: ServiceResume = { service, instances, ready };
     const newest = [...instances].sort((a, b) => b.startedAt.localeCompare(a.startedAt))[0]!;
     const key = deployKey(newest.version, newest.timestamp);
@@ -48,18 +48,18 @@ export async function prepareResume(ctx: ServerContext): Promise<ServiceResume[]
     // A not-ready instance means an unfinished rollout only while it is within its readiness
     // window (or while the old version is still there): one that died long after going
     // live is not a rollout to resume (units show it inactive).
-    const windowOpen = (i: Instance) => (i.created * 1000 || 0) + ctx.config.healthTimeoutMs > Date.now();
+    const windowOpen = (i: Instance) => (i.created * 1000 || 0) + server.config.healthTimeoutMs > Date.now();
     const previousLeft = newest.destroyPrevious && !!newest.previous && instances.some((i) => deployKey(i.version, i.timestamp) === newest.previous);
     const unfinished = mine.length < newest.count || previousLeft || mine.some((i) => !ready.has(i.id) && windowOpen(i));
-    if (unfinished && ctx.locks.tryAcquire(service, "resume")) {
-      entry.plan = planFromLabels(mine, instances, ctx.config.imagePrefix);
+    if (unfinished && server.locks.tryAcquire(service, "resume")) {
+      entry.plan = planFromLabels(mine, instances, server.config.imagePrefix);
       try {
-        entry.plan.config = ctx.configDir?.load(service, entry.plan.version);
+        entry.plan.config = server.configDir?.load(service, entry.plan.version);
       } catch (err) {
         entry.plan.configError = (err as Error).message;
       }
-      ctx.log.add(newRecord(entry.plan));
-      ctx.logger.info(`${service} ${key}: unfinished rollout found; resuming`);
+      server.log.add(newRecord(entry.plan));
+      server.logger.info(`${service} ${key}: unfinished rollout found; resuming`);
     }
     out.push(entry);
   }
@@ -67,30 +67,30 @@ export async function prepareResume(ctx: ServerContext): Promise<ServiceResume[]
 }
 
 /** Background part: routes, then the unfinished rollouts (services locked by prepareResume). */
-export async function runResume(ctx: ServerContext, entries: ServiceResume[]): Promise<void> {
+export async function runResume(server: ServerContext, entries: ServiceResume[]): Promise<void> {
   await forEachLimited(entries, 2, async (e) => {
-    const work = resumeService(ctx, e)
-      .catch((err) => ctx.logger.warn(`${e.service}: resuming failed: ${(err as Error).message}`))
+    const work = resumeService(server, e)
+      .catch((err) => server.logger.warn(`${e.service}: resuming failed: ${(err as Error).message}`))
       .finally(() => {
-        if (e.plan) ctx.locks.release(e.service);
+        if (e.plan) server.locks.release(e.service);
       });
-    ctx.rollouts.add(work);
-    work.finally(() => ctx.rollouts.delete(work));
+    server.rollouts.add(work);
+    work.finally(() => server.rollouts.delete(work));
     await work;
   });
 }
 
-async function resumeService(ctx: ServerContext, e: ServiceResume): Promise<void> {
-  const router = ctx.router;
+async function resumeService(server: ServerContext, e: ServiceResume): Promise<void> {
+  const router = server.router;
   if (router) {
-    const running = new Set(e.instances.filter((i) => i.state === "running").map((i) => dialOf(ctx, i)));
+    const running = new Set(e.instances.filter((i) => i.state === "running").map((i) => dialOf(server, i)));
     for (const dial of await router.upstreams(e.service)) if (!running.has(dial)) await router.removeUpstream(e.service, dial);
     // Ready instances serve; the rollout (if any) routes its new ones as they become ready.
     const newKey = e.plan ? deployKey(e.plan.version, e.plan.timestamp) : undefined;
-    const serving = e.instances.filter((i) => e.ready.has(i.id) && dialOf(ctx, i) && deployKey(i.version, i.timestamp) !== newKey);
-    await forEachLimited(serving, 8, (i) => routeInstance(ctx, e.service, i.id, dialOf(ctx, i)!));
+    const serving = e.instances.filter((i) => e.ready.has(i.id) && dialOf(server, i) && deployKey(i.version, i.timestamp) !== newKey);
+    await forEachLimited(serving, 8, (i) => routeInstance(server, e.service, i.id, dialOf(server, i)!));
   }
-  if (!e.plan || ctx.shutdown.aborted) return;
-  const record = ctx.log.find(e.service, e.plan.version, e.plan.timestamp) ?? ctx.log.add(newRecord(e.plan));
-  await runRollout(ctx, e.plan, record);
+  if (!e.plan || server.shutdown.aborted) return;
+  const record = server.log.find(e.service, e.plan.version, e.plan.timestamp) ?? server.log.add(newRecord(e.plan));
+  await runRollout(server, e.plan, record);
 }

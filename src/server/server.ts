@@ -27,7 +27,7 @@ import { CaddyRouter } from "./router";
 export interface RunningServer {
   url: string;
   port: number;
-  ctx: ServerContext;
+  server: ServerContext;
   /** Resolves when start-up resumption has finished (tests, benchmarks). */
   resumed: Promise<void>;
   stop(): Promise<void>;
@@ -76,7 +76,7 @@ async function createServerContext(parts: ContextParts): Promise<ServerContext> 
   const { config, env } = parts;
   const drainEnv = Number(env.DEPLOYSTER_DRAIN_MS);
   const events = new EventBus();
-  const ctx: ServerContext = {
+  const server: ServerContext = {
     docker: parts.docker,
     // Set right below: the backend is built over the context it serves.
     backend: undefined as unknown as InstanceBackend,
@@ -96,8 +96,8 @@ async function createServerContext(parts: ContextParts): Promise<ServerContext> 
     cancels: new Map(),
     drainMs: parts.drainMs ?? (Number.isFinite(drainEnv) && drainEnv >= 0 ? drainEnv : 1000),
   };
-  ctx.backend = await createBackend(ctx, env);
-  return ctx;
+  server.backend = await createBackend(server, env);
+  return server;
 }
 
 /** Listens on --listen (a failure is a UserError: non-zero exit). */
@@ -126,19 +126,19 @@ function listen(config: ServeConfig, app: ReturnType<typeof createApp>, logger: 
 }
 
 /** The start-up banner: where it listens, what runs the instances and routes them, a generated password. */
-function printBanner(print: (line: string) => void, ctx: ServerContext, url: string): void {
-  const { config, router } = ctx;
+function printBanner(print: (line: string) => void, server: ServerContext, url: string): void {
+  const { config, router } = server;
   print(`deployster serve ${VERSION} listening on ${url}`);
-  print(`  ${ctx.backend.description}, images ${config.imagePrefix}/<service>:<version>, ${router ? `routing through ${router.description}` : "no router (instances on their host ports)"}`);
+  print(`  ${server.backend.description}, images ${config.imagePrefix}/<service>:<version>, ${router ? `routing through ${router.description}` : "no router (instances on their host ports)"}`);
   if (config.passwordGenerated) {
     print(`  generated password for user "${config.username}": ${config.password}  (choose one with --password or DEPLOYSTER_PASSWORD)`);
   }
 }
 
-function urlOf(config: ServeConfig, server: Server<undefined>): string {
+function urlOf(config: ServeConfig, http: Server<undefined>): string {
   const scheme = config.tls ? "https" : "http";
   const shownHost = config.hostname.includes(":") ? `[${config.hostname}]` : config.hostname;
-  return `${scheme}://${shownHost}:${server.port}`;
+  return `${scheme}://${shownHost}:${http.port}`;
 }
 
 export async function startServer(config: ServeConfig, o: StartServerOptions = {}): Promise<RunningServer> {
@@ -148,37 +148,37 @@ export async function startServer(config: ServeConfig, o: StartServerOptions = {
   const docker = await connectDocker(config, env);
   const router = await connectRouter(config, logger);
   const shutdown = new AbortController();
-  const ctx = await createServerContext({ docker, router, config, logger, shutdown: shutdown.signal, env, drainMs: o.drainMs });
+  const server = await createServerContext({ docker, router, config, logger, shutdown: shutdown.signal, env, drainMs: o.drainMs });
   // Secrets (--config-dir) that no instance or task uses any more, e.g. left by a server that stopped.
-  await ctx.backend.pruneConfig().catch((err) => logger.warn(`pruning unused secrets failed: ${(err as Error).message}`));
+  await server.backend.pruneConfig().catch((err) => logger.warn(`pruning unused secrets failed: ${(err as Error).message}`));
 
   // Before listening: records rebuilt, unfinished rollouts locked and shown as rolling.
-  const pending = await prepareResume(ctx).catch((err) => {
+  const pending = await prepareResume(server).catch((err) => {
     logger.warn(`start-up resumption failed: ${(err as Error).message}`);
     return [];
   });
-  const stopUnitsFeed = startUnitsFeed(ctx);
-  const server = listen(config, createApp(ctx), logger);
-  const url = urlOf(config, server);
-  printBanner(print, ctx, url);
+  const stopUnitsFeed = startUnitsFeed(server);
+  const http = listen(config, createApp(server), logger);
+  const url = urlOf(config, http);
+  printBanner(print, server, url);
 
-  const resumed = runResume(ctx, pending).catch((err) => logger.warn(`start-up resumption failed: ${(err as Error).message}`));
+  const resumed = runResume(server, pending).catch((err) => logger.warn(`start-up resumption failed: ${(err as Error).message}`));
   // Keeps what went live serving (engine: heals dead instances, a restarted Caddy or dockerd; Swarm: re-routes moved instances).
-  const reconciler = ctx.backend.watch(ctx);
+  const reconciler = server.backend.watch(server);
 
   let stopping: Promise<void> | undefined;
   return {
     url,
-    port: server.port ?? config.port,
-    ctx,
+    port: http.port ?? config.port,
+    server,
     resumed,
     stop() {
       stopping ??= (async () => {
         logger.info("shutting down: no new requests; rollouts stop at their next safe point");
         shutdown.abort();
         stopUnitsFeed();
-        const closed = server.stop(false);
-        await Promise.allSettled([...ctx.rollouts, reconciler.stop()]);
+        const closed = http.stop(false);
+        await Promise.allSettled([...server.rollouts, reconciler.stop()]);
         await Promise.race([closed, Bun.sleep(15_000)]);
         logger.info("stopped");
       })();

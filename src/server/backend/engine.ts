@@ -16,8 +16,8 @@ import type { InstanceBackend } from "./types";
 /** Grace for the app to finish its requests after SIGTERM. */
 const STOP_TIMEOUT_S = 10;
 
-export function createEngineBackend(ctx: ServerContext): InstanceBackend {
-  const { docker, config } = ctx;
+export function createEngineBackend(server: ServerContext): InstanceBackend {
+  const { docker, config } = server;
   let cachedId: Promise<string> | undefined;
   const engineId = () => {
     cachedId ??= docker.json<{ ID: string }>("GET", "/info").then(
@@ -52,9 +52,9 @@ export function createEngineBackend(ctx: ServerContext): InstanceBackend {
       return !!(await inspectContainer(docker, id));
     },
     dial: (i) => (i.hostPort ? dialTo(i.hostPort, i.hostIp) : undefined),
-    prepareImage: (image, signal) => ensureImage(ctx, image, signal),
-    removeLeftovers: (plan) => removeLeftovers(ctx, plan),
-    boot: (plan, k) => bootInstance(ctx, plan, k),
+    prepareImage: (image, signal) => ensureImage(server, image, signal),
+    removeLeftovers: (plan) => removeLeftovers(server, plan),
+    boot: (plan, k) => bootInstance(server, plan, k),
     async waitReady(booted, w) {
       const r = await waitReady(docker, booted.id, { ...probeOptions(config.containerPort), deadline: w.deadline, signal: w.signal });
       if (!r.ready) return r;
@@ -78,7 +78,7 @@ export function createEngineBackend(ctx: ServerContext): InstanceBackend {
     },
     remove: (id) => removeContainer(docker, id, { force: true }),
     async pruneConfig(service) {
-      const dir = ctx.configDir;
+      const dir = server.configDir;
       if (!dir) return;
       for (const s of service === undefined ? dir.engineServices() : [service]) {
         // Instances and tasks of the service, in any state: their labels say which secrets they mount.

@@ -4,6 +4,6 @@ import { createEngineBackend } from "./engine";
 import { createSwarmBackend } from "./swarm";
 import type { InstanceBackend } from "./types";
 
-export async function createBackend(ctx: ServerContext, env: Record<string, string | undefined> = process.env): Promise<InstanceBackend> {
-  return ctx.config.swarm ? createSwarmBackend(ctx, env) : createEngineBackend(ctx);
+export async function createBackend(server: ServerContext, env: Record<string, string | undefined> = process.env): Promise<InstanceBackend> {
+  return server.config.swarm ? createSwarmBackend(server, env) : createEngineBackend(server);
 }

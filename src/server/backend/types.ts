@@ -63,5 +63,5 @@ export interface InstanceBackend {
    * heals dead instances; Swarm: re-routing instances Swarm moved). Ends with the shutdown
    * signal; `stop()` waits for it.
    */
-  watch(ctx: ServerContext): { stop(): Promise<void> };
+  watch(server: ServerContext): { stop(): Promise<void> };
 }

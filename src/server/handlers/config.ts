@@ -3,11 +3,11 @@ import { describeConfig } from "../config-dir";
 import type { ServerContext } from "../context";
 import { jsonResponse } from "../http";
 
-export function showConfig(ctx: ServerContext, service: string, version?: string): Response {
-  if (!ctx.configDir) {
+export function showConfig(server: ServerContext, service: string, version?: string): Response {
+  if (!server.configDir) {
     return jsonResponse(200, { config: { service, version: version ?? null, configured: false, digest: null, variables: [], secrets: [] } });
   }
   // Without a version only the service-wide files apply; a file that does not parse is a 400 (file:line).
-  const c = ctx.configDir.load(service, version ?? "", { serviceWide: version === undefined });
+  const c = server.configDir.load(service, version ?? "", { serviceWide: version === undefined });
   return jsonResponse(200, { config: { ...describeConfig(c), version: version ?? null, configured: true } });
 }

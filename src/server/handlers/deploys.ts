@@ -21,55 +21,55 @@ function conflict(service: string): HttpError {
  * the rollout in the background and answers 201 with a Location. The lock is released when
  * the rollout ends.
  */
-export async function startDeploy(ctx: ServerContext, service: string, request: DeployRequest, rollbackOf?: string): Promise<Response> {
-  if (ctx.shutdown.aborted) throw new HttpError(503, "The server is shutting down.");
-  const max = ctx.config.limits.maxDeploys;
-  if (ctx.rollouts.size >= max) {
+export async function startDeploy(server: ServerContext, service: string, request: DeployRequest, rollbackOf?: string): Promise<Response> {
+  if (server.shutdown.aborted) throw new HttpError(503, "The server is shutting down.");
+  const max = server.config.limits.maxDeploys;
+  if (server.rollouts.size >= max) {
     throw new HttpError(429, `${max} rollouts are in progress already (--max-deploys).  Try again when one has finished.`, { "Retry-After": "5" });
   }
-  if (!ctx.locks.tryAcquire(service, "deploy")) throw conflict(service);
+  if (!server.locks.tryAcquire(service, "deploy")) throw conflict(service);
   let plan: DeployPlan;
   try {
     // Read at every deploy (and rollback): a file that does not parse is a 400 before anything starts.
-    const config = ctx.configDir?.load(service, request.version);
-    const instances = await listInstances(ctx, service);
+    const config = server.configDir?.load(service, request.version);
+    const instances = await listInstances(server, service);
     const timestamp = request.timestamp ?? formatTimestamp();
     plan = planDeploy({
       service,
       request: { ...request, timestamp },
       instances,
-      imagePrefix: ctx.config.imagePrefix,
+      imagePrefix: server.config.imagePrefix,
       startedAt: new Date().toISOString(),
-      history: ctx.log.historyLabel(service),
+      history: server.log.historyLabel(service),
       rollbackOf,
     });
     plan.config = config;
-    const foreign = await findForeignNames(ctx, plan);
+    const foreign = await findForeignNames(server, plan);
     if (foreign.length > 0) throw new HttpError(409, foreign[0]!.message);
   } catch (err) {
-    ctx.locks.release(service);
+    server.locks.release(service);
     throw err;
   }
-  const record = ctx.log.add(newRecord(plan));
-  const work = runRollout(ctx, plan, record)
+  const record = server.log.add(newRecord(plan));
+  const work = runRollout(server, plan, record)
     .catch((err) => {
       record.state = "failed";
       record.reason = `The rollout stopped on an error: ${(err as Error).message}`;
       record.finished_at = new Date().toISOString();
-      ctx.logger.warn(`${service}: ${record.reason}`);
+      server.logger.warn(`${service}: ${record.reason}`);
     })
-    .finally(() => ctx.locks.release(service));
-  ctx.rollouts.add(work);
-  work.finally(() => ctx.rollouts.delete(work));
+    .finally(() => server.locks.release(service));
+  server.rollouts.add(work);
+  work.finally(() => server.rollouts.delete(work));
   return emptyResponse(201, { Location: deployLocation(service, plan.version, plan.timestamp) });
 }
 
-export function listDeploys(ctx: ServerContext, service: string): Response {
-  return jsonResponse(200, { deploys: ctx.log.list(service) });
+export function listDeploys(server: ServerContext, service: string): Response {
+  return jsonResponse(200, { deploys: server.log.list(service) });
 }
 
-export function showDeploy(ctx: ServerContext, service: string, version: string, timestamp?: string): Response {
-  const record = ctx.log.find(service, version, timestamp);
+export function showDeploy(server: ServerContext, service: string, version: string, timestamp?: string): Response {
+  const record = server.log.find(service, version, timestamp);
   if (!record) {
     const which = timestamp ? `${version} with timestamp ${timestamp}` : version;
     return errorResponse(404, `No recent deploy of ${service} ${which} is known.`);
@@ -85,8 +85,8 @@ const DESTROY_LOCK_WAIT_MS = 30_000;
  * rollout of that very version is cancelled first (it stops at its next safe point and
  * releases the lock); a rollout of another version is a 409: it is not this request's to stop.
  */
-export async function destroyDeploy(ctx: ServerContext, service: string, version: string, timestamp?: string): Promise<Response> {
-  const running = ctx.cancels.get(service);
+export async function destroyDeploy(server: ServerContext, service: string, version: string, timestamp?: string): Promise<Response> {
+  const running = server.cancels.get(service);
   if (running && (running.version !== version || (timestamp !== undefined && running.timestamp !== timestamp))) {
     throw new HttpError(
       409,
@@ -94,19 +94,19 @@ export async function destroyDeploy(ctx: ServerContext, service: string, version
     );
   }
   if (running) {
-    ctx.logger.info(`${service} ${version}:${running.timestamp}: cancelling the rollout (DELETE)`);
+    server.logger.info(`${service} ${version}:${running.timestamp}: cancelling the rollout (DELETE)`);
     running.cancel.abort();
   }
   // The holder is a cancelled rollout reaching its safe point, or one that has just
   // finished: both release the lock within moments.
-  if (!(await ctx.locks.acquireWithin(service, "destroy", DESTROY_LOCK_WAIT_MS))) throw conflict(service);
+  if (!(await server.locks.acquireWithin(service, "destroy", DESTROY_LOCK_WAIT_MS))) throw conflict(service);
   try {
-    const victims = (await listInstances(ctx, service)).filter((i) => i.version === version && (timestamp === undefined || i.timestamp === timestamp));
-    await forEachLimited(victims, 4, (i) => (isFailed(i) ? discardInstance(ctx, i) : retireInstance(ctx, i)));
-    ctx.log.settle(service, version, timestamp, "destroyed");
-    await ctx.backend.pruneConfig(service).catch((err) => ctx.logger.warn(`${service}: pruning old secrets failed: ${(err as Error).message}`));
+    const victims = (await listInstances(server, service)).filter((i) => i.version === version && (timestamp === undefined || i.timestamp === timestamp));
+    await forEachLimited(victims, 4, (i) => (isFailed(i) ? discardInstance(server, i) : retireInstance(server, i)));
+    server.log.settle(service, version, timestamp, "destroyed");
+    await server.backend.pruneConfig(service).catch((err) => server.logger.warn(`${service}: pruning old secrets failed: ${(err as Error).message}`));
   } finally {
-    ctx.locks.release(service);
+    server.locks.release(service);
   }
   return emptyResponse(204);
 }
@@ -115,16 +115,16 @@ export async function destroyDeploy(ctx: ServerContext, service: string, version
  * Deploys the version the current one replaced, with destroy_previous, as many instances
  * as run now, under a new timestamp; the current deploy ends up `rolled_back`.
  */
-export async function rollbackDeploy(ctx: ServerContext, service: string): Promise<Response> {
-  if (ctx.locks.isHeld(service)) throw conflict(service);
-  const instances = await listInstances(ctx, service);
+export async function rollbackDeploy(server: ServerContext, service: string): Promise<Response> {
+  if (server.locks.isHeld(service)) throw conflict(service);
+  const instances = await listInstances(server, service);
   const active = instances.filter((i) => !isFailed(i));
   const current = [...active].sort((a, b) => b.startedAt.localeCompare(a.startedAt))[0];
   if (!current) throw new HttpError(409, `Nothing of ${service} is running, so there is nothing to roll back.`);
   const currentKey = deployKey(current.version, current.timestamp);
   let target = current.previous;
   if (!target) {
-    const earlier = ctx.log
+    const earlier = server.log
       .list(service)
       .find((r) => deployKey(r.version, r.timestamp) !== currentKey && r.started_at < current.startedAt && r.state !== "failed" && r.state !== "rolling");
     if (earlier) target = deployKey(earlier.version, earlier.timestamp);
@@ -132,5 +132,5 @@ export async function rollbackDeploy(ctx: ServerContext, service: string): Promi
   if (!target) throw new HttpError(409, `There is no previous version of ${service} to roll back to.`);
   const { version } = splitDeployKey(target)!;
   const count = active.filter((i) => deployKey(i.version, i.timestamp) === currentKey).length;
-  return startDeploy(ctx, service, { version, destroyPrevious: true, instanceCount: count }, currentKey);
+  return startDeploy(server, service, { version, destroyPrevious: true, instanceCount: count }, currentKey);
 }

@@ -42,56 +42,56 @@ export function plainError(status: number, message: string): Response {
 }
 
 /** Pulls a missing image; `signal` ends the pull (client gone, shutdown, --pull-timeout). */
-export async function ensureTaskImage(ctx: ServerContext, image: string, signal: AbortSignal): Promise<any> {
-  const found = await inspectImage(ctx.docker, image);
+export async function ensureTaskImage(server: ServerContext, image: string, signal: AbortSignal): Promise<any> {
+  const found = await inspectImage(server.docker, image);
   if (found) return found;
-  await pullImage(ctx.docker, image, { signal });
-  const pulled = await inspectImage(ctx.docker, image);
+  await pullImage(server.docker, image, { signal });
+  const pulled = await inspectImage(server.docker, image);
   if (!pulled) throw new Error(`image ${image} is still missing after the pull`);
   return pulled;
 }
 
 /** `onStreamEnd` runs once a 200's stream has ended (not for other answers). */
-export async function runTask(ctx: ServerContext, service: string, task: TaskRequest, request: Request, onStreamEnd: () => void = () => {}): Promise<Response> {
-  if (ctx.shutdown.aborted) return plainError(503, "The server is shutting down.");
-  const max = ctx.config.limits.maxTasks;
-  if (ctx.tasks.size >= max) {
+export async function runTask(server: ServerContext, service: string, task: TaskRequest, request: Request, onStreamEnd: () => void = () => {}): Promise<Response> {
+  if (server.shutdown.aborted) return plainError(503, "The server is shutting down.");
+  const max = server.config.limits.maxTasks;
+  if (server.tasks.size >= max) {
     throw new HttpError(429, `${max} tasks are running already (--max-tasks).  Try again when one has finished.`, { "Retry-After": "5" });
   }
   // The same configuration as the version's instances would get now (a 400 when it does not parse).
-  const config = ctx.configDir?.load(service, task.version);
-  const image = imageRef(ctx.config.imagePrefix, service, task.version);
+  const config = server.configDir?.load(service, task.version);
+  const image = imageRef(server.config.imagePrefix, service, task.version);
   const name = taskName(service, task.version, randomBytes(6).toString("hex"));
-  ctx.tasks.add(name);
+  server.tasks.add(name);
   let handedOver = false;
   try {
-    const response = ctx.backend.kind === "swarm"
-      ? callOnEnd(await runSwarmTask(ctx, { service, task, request, image, name, config }), onStreamEnd)
-      : await startTask({ ctx, service, task, image, name, config }, request, onStreamEnd);
+    const response = server.backend.kind === "swarm"
+      ? callOnEnd(await runSwarmTask(server, { service, task, request, image, name, config }), onStreamEnd)
+      : await startTask({ server, service, task, image, name, config }, request, onStreamEnd);
     handedOver = response.status === 200;
     return response;
   } finally {
-    if (!handedOver) ctx.tasks.delete(name);
+    if (!handedOver) server.tasks.delete(name);
   }
 }
 
 /** A task's labels: the service's task labels and, with a configuration, its digest. */
-export function taskLabels(ctx: ServerContext, service: string, version: string, config?: ServiceConfig): Record<string, string> {
-  const labels = { ...baseLabels(ctx.config.scopeLabels, COMPONENT_TASK), [LABEL_SERVICE]: service, [LABEL_VERSION]: version };
+export function taskLabels(server: ServerContext, service: string, version: string, config?: ServiceConfig): Record<string, string> {
+  const labels = { ...baseLabels(server.config.scopeLabels, COMPONENT_TASK), [LABEL_SERVICE]: service, [LABEL_VERSION]: version };
   return config ? { ...labels, [LABEL_CONFIG_DIGEST]: config.digest } : labels;
 }
 
 /** A task's environment: the configuration, then the facts (service, version, the task's name). */
-export function taskEnv(ctx: ServerContext, service: string, version: string, name: string, config?: ServiceConfig): Record<string, string> {
-  const swarm = ctx.backend.kind === "swarm";
-  const hostIp = swarm ? undefined : ctx.config.instanceHost ?? ctx.config.publishHost;
+export function taskEnv(server: ServerContext, service: string, version: string, name: string, config?: ServiceConfig): Record<string, string> {
+  const swarm = server.backend.kind === "swarm";
+  const hostIp = swarm ? undefined : server.config.instanceHost ?? server.config.publishHost;
   return { ...config?.env, ...instanceFacts({ service, version, task: name, hostIp, swarm }) };
 }
 
 /** Prunes the service's unused secrets once a task is gone (errors are only logged). */
-export function pruneAfterTask(ctx: ServerContext, service: string, config?: ServiceConfig): void {
+export function pruneAfterTask(server: ServerContext, service: string, config?: ServiceConfig): void {
   if (!config?.secrets.length) return;
-  ctx.backend.pruneConfig(service).catch((err) => ctx.logger.warn(`${service}: pruning old secrets failed: ${(err as Error).message}`));
+  server.backend.pruneConfig(service).catch((err) => server.logger.warn(`${service}: pruning old secrets failed: ${(err as Error).message}`));
 }
 
 /** The same response, calling `fn` once its body has been read to the end (a 200 only). */
@@ -103,11 +103,11 @@ function callOnEnd(response: Response, fn: () => void): Response {
 
 /** One task on one engine: what the steps of startTask share. */
 interface TaskStart {
-  ctx: ServerContext;
+  server: ServerContext;
   service: string;
   task: TaskRequest;
   image: string;
-  /** Unique container name, registered in ctx.tasks by runTask. */
+  /** Unique container name, registered in server.tasks by runTask. */
   name: string;
   config: ServiceConfig | undefined;
 }
@@ -148,12 +148,12 @@ class TaskStop {
 
 /** The answer when the task's image could not be had: 503 on shutdown, else 500, saying why. */
 function pullFailure(start: TaskStart, stop: TaskStop, err: unknown): Response {
-  const { ctx, image, name } = start;
+  const { server, image, name } = start;
   const e = err as Error;
   const why = stop.signal.aborted
     ? stop.reason === "client" ? "the client disconnected during the pull" : "the server is shutting down"
-    : e?.name === "TimeoutError" ? `the pull took longer than ${formatGoDuration(ctx.config.limits.pullTimeoutMs)} (--pull-timeout)` : e.message;
-  if (stop.signal.aborted) ctx.logger.info(`task ${name} ended before it started: ${why}`);
+    : e?.name === "TimeoutError" ? `the pull took longer than ${formatGoDuration(server.config.limits.pullTimeoutMs)} (--pull-timeout)` : e.message;
+  if (stop.signal.aborted) server.logger.info(`task ${name} ended before it started: ${why}`);
   return plainError(stop.reason === "shutdown" ? 503 : 500, `The image ${image} is not available: ${why}`);
 }
 
@@ -162,7 +162,7 @@ function watchTaskStart(start: TaskStart) {
   const started = Promise.withResolvers<void>();
   const events = new AbortController();
   streamEvents(
-    start.ctx.docker,
+    start.server.docker,
     { filters: { type: ["container"], event: ["start"], container: [start.name] }, since: Math.floor(Date.now() / 1000) - 1, signal: events.signal },
     () => started.resolve(),
   ).catch(() => {});
@@ -174,10 +174,10 @@ function watchTaskStart(start: TaskStart) {
  * (its container's label also protects them). Throws (holding nothing) when they cannot be written.
  */
 function holdTaskSecrets(start: TaskStart): { secretsDir: string | undefined; release: () => void } {
-  const { ctx, service, config } = start;
-  const release = config && ctx.configDir ? ctx.configDir.hold(service, config.digest) : () => {};
+  const { server, service, config } = start;
+  const release = config && server.configDir ? server.configDir.hold(service, config.digest) : () => {};
   try {
-    return { secretsDir: config ? ctx.configDir?.writeEngineSecrets(config) : undefined, release };
+    return { secretsDir: config ? server.configDir?.writeEngineSecrets(config) : undefined, release };
   } catch (err) {
     release();
     throw err;
@@ -186,15 +186,15 @@ function holdTaskSecrets(start: TaskStart): { secretsDir: string | undefined; re
 
 /** Runs the task's container (stopped by `signal`), passing its output to `onOutput` as it comes. */
 function launchTask(start: TaskStart, args: string[], secretsDir: string | undefined, signal: AbortSignal, onOutput: (chunk: Uint8Array) => Promise<void> | undefined): Promise<RunResult> {
-  const { ctx, service, task, image, name, config } = start;
-  return runContainer(ctx.docker, {
+  const { server, service, task, image, name, config } = start;
+  return runContainer(server.docker, {
     image,
     args,
     name,
-    env: taskEnv(ctx, service, task.version, name, config),
-    labels: taskLabels(ctx, service, task.version, config),
-    hostConfig: { ...limitsHostConfig(ctx.config.limits.task), Mounts: secretsMount(secretsDir) },
-    timeoutMs: ctx.config.taskTimeoutMs,
+    env: taskEnv(server, service, task.version, name, config),
+    labels: taskLabels(server, service, task.version, config),
+    hostConfig: { ...limitsHostConfig(server.config.limits.task), Mounts: secretsMount(secretsDir) },
+    timeoutMs: server.config.taskTimeoutMs,
     signal,
     keepOutput: false,
     onOutput: (_stream, chunk) => onOutput(chunk),
@@ -203,29 +203,29 @@ function launchTask(start: TaskStart, args: string[], secretsDir: string | undef
 
 /** Once the task has ended: its trailer (none when the client left), the log line, the task log entry. */
 function reportTaskEnd(start: TaskStart, run: Promise<RunResult>, stop: TaskStop, entry: TaskRecord, write: (data: string) => Promise<void> | undefined): Promise<unknown> {
-  const { ctx, name } = start;
+  const { server, name } = start;
   return run.then(
     (r) => {
-      if (r.timedOut) write(timeoutTrailer(ctx.config.taskTimeoutMs));
+      if (r.timedOut) write(timeoutTrailer(server.config.taskTimeoutMs));
       else if (stop.reason === "shutdown") write(exitTrailer(r.exitCode, "The server is shutting down; the task was killed."));
       else if (stop.reason !== "client") write(exitTrailer(r.exitCode));
       const why = r.timedOut ? "timed out" : stop.reason ? (stop.reason === "client" ? "client disconnected" : "shutdown") : "";
-      ctx.logger.info(`task ${name} exited ${r.exitCode}${why ? ` (${why})` : ""}`);
-      ctx.taskLog.finish(entry, r.exitCode, why || undefined);
+      server.logger.info(`task ${name} exited ${r.exitCode}${why ? ` (${why})` : ""}`);
+      server.taskLog.finish(entry, r.exitCode, why || undefined);
     },
     (err: Error) => {
-      ctx.taskLog.finish(entry, null, err.message);
+      server.taskLog.finish(entry, null, err.message);
       return write(`\nERROR: ${err.message}\n`);
     },
   );
 }
 
 async function startTask(start: TaskStart, request: Request, onStreamEnd: () => void): Promise<Response> {
-  const { ctx, service, task, image, name, config } = start;
-  const stop = new TaskStop(request, ctx.shutdown);
+  const { server, service, task, image, name, config } = start;
+  const stop = new TaskStop(request, server.shutdown);
   let info: Awaited<ReturnType<typeof ensureTaskImage>>;
   try {
-    info = await ensureTaskImage(ctx, image, AbortSignal.any([stop.signal, AbortSignal.timeout(ctx.config.limits.pullTimeoutMs)]));
+    info = await ensureTaskImage(server, image, AbortSignal.any([stop.signal, AbortSignal.timeout(server.config.limits.pullTimeoutMs)]));
   } catch (err) {
     stop.detach();
     return pullFailure(start, stop, err);
@@ -249,20 +249,20 @@ async function startTask(start: TaskStart, request: Request, onStreamEnd: () => 
   const cleanup = () => {
     watch.stopWatching();
     stop.detach();
-    ctx.tasks.delete(name);
+    server.tasks.delete(name);
     secrets.release();
-    pruneAfterTask(ctx, service, config);
+    pruneAfterTask(server, service, config);
   };
   const first = await Promise.race([watch.started.then(() => "started" as const), run.then(() => "done" as const, () => "error" as const)]);
   watch.stopWatching();
-  const entry = ctx.taskLog.start({ service, version: task.version, command: task.command, container: name });
+  const entry = server.taskLog.start({ service, version: task.version, command: task.command, container: name });
   if (first === "error") {
     cleanup();
     const err = await run.catch((e: Error) => e);
-    ctx.taskLog.finish(entry, null, `could not start: ${(err as Error).message}`);
+    server.taskLog.finish(entry, null, `could not start: ${(err as Error).message}`);
     return plainError(500, `The task could not start: ${(err as Error).message}`);
   }
-  ctx.logger.debug(`task ${name} started: ${JSON.stringify(args)}`);
+  server.logger.debug(`task ${name} started: ${JSON.stringify(args)}`);
   reportTaskEnd(start, run, stop, entry, write).finally(() => {
     cleanup();
     onStreamEnd();

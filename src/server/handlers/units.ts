@@ -35,11 +35,11 @@ export interface Unit {
 }
 
 /** The digest of the configuration each version would get now (undefined: none, or unreadable). */
-function currentDigests(ctx: ServerContext, service: string, versions: string[]): Map<string, string | undefined> {
+function currentDigests(server: ServerContext, service: string, versions: string[]): Map<string, string | undefined> {
   const out = new Map<string, string | undefined>();
   for (const v of new Set(versions)) {
     try {
-      out.set(v, ctx.configDir?.load(service, v).digest);
+      out.set(v, server.configDir?.load(service, v).digest);
     } catch {
       out.set(v, undefined);
     }
@@ -59,27 +59,27 @@ export function isConfigCurrent(started: string | undefined, now: string | undef
   return started === now;
 }
 
-export async function listUnits(ctx: ServerContext, service: string): Promise<Response> {
-  return jsonResponse(200, { units: await collectUnits(ctx, service) });
+export async function listUnits(server: ServerContext, service: string): Promise<Response> {
+  return jsonResponse(200, { units: await collectUnits(server, service) });
 }
 
 /** The units of a service, as GET .../units shows them (also the status page's instances). */
-export async function collectUnits(ctx: ServerContext, service: string): Promise<Unit[]> {
-  const instances = await listInstances(ctx, service);
-  const routed = ctx.router ? new Set(await ctx.router.upstreams(service).catch(() => [] as string[])) : undefined;
-  const current = currentDigests(ctx, service, instances.map((i) => i.version));
+export async function collectUnits(server: ServerContext, service: string): Promise<Unit[]> {
+  const instances = await listInstances(server, service);
+  const routed = server.router ? new Set(await server.router.upstreams(service).catch(() => [] as string[])) : undefined;
+  const current = currentDigests(server, service, instances.map((i) => i.version));
   const units: Unit[] = [];
   for (const i of instances.sort((a, b) => a.startedAt.localeCompare(b.startedAt) || a.instance - b.instance)) {
     // Ready: healthy per its HEALTHCHECK, else seen ready by a rollout, else its port answers now.
-    const ready = await ctx.backend.isReadyNow(i, ctx.ready);
-    const dial = dialOf(ctx, i);
+    const ready = await server.backend.isReadyNow(i, server.ready);
+    const dial = dialOf(server, i);
     units.push({
       service: i.service,
       instance: String(i.instance),
       version: i.version,
       current_state: currentState(i, ready),
-      desired_state: ctx.retiring.has(i.id) ? "inactive" : "launched",
-      machine_id: await ctx.backend.machineId(i),
+      desired_state: server.retiring.has(i.id) ? "inactive" : "launched",
+      machine_id: await server.backend.machineId(i),
       deploy_timestamp: i.timestamp,
       container_id: i.id,
       container_name: i.name,
@@ -89,7 +89,7 @@ export async function collectUnits(ctx: ServerContext, service: string): Promise
       ready,
       routed: routed ? !!dial && routed.has(dial) : null,
       config_digest: i.configDigest ?? null,
-      config_current: isConfigCurrent(i.configDigest, current.get(i.version), !!ctx.configDir),
+      config_current: isConfigCurrent(i.configDigest, current.get(i.version), !!server.configDir),
       address: dial ?? null,
       created_at: i.created ? new Date(i.created * 1000).toISOString() : null,
     });

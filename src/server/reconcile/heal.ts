@@ -55,60 +55,60 @@ function withDeadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 }
 
 /** Starts (or restarts) the container; false when it is gone. */
-async function bringUp(ctx: ServerContext, id: string): Promise<boolean> {
-  const info = await inspectContainer(ctx.docker, id);
+async function bringUp(server: ServerContext, id: string): Promise<boolean> {
+  const info = await inspectContainer(server.docker, id);
   if (!info) return false;
   const st = info.State ?? {};
   if (st.Status === "running" && st.Health?.Status === "unhealthy") {
-    await ctx.docker.call("POST", `/containers/${encodeURIComponent(id)}/restart`, { query: { t: 2 } });
+    await server.docker.call("POST", `/containers/${encodeURIComponent(id)}/restart`, { query: { t: 2 } });
   } else if (st.Status !== "running" && st.Status !== "restarting") {
-    await startContainer(ctx.docker, id);
+    await startContainer(server.docker, id);
   }
   return true;
 }
 
 /** Heals one instance; resolves when it serves again or is no longer wanted. Never rejects. */
-export async function healInstance(ctx: ServerContext, t: HealTarget, why: string): Promise<void> {
-  const say = (m: string) => ctx.logger.warn(`${t.name}: ${m}`);
-  ctx.ready.delete(t.id);
-  if (ctx.router) {
+export async function healInstance(server: ServerContext, t: HealTarget, why: string): Promise<void> {
+  const say = (m: string) => server.logger.warn(`${t.name}: ${m}`);
+  server.ready.delete(t.id);
+  if (server.router) {
     // Its last address when known; else whatever upstream of the service has no running instance behind it.
-    const unrouting = t.dial ? ctx.router.removeUpstream(t.service, t.dial) : unrouteStale(ctx, t.service, t.id);
+    const unrouting = t.dial ? server.router.removeUpstream(t.service, t.dial) : unrouteStale(server, t.service, t.id);
     await unrouting.catch((err) => say(`unrouting failed: ${(err as Error).message}`));
   }
-  if (!ctx.config.heal) {
-    markLeftDown(ctx.log, t, why);
+  if (!server.config.heal) {
+    markLeftDown(server.log, t, why);
     say(`${why}; unrouted, left down (--no-heal)`);
     return;
   }
-  markDown(ctx.log, t, why);
+  markDown(server.log, t, why);
   say(`${why}; unrouted, restarting it`);
-  const wanted = () => !ctx.shutdown.aborted && !ctx.retiring.has(t.id) && stillWanted(ctx.log, t);
+  const wanted = () => !server.shutdown.aborted && !server.retiring.has(t.id) && stillWanted(server.log, t);
   for (let attempt = 1; wanted(); attempt++) {
     let failure: string;
     try {
-      if (!(await withDeadline(bringUp(ctx, t.id), BRING_UP_TIMEOUT_MS, "starting it"))) {
-        markRemoved(ctx.log, t, `${why}; then the container was removed`);
+      if (!(await withDeadline(bringUp(server, t.id), BRING_UP_TIMEOUT_MS, "starting it"))) {
+        markRemoved(server.log, t, `${why}; then the container was removed`);
         say("the container is gone; not restarted");
         return;
       }
-      const outcome = await waitReady(ctx.docker, t.id, {
-        containerPort: ctx.config.containerPort,
-        publishHost: ctx.config.publishHost,
-        instanceHost: ctx.config.instanceHost,
-        healthPath: ctx.config.healthPath,
-        deadline: Date.now() + ctx.config.healthTimeoutMs,
-        signal: ctx.shutdown,
+      const outcome = await waitReady(server.docker, t.id, {
+        containerPort: server.config.containerPort,
+        publishHost: server.config.publishHost,
+        instanceHost: server.config.instanceHost,
+        healthPath: server.config.healthPath,
+        deadline: Date.now() + server.config.healthTimeoutMs,
+        signal: server.shutdown,
       });
       if (outcome.ready) {
         if (!wanted()) return;
-        ctx.ready.add(t.id);
-        const dial = dialOf(ctx, { hostPort: outcome.hostPort, hostIp: ctx.config.publishHost });
+        server.ready.add(t.id);
+        const dial = dialOf(server, { hostPort: outcome.hostPort, hostIp: server.config.publishHost });
         // A router that does not answer now gets the instance from the periodic router check.
-        if (ctx.router && dial) await routeInstance(ctx, t.service, t.id, dial).catch((err) => say(`routing failed: ${(err as Error).message}`));
+        if (server.router && dial) await routeInstance(server, t.service, t.id, dial).catch((err) => say(`routing failed: ${(err as Error).message}`));
         if (dial) t.onRouted?.(dial);
-        markUp(ctx.log, t, why, attempt);
-        ctx.logger.info(`${t.name}: ready and routed again${dial ? ` at ${dial}` : ""} (attempt ${attempt})`);
+        markUp(server.log, t, why, attempt);
+        server.logger.info(`${t.name}: ready and routed again${dial ? ` at ${dial}` : ""} (attempt ${attempt})`);
         return;
       }
       if (outcome.aborted) return;
@@ -117,9 +117,9 @@ export async function healInstance(ctx: ServerContext, t: HealTarget, why: strin
       failure = (err as Error).message;
     }
     if (!wanted()) return;
-    markAttempt(ctx.log, t, why, attempt, failure);
+    markAttempt(server.log, t, why, attempt, failure);
     say(`attempt ${attempt} failed (${failure}); next in ${retryPause(attempt) / 1000}s`);
-    await Promise.race([sleepUnlessAborted(retryPause(attempt), ctx.shutdown), ...(t.engineBack ? [t.engineBack()] : [])]);
+    await Promise.race([sleepUnlessAborted(retryPause(attempt), server.shutdown), ...(t.engineBack ? [t.engineBack()] : [])]);
   }
 }
 

@@ -9,7 +9,7 @@
  *   missed while the stream was down are never replayed).
  * - Every `checkEveryMs` (1 s) and right after a die: the router check (routes.ts), which
  *   also brings back the routes of a restarted Caddy.
- * - While the engine cannot be reached, `ctx.engineDown` holds the reason (the API answers
+ * - While the engine cannot be reached, `server.engineDown` holds the reason (the API answers
  *   503 with it).
  *
  * Ends with the server's shutdown signal; `stop()` waits for the loops and heals in flight.
@@ -59,7 +59,7 @@ class ReconcileLoop {
   private reconnected = Promise.withResolvers<void>();
 
   constructor(
-    private readonly ctx: ServerContext,
+    private readonly server: ServerContext,
     private readonly everyMs: number,
   ) {}
 
@@ -73,18 +73,18 @@ class ReconcileLoop {
     const ids = new Set(instances.map((i) => i.id));
     for (const id of this.dials.keys()) if (!ids.has(id)) this.dials.delete(id);
     for (const i of instances) {
-      const dial = i.state === "running" ? dialOf(this.ctx, i) : undefined;
+      const dial = i.state === "running" ? dialOf(this.server, i) : undefined;
       if (dial) this.dials.set(i.id, dial);
     }
   }
 
   /** Heals an instance that was serving (once at a time per instance; never one being retired). */
   private heal(ref: InstanceId, why: string): void {
-    const { ctx, healing, dials } = this;
-    if (healing.has(ref.id) || ctx.retiring.has(ref.id) || ctx.shutdown.aborted || !wasServing(ctx.log, ref)) return;
+    const { server, healing, dials } = this;
+    if (healing.has(ref.id) || server.retiring.has(ref.id) || server.shutdown.aborted || !wasServing(server.log, ref)) return;
     const target = { ...ref, dial: dials.get(ref.id), onRouted: (dial: string) => dials.set(ref.id, dial), engineBack: () => this.reconnected.promise };
-    const job = healInstance(ctx, target, why)
-      .catch((err) => ctx.logger.warn(`${ref.name}: healing failed: ${(err as Error).message}`))
+    const job = healInstance(server, target, why)
+      .catch((err) => server.logger.warn(`${ref.name}: healing failed: ${(err as Error).message}`))
       .finally(() => healing.delete(ref.id));
     healing.set(ref.id, job);
     this.kick();
@@ -92,12 +92,12 @@ class ReconcileLoop {
 
   /** A removed instance that is not being healed: unrouted, and recorded as removed if it was serving. */
   private forget(ref: InstanceId): void {
-    const { ctx } = this;
+    const { server } = this;
     const dial = this.dials.get(ref.id);
     this.dials.delete(ref.id);
-    ctx.ready.delete(ref.id);
-    if (ctx.router && dial) ctx.router.removeUpstream(ref.service, dial).catch(() => {});
-    if (!ctx.retiring.has(ref.id) && wasServing(ctx.log, ref)) markRemoved(ctx.log, ref, `Instance ${ref.instance} (${ref.name}) was removed at ${new Date().toISOString()}`);
+    server.ready.delete(ref.id);
+    if (server.router && dial) server.router.removeUpstream(ref.service, dial).catch(() => {});
+    if (!server.retiring.has(ref.id) && wasServing(server.log, ref)) markRemoved(server.log, ref, `Instance ${ref.instance} (${ref.name}) was removed at ${new Date().toISOString()}`);
     this.kick();
   }
 
@@ -114,47 +114,47 @@ class ReconcileLoop {
   /** After every (re)connection: heal what should serve and does not. */
   private async resync(): Promise<void> {
     try {
-      const instances = await listInstances(this.ctx);
+      const instances = await listInstances(this.server);
       this.remember(instances);
       for (const i of instances) {
         if (i.state === "running" && i.health !== "unhealthy") continue;
         if (i.state === "created" || i.state === "restarting" || isFailed(i)) this.heal(refOf(i), `Instance ${i.instance} (${i.name}) was found ${i.health === "unhealthy" ? "unhealthy" : i.state} at ${new Date().toISOString()}`);
       }
     } catch (err) {
-      this.ctx.logger.warn(`reconcile: listing the instances failed: ${(err as Error).message}`);
+      this.server.logger.warn(`reconcile: listing the instances failed: ${(err as Error).message}`);
     }
     this.kick();
   }
 
   onConnect(): void {
-    const { ctx } = this;
-    if (ctx.engineDown) ctx.logger.info("the Docker engine answers again; reconciling");
-    ctx.engineDown = undefined;
+    const { server } = this;
+    if (server.engineDown) server.logger.info("the Docker engine answers again; reconciling");
+    server.engineDown = undefined;
     this.reconnected.resolve();
     this.reconnected = Promise.withResolvers<void>();
     void this.resync();
   }
 
   onDisconnect(err: unknown): void {
-    const { ctx } = this;
+    const { server } = this;
     if (err instanceof DockerUnreachableError) {
-      if (!ctx.engineDown) ctx.logger.warn(`${err.message}; retrying`);
-      ctx.engineDown = err.message;
-    } else ctx.logger.debug(`events stream: ${(err as Error)?.message ?? err}; reconnecting`);
+      if (!server.engineDown) server.logger.warn(`${err.message}; retrying`);
+      server.engineDown = err.message;
+    } else server.logger.debug(`events stream: ${(err as Error)?.message ?? err}; reconnecting`);
   }
 
   /** The router check every `everyMs`, or at once when kicked, until shutdown. */
   async checkRoutes(): Promise<void> {
-    const signal = this.ctx.shutdown;
+    const signal = this.server.shutdown;
     while (!signal.aborted) {
       this.again = false;
       try {
-        if (!this.ctx.engineDown) {
-          const { listed } = await syncRoutes(this.ctx, new Set(this.healing.keys()));
+        if (!this.server.engineDown) {
+          const { listed } = await syncRoutes(this.server, new Set(this.healing.keys()));
           this.remember(listed);
         }
       } catch (err) {
-        this.ctx.logger.debug(`router check: ${(err as Error).message}`);
+        this.server.logger.debug(`router check: ${(err as Error).message}`);
       }
       if (this.again) continue;
       await this.pause(signal);
@@ -177,13 +177,13 @@ class ReconcileLoop {
   }
 }
 
-export function startReconciler(ctx: ServerContext, o: ReconcilerOptions = {}): Reconciler {
-  const loop = new ReconcileLoop(ctx, o.checkEveryMs ?? 1000);
+export function startReconciler(server: ServerContext, o: ReconcilerOptions = {}): Reconciler {
+  const loop = new ReconcileLoop(server, o.checkEveryMs ?? 1000);
   const watching = watchEvents(
-    ctx.docker,
+    server.docker,
     {
-      filters: { type: ["container"], label: instanceFilters(ctx.config.scopeLabels) },
-      signal: ctx.shutdown,
+      filters: { type: ["container"], label: instanceFilters(server.config.scopeLabels) },
+      signal: server.shutdown,
       onConnect: () => loop.onConnect(),
       onDisconnect: (err) => loop.onDisconnect(err),
     },

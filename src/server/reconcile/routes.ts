@@ -36,16 +36,16 @@ export function planRouteChanges(upstreams: string[], running: RouteCandidate[])
 }
 
 /** True when the instance belongs in the router now. */
-export function isWanted(ctx: ServerContext, i: Instance, healing: ReadonlySet<string>): boolean {
-  return i.state === "running" && i.health !== "unhealthy" && ctx.ready.has(i.id) && !ctx.retiring.has(i.id) && !healing.has(i.id);
+export function isWanted(server: ServerContext, i: Instance, healing: ReadonlySet<string>): boolean {
+  return i.state === "running" && i.health !== "unhealthy" && server.ready.has(i.id) && !server.retiring.has(i.id) && !healing.has(i.id);
 }
 
-function candidates(ctx: ServerContext, instances: Instance[], healing: ReadonlySet<string>): Map<string, RouteCandidate[]> {
+function candidates(server: ServerContext, instances: Instance[], healing: ReadonlySet<string>): Map<string, RouteCandidate[]> {
   const by = new Map<string, RouteCandidate[]>();
   for (const i of instances) {
-    const dial = dialOf(ctx, i);
+    const dial = dialOf(server, i);
     if (i.state !== "running" || !dial) continue;
-    by.set(i.service, [...(by.get(i.service) ?? []), { id: i.id, dial, wanted: isWanted(ctx, i, healing) }]);
+    by.set(i.service, [...(by.get(i.service) ?? []), { id: i.id, dial, wanted: isWanted(server, i, healing) }]);
   }
   return by;
 }
@@ -58,14 +58,14 @@ export interface SyncResult {
 }
 
 /** One check of every service's route. */
-export async function syncRoutes(ctx: ServerContext, healing: ReadonlySet<string>): Promise<SyncResult> {
-  const router = ctx.router;
+export async function syncRoutes(server: ServerContext, healing: ReadonlySet<string>): Promise<SyncResult> {
+  const router = server.router;
   if (!router) return { added: 0, removed: 0, listed: [] };
-  const services = [...new Set((await listInstances(ctx)).map((i) => i.service))];
+  const services = [...new Set((await listInstances(server)).map((i) => i.service))];
   const routed = new Map<string, string[]>();
   for (const s of services) routed.set(s, await router.upstreams(s));
-  const listed = await listInstances(ctx);
-  const now = candidates(ctx, listed, healing);
+  const listed = await listInstances(server);
+  const now = candidates(server, listed, healing);
   let added = 0;
   let removed = 0;
   for (const service of services) {
@@ -76,12 +76,12 @@ export async function syncRoutes(ctx: ServerContext, healing: ReadonlySet<string
     }
     for (const c of add) {
       // Re-checked at the last moment: a retirement may have started since the listing.
-      if (ctx.retiring.has(c.id) || healing.has(c.id) || !ctx.ready.has(c.id)) continue;
-      await routeInstance(ctx, service, c.id, c.dial);
+      if (server.retiring.has(c.id) || healing.has(c.id) || !server.ready.has(c.id)) continue;
+      await routeInstance(server, service, c.id, c.dial);
       added++;
     }
     if (add.length || remove.length) {
-      ctx.logger.info(`${service}: router put right (${add.length} upstream(s) re-added, ${remove.length} stale removed)`);
+      server.logger.info(`${service}: router put right (${add.length} upstream(s) re-added, ${remove.length} stale removed)`);
     }
   }
   return { added, removed, listed };
@@ -92,12 +92,12 @@ export async function syncRoutes(ctx: ServerContext, healing: ReadonlySet<string
  * as syncRoutes), counting `dead` as not running: right after its die event the engine may
  * still list a container as running, with its port.
  */
-export async function unrouteStale(ctx: ServerContext, service: string, dead?: string): Promise<number> {
-  const router = ctx.router;
+export async function unrouteStale(server: ServerContext, service: string, dead?: string): Promise<number> {
+  const router = server.router;
   if (!router) return 0;
   const routed = await router.upstreams(service);
   if (routed.length === 0) return 0;
-  const running = (candidates(ctx, await listInstances(ctx, service), new Set()).get(service) ?? []).filter((c) => c.id !== dead);
+  const running = (candidates(server, await listInstances(server, service), new Set()).get(service) ?? []).filter((c) => c.id !== dead);
   const { remove } = planRouteChanges(routed, running);
   for (const dial of remove) await router.removeUpstream(service, dial);
   return remove.length;

@@ -32,12 +32,12 @@ import { type DeployPlan, newInstanceName } from "./plan";
  * Pulls `image` when the engine does not have it (credentials from the Docker client
  * config), for at most --pull-timeout, and no longer than `signal` allows.
  */
-export async function ensureImage(ctx: ServerContext, image: string, signal: AbortSignal = ctx.shutdown): Promise<void> {
-  if (await inspectImage(ctx.docker, image)) return;
-  ctx.logger.info(`pulling ${image}`);
-  const limit = ctx.config.limits.pullTimeoutMs;
+export async function ensureImage(server: ServerContext, image: string, signal: AbortSignal = server.shutdown): Promise<void> {
+  if (await inspectImage(server.docker, image)) return;
+  server.logger.info(`pulling ${image}`);
+  const limit = server.config.limits.pullTimeoutMs;
   try {
-    await pullImage(ctx.docker, image, { signal: AbortSignal.any([signal, AbortSignal.timeout(limit)]) });
+    await pullImage(server.docker, image, { signal: AbortSignal.any([signal, AbortSignal.timeout(limit)]) });
   } catch (err) {
     if ((err as Error)?.name === "TimeoutError") throw new Error(`the pull took longer than ${formatGoDuration(limit)} (--pull-timeout)`);
     throw err;
@@ -45,13 +45,13 @@ export async function ensureImage(ctx: ServerContext, image: string, signal: Abo
 }
 
 /** Names of the plan's new instances that are taken by containers this server did not create. */
-export async function findForeignNames(ctx: ServerContext, plan: DeployPlan): Promise<ForeignContainerError[]> {
+export async function findForeignNames(server: ServerContext, plan: DeployPlan): Promise<ForeignContainerError[]> {
   const found: ForeignContainerError[] = [];
   const ks = Array.from({ length: plan.count }, (_, i) => i + 1);
   await forEachLimited(ks, 8, async (k) => {
     const name = newInstanceName(plan, k);
-    const existing = await inspectContainer(ctx.docker, name);
-    const why = existing && foreignReason(existing.Config?.Labels, ctx.config.scopeLabels, { ...plan, instance: k });
+    const existing = await inspectContainer(server.docker, name);
+    const why = existing && foreignReason(existing.Config?.Labels, server.config.scopeLabels, { ...plan, instance: k });
     if (why) found.push(new ForeignContainerError(name, why));
   });
   return found;
@@ -125,52 +125,52 @@ export function instanceLabels(plan: DeployPlan, k: number, o: { containerPort: 
  * Creates (or, when resuming, finds) instance k and starts it. A container of that name that
  * already exists is reused when running, started when created, and reported failed when exited.
  */
-export async function bootInstance(ctx: ServerContext, plan: DeployPlan, k: number): Promise<BootedInstance> {
+export async function bootInstance(server: ServerContext, plan: DeployPlan, k: number): Promise<BootedInstance> {
   const name = newInstanceName(plan, k);
-  const existing = await inspectContainer(ctx.docker, name);
+  const existing = await inspectContainer(server.docker, name);
   if (existing) {
-    const why = foreignReason(existing.Config?.Labels, ctx.config.scopeLabels, { ...plan, instance: k });
+    const why = foreignReason(existing.Config?.Labels, server.config.scopeLabels, { ...plan, instance: k });
     if (why) throw new ForeignContainerError(name, why);
     const status = existing.State?.Status;
     if (status === "exited" || status === "dead") return { k, id: existing.Id, name, exited: true, startedAtMs: Date.now() };
     if (status === "created") {
-      await startContainer(ctx.docker, existing.Id);
+      await startContainer(server.docker, existing.Id);
       return { k, id: existing.Id, name, startedAtMs: Date.now() };
     }
     const started = Date.parse(existing.State?.StartedAt ?? "");
     return { k, id: existing.Id, name, startedAtMs: Number.isFinite(started) ? started : Date.now() };
   }
   // The port is chosen here when the engine shares this host's ports (./host-port.ts).
-  const choosePort = ctx.docker.host.kind === "unix" && ctx.config.instanceHost === undefined;
+  const choosePort = server.docker.host.kind === "unix" && server.config.instanceHost === undefined;
   for (let attempt = 1; ; attempt++) {
-    const hostPort = choosePort ? await pickHostPort(ctx.config.publishHost) : undefined;
-    const release = plan.config && ctx.configDir ? ctx.configDir.hold(plan.service, plan.config.digest) : () => {};
+    const hostPort = choosePort ? await pickHostPort(server.config.publishHost) : undefined;
+    const release = plan.config && server.configDir ? server.configDir.hold(plan.service, plan.config.digest) : () => {};
     let Id: string;
     try {
       const body = buildInstanceBody(plan, k, {
-        containerPort: ctx.config.containerPort,
-        publishHost: ctx.config.publishHost,
-        instanceHost: ctx.config.instanceHost,
+        containerPort: server.config.containerPort,
+        publishHost: server.config.publishHost,
+        instanceHost: server.config.instanceHost,
         hostPort,
-        scope: ctx.config.scopeLabels,
-        limits: ctx.config.limits.instance,
-        secretsDir: plan.config ? ctx.configDir?.writeEngineSecrets(plan.config) : undefined,
+        scope: server.config.scopeLabels,
+        limits: server.config.limits.instance,
+        secretsDir: plan.config ? server.configDir?.writeEngineSecrets(plan.config) : undefined,
       });
-      ({ Id } = await createContainer(ctx.docker, body, name));
+      ({ Id } = await createContainer(server.docker, body, name));
     } finally {
       // From here on the container's label keeps the secrets from being pruned.
       release();
     }
     try {
-      await startContainer(ctx.docker, Id);
+      await startContainer(server.docker, Id);
     } catch (err) {
       if (hostPort !== undefined && attempt < PORT_ATTEMPTS && isPortTaken(err)) {
-        ctx.logger.info(`${name}: port ${hostPort} was taken meanwhile; choosing another`);
-        await removeContainer(ctx.docker, Id, { force: true });
+        server.logger.info(`${name}: port ${hostPort} was taken meanwhile; choosing another`);
+        await removeContainer(server.docker, Id, { force: true });
         continue;
       }
       // A container that cannot start stays "created": it is the failed instance; the caller removes it.
-      ctx.logger.warn(`${name} failed to start: ${(err as Error).message}`);
+      server.logger.warn(`${name} failed to start: ${(err as Error).message}`);
       throw Object.assign(err as Error, { containerId: Id, containerName: name });
     }
     return { k, id: Id, name, startedAtMs: Date.now() };
@@ -178,6 +178,6 @@ export async function bootInstance(ctx: ServerContext, plan: DeployPlan, k: numb
 }
 
 /** Removes failed leftovers whose names the new instances need. */
-export async function removeLeftovers(ctx: ServerContext, plan: DeployPlan): Promise<void> {
-  for (const l of plan.leftovers) await removeContainer(ctx.docker, l.id, { force: true });
+export async function removeLeftovers(server: ServerContext, plan: DeployPlan): Promise<void> {
+  for (const l of plan.leftovers) await removeContainer(server.docker, l.id, { force: true });
 }

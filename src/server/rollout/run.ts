@@ -56,84 +56,84 @@ export function newRecord(plan: DeployPlan): DeployRecord {
 }
 
 /**
- * Runs the rollout, registered in ctx.cancels under its service while it runs: a DELETE of
+ * Runs the rollout, registered in server.cancels under its service while it runs: a DELETE of
  * its version aborts it, and it stops at its next safe point as it does on shutdown.
  */
-export async function runRollout(ctx: ServerContext, plan: DeployPlan, record: DeployRecord): Promise<void> {
+export async function runRollout(server: ServerContext, plan: DeployPlan, record: DeployRecord): Promise<void> {
   const cancel = new AbortController();
   const entry = { version: plan.version, timestamp: plan.timestamp, cancel };
-  ctx.cancels.set(plan.service, entry);
+  server.cancels.set(plan.service, entry);
   try {
-    await runSteps(ctx, plan, record, AbortSignal.any([ctx.shutdown, cancel.signal]));
+    await runSteps(server, plan, record, AbortSignal.any([server.shutdown, cancel.signal]));
   } finally {
     // Secrets of configurations no instance uses any more go (old ones are kept until their instances retire).
-    await ctx.backend.pruneConfig(plan.service).catch((err) => ctx.logger.warn(`${plan.service}: pruning old secrets failed: ${(err as Error).message}`));
-    if (ctx.cancels.get(plan.service) === entry) ctx.cancels.delete(plan.service);
+    await server.backend.pruneConfig(plan.service).catch((err) => server.logger.warn(`${plan.service}: pruning old secrets failed: ${(err as Error).message}`));
+    if (server.cancels.get(plan.service) === entry) server.cancels.delete(plan.service);
   }
 }
 
-async function runSteps(ctx: ServerContext, plan: DeployPlan, record: DeployRecord, stop: AbortSignal): Promise<void> {
-  const say = (m: string) => ctx.logger.info(`${plan.service} ${plan.version}:${plan.timestamp}: ${m}`);
+async function runSteps(server: ServerContext, plan: DeployPlan, record: DeployRecord, stop: AbortSignal): Promise<void> {
+  const say = (m: string) => server.logger.info(`${plan.service} ${plan.version}:${plan.timestamp}: ${m}`);
   say(`rollout of ${plan.count} instance(s) of ${plan.image}${plan.previous ? `, replacing ${plan.previous.key}` : ""}`);
-  if (plan.configError) return finish(ctx, plan, record, [{ k: 0, ok: false, reason: plan.configError }]);
+  if (plan.configError) return finish(server, plan, record, [{ k: 0, ok: false, reason: plan.configError }]);
   try {
-    await ctx.backend.removeLeftovers(plan);
-    await ctx.backend.prepareImage(plan.image, stop);
+    await server.backend.removeLeftovers(plan);
+    await server.backend.prepareImage(plan.image, stop);
   } catch (err) {
     if (stop.aborted) return;
-    return finish(ctx, plan, record, [{ k: 0, ok: false, reason: `The image ${plan.image} is not available: ${(err as Error).message}` }]);
+    return finish(server, plan, record, [{ k: 0, ok: false, reason: `The image ${plan.image} is not available: ${(err as Error).message}` }]);
   }
   const outcomes: InstanceOutcome[] = [];
   const ks = Array.from({ length: plan.count }, (_, i) => i + 1);
   await forEachLimited(ks, PIPELINES, async (k) => {
     if (stop.aborted) return void outcomes.push({ k, ok: false, interrupted: true });
-    outcomes.push(await rolloutInstance(ctx, plan, record, k, stop).catch((err): InstanceOutcome => ({ k, ok: false, reason: (err as Error).message })));
+    outcomes.push(await rolloutInstance(server, plan, record, k, stop).catch((err): InstanceOutcome => ({ k, ok: false, reason: (err as Error).message })));
   });
   if (outcomes.some((o) => o.interrupted) || stop.aborted) {
-    say(ctx.shutdown.aborted ? "interrupted by shutdown; the rollout resumes when the server starts again" : "cancelled (its version is being destroyed)");
+    say(server.shutdown.aborted ? "interrupted by shutdown; the rollout resumes when the server starts again" : "cancelled (its version is being destroyed)");
     return;
   }
   if (outcomes.every((o) => o.ok) && plan.requestedDestroyPrevious) {
-    await sweepPrevious(ctx, plan);
-    await pruneFailed(ctx, plan);
+    await sweepPrevious(server, plan);
+    await pruneFailed(server, plan);
   }
-  finish(ctx, plan, record, outcomes);
+  finish(server, plan, record, outcomes);
 }
 
 /** boot → ready → route → retire old k. Never throws for the instance's own failure. */
-async function rolloutInstance(ctx: ServerContext, plan: DeployPlan, record: DeployRecord, k: number, stop: AbortSignal): Promise<InstanceOutcome> {
+async function rolloutInstance(server: ServerContext, plan: DeployPlan, record: DeployRecord, k: number, stop: AbortSignal): Promise<InstanceOutcome> {
   const rec = record.instances[k - 1]!;
   rec.state = "booting";
   const failed = async (reason: string, target?: { id: string; name: string; dial?: string }): Promise<InstanceOutcome> => {
-    const logTail = target ? await ctx.backend.logTail(target.id) : [];
-    if (target) await discardInstance(ctx, { ...target, service: plan.service }).catch(() => {});
+    const logTail = target ? await server.backend.logTail(target.id) : [];
+    if (target) await discardInstance(server, { ...target, service: plan.service }).catch(() => {});
     rec.state = "failed";
     rec.reason = reason;
-    ctx.logger.warn(`${plan.service}: ${reason}`);
+    server.logger.warn(`${plan.service}: ${reason}`);
     return { k, ok: false, reason, logTail };
   };
   let booted;
   try {
-    booted = await ctx.backend.boot(plan, k);
+    booted = await server.backend.boot(plan, k);
   } catch (err) {
     const e = err as Error & { containerId?: string; containerName?: string };
     const target = e.containerId ? { id: e.containerId, name: e.containerName ?? rec.container } : undefined;
     return failed(`Instance ${k} (${rec.container}) could not start: ${e.message}`, target);
   }
   if (booted.exited) return failed(`Instance ${k} (${booted.name}) exited before it was ready.`, booted);
-  const timeout = ctx.config.healthTimeoutMs;
-  const outcome = await ctx.backend.waitReady(booted, { deadline: booted.startedAtMs + timeout, signal: stop });
+  const timeout = server.config.healthTimeoutMs;
+  const outcome = await server.backend.waitReady(booted, { deadline: booted.startedAtMs + timeout, signal: stop });
   if (!outcome.ready) {
     if (outcome.aborted) return { k, ok: false, interrupted: true };
     const what = outcome.timedOut ? `was not ready after ${formatGoDuration(timeout)}` : "failed";
     return failed(`Instance ${k} (${booted.name}) ${what}: ${outcome.why}.`, booted);
   }
-  ctx.ready.add(booted.id);
+  server.ready.add(booted.id);
   const dial = outcome.dial;
   rec.machine_id = outcome.machineId ?? null;
-  if (ctx.router && dial) {
+  if (server.router && dial) {
     try {
-      await routeInstance(ctx, plan.service, booted.id, dial);
+      await routeInstance(server, plan.service, booted.id, dial);
     } catch (err) {
       return failed(`Instance ${k} (${booted.name}) could not be routed: ${(err as Error).message}`, { ...booted, dial });
     }
@@ -142,29 +142,29 @@ async function rolloutInstance(ctx: ServerContext, plan: DeployPlan, record: Dep
   if (stop.aborted) return { k, ok: true, interrupted: true };
   const oldName = plan.replaces.get(k);
   if (oldName && plan.destroyPrevious) {
-    const old = (await listInstances(ctx, plan.service)).find((i) => i.name === oldName);
-    if (old) await retireInstance(ctx, old);
+    const old = (await listInstances(server, plan.service)).find((i) => i.name === oldName);
+    if (old) await retireInstance(server, old);
     rec.retired = true;
   }
   return { k, ok: true };
 }
 
 /** Retires what is left of the previous version (instances without a new counterpart, failed ones). */
-async function sweepPrevious(ctx: ServerContext, plan: DeployPlan): Promise<void> {
+async function sweepPrevious(server: ServerContext, plan: DeployPlan): Promise<void> {
   if (!plan.previous) return;
   const prevKey = plan.previous.key;
-  const left = (await listInstances(ctx, plan.service)).filter((i) => deployKey(i.version, i.timestamp) === prevKey);
-  await forEachLimited(left, 4, (i: Instance) => (isFailed(i) ? discardInstance(ctx, i) : retireInstance(ctx, i)));
+  const left = (await listInstances(server, plan.service)).filter((i) => deployKey(i.version, i.timestamp) === prevKey);
+  await forEachLimited(left, 4, (i: Instance) => (isFailed(i) ? discardInstance(server, i) : retireInstance(server, i)));
 }
 
 /** Prune: failed leftovers (exited, dead) of other versions go once the new version is live. */
-async function pruneFailed(ctx: ServerContext, plan: DeployPlan): Promise<void> {
+async function pruneFailed(server: ServerContext, plan: DeployPlan): Promise<void> {
   const key = deployKey(plan.version, plan.timestamp);
-  const dead = (await listInstances(ctx, plan.service)).filter((i) => deployKey(i.version, i.timestamp) !== key && (i.state === "exited" || i.state === "dead"));
-  await forEachLimited(dead, 4, (i) => discardInstance(ctx, i));
+  const dead = (await listInstances(server, plan.service)).filter((i) => deployKey(i.version, i.timestamp) !== key && (i.state === "exited" || i.state === "dead"));
+  await forEachLimited(dead, 4, (i) => discardInstance(server, i));
 }
 
-function finish(ctx: ServerContext, plan: DeployPlan, record: DeployRecord, outcomes: InstanceOutcome[]): void {
+function finish(server: ServerContext, plan: DeployPlan, record: DeployRecord, outcomes: InstanceOutcome[]): void {
   const failures = outcomes.filter((o) => !o.ok).sort((a, b) => a.k - b.k);
   record.finished_at = new Date().toISOString();
   if (failures.length === 0) {
@@ -172,14 +172,14 @@ function finish(ctx: ServerContext, plan: DeployPlan, record: DeployRecord, outc
     if (plan.previous) {
       const p = plan.previous.key;
       const { version, timestamp } = splitDeployKey(p)!;
-      ctx.log.settle(plan.service, version, timestamp, plan.rollbackOf === p ? "rolled_back" : "destroyed");
+      server.log.settle(plan.service, version, timestamp, plan.rollbackOf === p ? "rolled_back" : "destroyed");
     }
-    ctx.logger.info(`${plan.service} ${plan.version}:${plan.timestamp}: live`);
+    server.logger.info(`${plan.service} ${plan.version}:${plan.timestamp}: live`);
     return;
   }
   const first = failures[0]!;
   record.state = "failed";
   record.reason = failures.length > 1 ? `${first.reason} (${failures.length} of ${plan.count} instances failed)` : first.reason ?? "failed";
   record.log_tail = first.logTail ?? [];
-  ctx.logger.warn(`${plan.service} ${plan.version}:${plan.timestamp}: failed: ${record.reason}`);
+  server.logger.warn(`${plan.service} ${plan.version}:${plan.timestamp}: failed: ${record.reason}`);
 }

@@ -35,12 +35,12 @@ export function isPageNavigation(req: Request): boolean {
 }
 
 export async function handleUiRoute(
-  ctx: ServerContext,
+  server: ServerContext,
   name: UiRouteName,
   params: Record<string, string>,
   req: Request,
   url: URL,
-  server?: RequestControl,
+  control?: RequestControl,
 ): Promise<Response> {
   switch (name) {
     case "page":
@@ -50,18 +50,18 @@ export async function handleUiRoute(
     case "events": {
       const raw = url.searchParams.get("service");
       const service = raw === null || raw === "" ? undefined : checkServiceName(raw);
-      if (ctx.shutdown.aborted) return errorResponse(503, "The server is shutting down.");
-      if (!ctx.events.canSubscribe()) {
-        return errorResponse(429, `${ctx.events.maxSubscribers} event streams are open already.  Try again when one has closed.`, { "Retry-After": "5" });
+      if (server.shutdown.aborted) return errorResponse(503, "The server is shutting down.");
+      if (!server.events.canSubscribe()) {
+        return errorResponse(429, `${server.events.maxSubscribers} event streams are open already.  Try again when one has closed.`, { "Retry-After": "5" });
       }
       // A watcher is silent between changes (heartbeats aside): no idle deadline for it.
-      server?.timeout(req, 0);
-      const stream = createEventStream(ctx.events, { service, signal: AbortSignal.any([req.signal, ctx.shutdown]) });
+      control?.timeout(req, 0);
+      const stream = createEventStream(server.events, { service, signal: AbortSignal.any([req.signal, server.shutdown]) });
       return eventStreamResponse(stream);
     }
     case "listServices":
-      return jsonResponse(200, { services: await collectOverview(ctx) });
+      return jsonResponse(200, { services: await collectOverview(server) });
     case "listTasks":
-      return jsonResponse(200, { tasks: ctx.taskLog.list() });
+      return jsonResponse(200, { tasks: server.taskLog.list() });
   }
 }

@@ -14,12 +14,12 @@ export interface ServiceOverview {
   deploys: DeployRecord[];
 }
 
-export async function collectOverview(ctx: ServerContext): Promise<ServiceOverview[]> {
-  const names = new Set(ctx.log.services());
-  for (const i of await listInstances(ctx)) names.add(i.service);
+export async function collectOverview(server: ServerContext): Promise<ServiceOverview[]> {
+  const names = new Set(server.log.services());
+  for (const i of await listInstances(server)) names.add(i.service);
   const out: ServiceOverview[] = [];
   await forEachLimited([...names].sort(), 4, async (service) => {
-    out.push({ service, units: await collectUnits(ctx, service), deploys: ctx.log.list(service) });
+    out.push({ service, units: await collectUnits(server, service), deploys: server.log.list(service) });
   });
   return out.sort((a, b) => a.service.localeCompare(b.service));
 }

@@ -16,16 +16,16 @@ interface FeedState {
   again: boolean;
 }
 
-export function startUnitsFeed(ctx: ServerContext, debounceMs = DEBOUNCE_MS): () => void {
+export function startUnitsFeed(server: ServerContext, debounceMs = DEBOUNCE_MS): () => void {
   const states = new Map<string, FeedState>();
   let stopped = false;
   const refresh = async (service: string, st: FeedState) => {
     st.running = true;
     try {
-      const units = await collectUnits(ctx, service);
-      if (!stopped) ctx.events.publish("units", service, { units });
+      const units = await collectUnits(server, service);
+      if (!stopped) server.events.publish("units", service, { units });
     } catch (err) {
-      ctx.logger.debug(`units feed of ${service}: ${(err as Error).message}`);
+      server.logger.debug(`units feed of ${service}: ${(err as Error).message}`);
     } finally {
       st.running = false;
       if (st.again && !stopped) {
@@ -47,9 +47,9 @@ export function startUnitsFeed(ctx: ServerContext, debounceMs = DEBOUNCE_MS): ()
       void refresh(service, st);
     }, debounceMs);
   };
-  const unlisten = ctx.events.listen((e) => {
+  const unlisten = server.events.listen((e) => {
     if (stopped || (e.type !== "deploy" && e.type !== "instance")) return;
-    if (ctx.events.hasSubscribers(e.service)) schedule(e.service);
+    if (server.events.hasSubscribers(e.service)) schedule(e.service);
   });
   return () => {
     stopped = true;

@@ -39,8 +39,8 @@ export async function checkSwarmManager(docker: DockerClient): Promise<void> {
 }
 
 
-export async function createSwarmBackend(ctx: ServerContext, env: Record<string, string | undefined>): Promise<InstanceBackend> {
-  const { docker, config } = ctx;
+export async function createSwarmBackend(server: ServerContext, env: Record<string, string | undefined>): Promise<InstanceBackend> {
+  const { docker, config } = server;
   await checkSwarmManager(docker);
   const nodeAddress = createNodeAddresses(docker);
   /** image → image@digest, resolved once per image (every node runs the same bytes). */
@@ -71,7 +71,7 @@ export async function createSwarmBackend(ctx: ServerContext, env: Record<string,
 
   /** Keeps the configuration's secrets from being pruned between their creation and the service's. */
   function holdSecrets(service: string, c: ServiceConfig | undefined): () => void {
-    const releases = (c?.secrets ?? []).map((s) => ctx.configDir?.hold(service, s.digest) ?? (() => {}));
+    const releases = (c?.secrets ?? []).map((s) => server.configDir?.hold(service, s.digest) ?? (() => {}));
     return () => releases.forEach((r) => r());
   }
 
@@ -84,7 +84,7 @@ export async function createSwarmBackend(ctx: ServerContext, env: Record<string,
     async prepareImage(image, signal) {
       if (pinned.has(image)) return;
       const limit = AbortSignal.timeout(config.limits.pullTimeoutMs);
-      const digest = await distributionDigest(docker, image, registryAuthHeader(image, env), AbortSignal.any([signal ?? ctx.shutdown, limit]));
+      const digest = await distributionDigest(docker, image, registryAuthHeader(image, env), AbortSignal.any([signal ?? server.shutdown, limit]));
       pinned.set(image, `${image}@${digest}`);
     },
     async removeLeftovers(plan) {
@@ -146,7 +146,7 @@ export async function createSwarmBackend(ctx: ServerContext, env: Record<string,
     stopAndRemove: (i) => removeService(docker, i.id),
     remove: (id) => removeService(docker, id),
     async pruneConfig(service) {
-      if (ctx.configDir) await pruneSwarmSecrets(docker, service, config.scopeLabels, ctx.configDir);
+      if (server.configDir) await pruneSwarmSecrets(docker, service, config.scopeLabels, server.configDir);
     },
     async logTail(id) {
       const parts: Uint8Array[] = [];

@@ -47,8 +47,8 @@ export function buildTaskSpec(o: {
   };
 }
 
-async function jobTask(ctx: ServerContext, id: string): Promise<any | undefined> {
-  const tasks = (await listTasks(ctx.docker, [id])) ?? [];
+async function jobTask(server: ServerContext, id: string): Promise<any | undefined> {
+  const tasks = (await listTasks(server.docker, [id])) ?? [];
   return tasks.sort((a, b) => String(b.CreatedAt ?? "").localeCompare(String(a.CreatedAt ?? "")))[0];
 }
 
@@ -61,21 +61,21 @@ export interface SwarmTaskOptions {
   task: TaskRequest;
   request: Request;
   image: string;
-  /** Unique task name, registered in ctx.tasks by the caller; removed from it when the task ends. */
+  /** Unique task name, registered in server.tasks by the caller; removed from it when the task ends. */
   name: string;
   /** The version's configuration (--config-dir). */
   config?: ServiceConfig;
 }
 
 /** Creates the job's service (its secrets first); the answer to give when that fails. */
-async function createJobService(ctx: ServerContext, o: SwarmTaskOptions, args: string[]): Promise<{ id: string } | { failure: Response }> {
+async function createJobService(server: ServerContext, o: SwarmTaskOptions, args: string[]): Promise<{ id: string } | { failure: Response }> {
   const { service, task, image, name, config } = o;
-  const labels = taskLabels(ctx, service, task.version, config);
-  const env = taskEnv(ctx, service, task.version, name, config);
-  const releases = (config?.secrets ?? []).map((s) => ctx.configDir?.hold(service, s.digest) ?? (() => {}));
+  const labels = taskLabels(server, service, task.version, config);
+  const env = taskEnv(server, service, task.version, name, config);
+  const releases = (config?.secrets ?? []).map((s) => server.configDir?.hold(service, s.digest) ?? (() => {}));
   try {
-    const secrets = config ? await ensureSwarmSecrets(ctx.docker, config, ctx.config.scopeLabels) : undefined;
-    const { ID } = await createService(ctx.docker, buildTaskSpec({ name, image, args, labels, limits: ctx.config.limits.task, env, secrets }), registryAuthHeader(image));
+    const secrets = config ? await ensureSwarmSecrets(server.docker, config, server.config.scopeLabels) : undefined;
+    const { ID } = await createService(server.docker, buildTaskSpec({ name, image, args, labels, limits: server.config.limits.task, env, secrets }), registryAuthHeader(image));
     return { id: ID };
   } catch (err) {
     return { failure: plainError(500, `The task could not start: ${(err as Error).message}`) };
@@ -94,19 +94,19 @@ type JobStart = { started: true; task: JobTask } | { started: false; task: JobTa
  * Started = the task runs or has already ended. Rejected or failed before running, the client
  * gone, the server stopping, or --health-timeout passed: a start failure.
  */
-async function waitForJobStart(ctx: ServerContext, id: string, request: Request): Promise<JobStart> {
-  const startDeadline = Date.now() + ctx.config.healthTimeoutMs;
+async function waitForJobStart(server: ServerContext, id: string, request: Request): Promise<JobStart> {
+  const startDeadline = Date.now() + server.config.healthTimeoutMs;
   for (;;) {
-    const task = await jobTask(ctx, id).catch(() => undefined);
+    const task = await jobTask(server, id).catch(() => undefined);
     const state = task?.Status?.State;
     if (state === "running" || state === "complete" || (state === "failed" && task?.Status?.ContainerStatus?.ContainerID)) return { started: true, task };
-    if (state === "rejected" || state === "failed" || request.signal.aborted || ctx.shutdown.aborted || Date.now() > startDeadline) return { started: false, task, state };
+    if (state === "rejected" || state === "failed" || request.signal.aborted || server.shutdown.aborted || Date.now() > startDeadline) return { started: false, task, state };
     await sleep(POLL_MS);
   }
 }
 
-function startFailureReason(ctx: ServerContext, request: Request, start: JobStart & { started: false }): string {
-  return start.task?.Status?.Err ?? (request.signal.aborted ? "the client disconnected" : ctx.shutdown.aborted ? "the server is shutting down" : `its task is still ${start.state ?? "unscheduled"}`);
+function startFailureReason(server: ServerContext, request: Request, start: JobStart & { started: false }): string {
+  return start.task?.Status?.Err ?? (request.signal.aborted ? "the client disconnected" : server.shutdown.aborted ? "the server is shutting down" : `its task is still ${start.state ?? "unscheduled"}`);
 }
 
 /** The response body: output queued up to STREAM_HIGH_WATER bytes, `waitForRoom` for the log follower past that. */
@@ -158,11 +158,11 @@ function createJobStream() {
 type JobStream = ReturnType<typeof createJobStream>;
 
 /** Follows the job's service log into the body; `quiet()` tells whether the log has been silent long enough to end. */
-function followJobLog(ctx: ServerContext, id: string, body: JobStream) {
+function followJobLog(server: ServerContext, id: string, body: JobStream) {
   const follow = new AbortController();
   let lastDataAt = Date.now();
   let ended = false;
-  const followed = serviceLogs(ctx.docker, id, {
+  const followed = serviceLogs(server.docker, id, {
     follow: true,
     signal: follow.signal,
     waitForRoom: body.waitForRoom,
@@ -191,65 +191,65 @@ function followJobLog(ctx: ServerContext, id: string, body: JobStream) {
 type JobEnding = "done" | "timeout" | "client" | "shutdown";
 
 /** Polls the job until its task ends, the client leaves, the server stops or the task's time is up. */
-async function waitForJobEnd(ctx: ServerContext, id: string, request: Request, body: JobStream, task: JobTask, deadline: number): Promise<{ ending: JobEnding; task: JobTask }> {
+async function waitForJobEnd(server: ServerContext, id: string, request: Request, body: JobStream, task: JobTask, deadline: number): Promise<{ ending: JobEnding; task: JobTask }> {
   let ending: JobEnding = "done";
   for (;;) {
     if (TERMINAL.has(task?.Status?.State)) break;
     if (request.signal.aborted || !body.isOpen()) ending = "client";
-    else if (ctx.shutdown.aborted) ending = "shutdown";
+    else if (server.shutdown.aborted) ending = "shutdown";
     else if (Date.now() > deadline) ending = "timeout";
     if (ending !== "done") break;
     await sleep(POLL_MS);
-    task = (await jobTask(ctx, id).catch(() => task)) ?? task;
+    task = (await jobTask(server, id).catch(() => task)) ?? task;
   }
   return { ending, task };
 }
 
 /** The trailer for how the job ended (none when the client left), and the log line. */
-function writeJobTrailer(ctx: ServerContext, name: string, body: JobStream, ending: JobEnding, task: JobTask): void {
+function writeJobTrailer(server: ServerContext, name: string, body: JobStream, ending: JobEnding, task: JobTask): void {
   const code = Number(task?.Status?.ContainerStatus?.ExitCode ?? (task?.Status?.State === "complete" ? 0 : 1));
-  if (ending === "timeout") body.write(timeoutTrailer(ctx.config.taskTimeoutMs));
+  if (ending === "timeout") body.write(timeoutTrailer(server.config.taskTimeoutMs));
   else if (ending === "shutdown") body.write(exitTrailer(137, "The server is shutting down; the task was killed."));
   else if (ending === "done") body.write(exitTrailer(code, task?.Status?.State === "failed" && code === 0 ? String(task?.Status?.Err ?? "") : ""));
-  ctx.logger.info(`task ${name} (Swarm) ${ending === "done" ? `exited ${code}` : ending}`);
+  server.logger.info(`task ${name} (Swarm) ${ending === "done" ? `exited ${code}` : ending}`);
 }
 
-export async function runSwarmTask(ctx: ServerContext, o: SwarmTaskOptions): Promise<Response> {
+export async function runSwarmTask(server: ServerContext, o: SwarmTaskOptions): Promise<Response> {
   const { service, task, request, image, name, config } = o;
   let info: any;
   try {
     // The manager pulls it too: its ENTRYPOINT decides how the command is passed.
-    const signal = AbortSignal.any([request.signal, ctx.shutdown, AbortSignal.timeout(ctx.config.limits.pullTimeoutMs)]);
-    info = await ensureTaskImage(ctx, image, signal);
+    const signal = AbortSignal.any([request.signal, server.shutdown, AbortSignal.timeout(server.config.limits.pullTimeoutMs)]);
+    info = await ensureTaskImage(server, image, signal);
   } catch (err) {
     return plainError(500, `The image ${image} is not available: ${(err as Error).message}`);
   }
-  const created = await createJobService(ctx, o, taskArgs(task.command, info?.Config?.Entrypoint));
+  const created = await createJobService(server, o, taskArgs(task.command, info?.Config?.Entrypoint));
   if ("failure" in created) return created.failure;
   const { id } = created;
   const remove = () =>
-    removeService(ctx.docker, id)
-      .then(() => pruneAfterTask(ctx, service, config))
-      .catch((err) => ctx.logger.warn(`task ${name}: removing its service failed: ${(err as Error).message}`));
+    removeService(server.docker, id)
+      .then(() => pruneAfterTask(server, service, config))
+      .catch((err) => server.logger.warn(`task ${name}: removing its service failed: ${(err as Error).message}`));
 
-  const start = await waitForJobStart(ctx, id, request);
+  const start = await waitForJobStart(server, id, request);
   if (!start.started) {
     await remove();
-    return plainError(500, `The task could not start: ${startFailureReason(ctx, request, start)}`);
+    return plainError(500, `The task could not start: ${startFailureReason(server, request, start)}`);
   }
   const body = createJobStream();
-  const log = followJobLog(ctx, id, body);
-  const deadline = Date.now() + ctx.config.taskTimeoutMs;
+  const log = followJobLog(server, id, body);
+  const deadline = Date.now() + server.config.taskTimeoutMs;
   (async () => {
-    const end = await waitForJobEnd(ctx, id, request, body, start.task, deadline);
+    const end = await waitForJobEnd(server, id, request, body, start.task, deadline);
     if (end.ending === "done") await log.drain();
     log.stop();
     body.wake();
     await log.followed;
     await remove();
-    writeJobTrailer(ctx, name, body, end.ending, end.task);
+    writeJobTrailer(server, name, body, end.ending, end.task);
   })()
-    .finally(() => ctx.tasks.delete(name))
+    .finally(() => server.tasks.delete(name))
     .catch((err: Error) => body.write(`\nERROR: ${err.message}\n`))
     .finally(() => body.close());
   return new Response(body.stream, { status: 200, headers: { "Content-Type": "text/plain", "X-Content-Type-Options": "nosniff" } });

@@ -16,27 +16,27 @@ export interface WatchOptions {
   intervalMs: number;
 }
 
-async function passOnce(ctx: ServerContext, stale: Map<string, number>, known: Set<string>): Promise<void> {
-  const router = ctx.router!;
+async function passOnce(server: ServerContext, stale: Map<string, number>, known: Set<string>): Promise<void> {
+  const router = server.router!;
   // Upstreams first (of every service seen so far), then one listing: an instance routed in
   // between is in the listing, so a routed address missing from it is really stale.
   const routedBy = new Map<string, Set<string>>();
   for (const service of known) routedBy.set(service, new Set(await router.upstreams(service)));
-  const all = await ctx.backend.list();
+  const all = await server.backend.list();
   for (const i of all) known.add(i.service);
   for (const [service, routed] of routedBy) {
     const instances = all.filter((i) => i.service === service);
     const live = instances.filter((i: Instance) => i.state === "running" && i.dial && !isFailed(i));
     const liveDials = new Set(live.map((i) => i.dial!));
     for (const i of live) {
-      if (routed.has(i.dial!) || !ctx.ready.has(i.id) || ctx.retiring.has(i.id)) continue;
-      if (!(await ctx.backend.probeReady(i))) continue;
+      if (routed.has(i.dial!) || !server.ready.has(i.id) || server.retiring.has(i.id)) continue;
+      if (!(await server.backend.probeReady(i))) continue;
       await router.addUpstream(service, i.dial!);
-      if (ctx.retiring.has(i.id) || !(await ctx.backend.exists(i.id))) await router.removeUpstream(service, i.dial!);
+      if (server.retiring.has(i.id) || !(await server.backend.exists(i.id))) await router.removeUpstream(service, i.dial!);
       else {
-        const rec = findInstanceRecord(ctx.log, i);
+        const rec = findInstanceRecord(server.log, i);
         if (rec) rec.entry.machine_id = i.machineId ?? null;
-        ctx.logger.info(`${i.name} runs on node ${i.machineId} at ${i.dial}: routed`);
+        server.logger.info(`${i.name} runs on node ${i.machineId} at ${i.dial}: routed`);
       }
     }
     for (const dial of routed) {
@@ -50,27 +50,27 @@ async function passOnce(ctx: ServerContext, stale: Map<string, number>, known: S
       if (seen < 2) continue;
       stale.delete(key);
       await router.removeUpstream(service, dial);
-      ctx.logger.info(`${service}: no instance runs at ${dial} any more: unrouted`);
+      server.logger.info(`${service}: no instance runs at ${dial} any more: unrouted`);
     }
   }
 }
 
 /** Runs until the server shuts down; errors of one pass are logged and the next pass tries again. */
-export function watchFailover(ctx: ServerContext, o: WatchOptions): Promise<void> {
-  if (!ctx.router) return Promise.resolve();
+export function watchFailover(server: ServerContext, o: WatchOptions): Promise<void> {
+  if (!server.router) return Promise.resolve();
   const stale = new Map<string, number>();
   const known = new Set<string>();
   return (async () => {
-    while (!ctx.shutdown.aborted) {
-      await passOnce(ctx, stale, known).catch((err) => ctx.logger.debug(`failover watch: ${(err as Error).message}`));
+    while (!server.shutdown.aborted) {
+      await passOnce(server, stale, known).catch((err) => server.logger.debug(`failover watch: ${(err as Error).message}`));
       await new Promise<void>((resolve) => {
         const t = setTimeout(done, o.intervalMs);
         function done() {
           clearTimeout(t);
-          ctx.shutdown.removeEventListener("abort", done);
+          server.shutdown.removeEventListener("abort", done);
           resolve();
         }
-        ctx.shutdown.addEventListener("abort", done, { once: true });
+        server.shutdown.addEventListener("abort", done, { once: true });
       });
     }
   })();
