@@ -140,70 +140,87 @@ export class DeployLog {
    * containers come from their labels; earlier ones from the newest deploy's history label.
    */
   rebuild(service: string, instances: Instance[]): void {
-    const groups = new Map<string, Instance[]>();
-    for (const i of instances) {
-      const k = deployKey(i.version, i.timestamp);
-      groups.set(k, [...(groups.get(k) ?? []), i]);
-    }
-    const newest = [...instances].sort((a, b) => b.startedAt.localeCompare(a.startedAt))[0];
-    let history: HistoryEntry[] = [];
-    try {
-      history = newest?.history ? (JSON.parse(newest.history) as HistoryEntry[]) : [];
-      if (!Array.isArray(history)) history = [];
-    } catch {
-      history = [];
-    }
+    const groups = groupByDeploy(instances);
     const rolledBack = new Set(instances.map((i) => i.rollbackOf).filter(Boolean) as string[]);
-    for (const h of history) {
+    for (const h of readHistoryLabel(instances)) {
       if (!h || typeof h.v !== "string" || typeof h.t !== "string" || groups.has(deployKey(h.v, h.t))) continue;
-      let state: DeployState = h.s;
-      if (state === "live" || state === "rolling") state = rolledBack.has(deployKey(h.v, h.t)) ? "rolled_back" : "destroyed";
-      this.add({
-        service,
-        version: h.v,
-        timestamp: h.t,
-        state,
-        instance_count: h.n ?? 0,
-        destroy_previous: false,
-        previous: refOf(h.p),
-        rollback_of: refOf(h.rb),
-        config_digest: null,
-        started_at: h.at ?? "",
-        finished_at: h.end ?? null,
-        reason: h.r ?? null,
-        log_tail: [],
-        instances: [],
-      });
+      this.add(recordFromHistory(service, h, rolledBack));
     }
-    for (const [, group] of groups) {
-      const first = group[0]!;
-      const running = group.some((i) => i.state === "running");
-      this.add({
-        service,
-        version: first.version,
-        timestamp: first.timestamp,
-        state: running ? "live" : "failed",
-        instance_count: first.count,
-        destroy_previous: first.destroyPrevious,
-        previous: refOf(first.previous),
-        rollback_of: refOf(first.rollbackOf),
-        config_digest: first.configDigest ?? null,
-        started_at: first.startedAt,
-        finished_at: null,
-        reason: running ? null : "no instance is running",
-        log_tail: [],
-        instances: group
-          .sort((a, b) => a.instance - b.instance)
-          .map((i) => ({
-            instance: String(i.instance),
-            container: i.name,
-            state: i.state === "running" ? "ready" : "failed",
-            replaces: i.replaces ?? null,
-            retired: false,
-            reason: null,
-            machine_id: i.machineId ?? null,
-          })),
-      });
-    }
+    for (const [, group] of groups) this.add(recordFromInstances(service, group));
   }
+}
+
+/** Instances by deploy key (version and timestamp). */
+function groupByDeploy(instances: Instance[]): Map<string, Instance[]> {
+  const groups = new Map<string, Instance[]>();
+  for (const i of instances) {
+    const key = deployKey(i.version, i.timestamp);
+    groups.set(key, [...(groups.get(key) ?? []), i]);
+  }
+  return groups;
+}
+
+/** The history label of the newest instance ([] when absent or unreadable). */
+function readHistoryLabel(instances: Instance[]): HistoryEntry[] {
+  const newest = [...instances].sort((a, b) => b.startedAt.localeCompare(a.startedAt))[0];
+  try {
+    const history = newest?.history ? (JSON.parse(newest.history) as HistoryEntry[]) : [];
+    return Array.isArray(history) ? history : [];
+  } catch {
+    return [];
+  }
+}
+
+/** An earlier deploy, from the history label: one that was live or rolling is gone now (destroyed, or rolled back). */
+function recordFromHistory(service: string, h: HistoryEntry, rolledBack: Set<string>): DeployRecord {
+  let state: DeployState = h.s;
+  if (state === "live" || state === "rolling") state = rolledBack.has(deployKey(h.v, h.t)) ? "rolled_back" : "destroyed";
+  return {
+    service,
+    version: h.v,
+    timestamp: h.t,
+    state,
+    instance_count: h.n ?? 0,
+    destroy_previous: false,
+    previous: refOf(h.p),
+    rollback_of: refOf(h.rb),
+    config_digest: null,
+    started_at: h.at ?? "",
+    finished_at: h.end ?? null,
+    reason: h.r ?? null,
+    log_tail: [],
+    instances: [],
+  };
+}
+
+/** A deploy that still has containers, from their labels: live when one of them runs, else failed. */
+function recordFromInstances(service: string, group: Instance[]): DeployRecord {
+  const first = group[0]!;
+  const running = group.some((i) => i.state === "running");
+  return {
+    service,
+    version: first.version,
+    timestamp: first.timestamp,
+    state: running ? "live" : "failed",
+    instance_count: first.count,
+    destroy_previous: first.destroyPrevious,
+    previous: refOf(first.previous),
+    rollback_of: refOf(first.rollbackOf),
+    config_digest: first.configDigest ?? null,
+    started_at: first.startedAt,
+    finished_at: null,
+    reason: running ? null : "no instance is running",
+    log_tail: [],
+    instances: group
+      .sort((a, b) => a.instance - b.instance)
+      .map((i) => ({
+        instance: String(i.instance),
+        container: i.name,
+        state: i.state === "running" ? "ready" : "failed",
+        replaces: i.replaces ?? null,
+        retired: false,
+        reason: null,
+        machine_id: i.machineId ?? null,
+      })),
+  };
 }
