@@ -60,74 +60,90 @@ const yesNo = (v: boolean | null) => (v === null ? <span class="muted">n/a</span
 /** What the deploy record says about an instance after the fact (e.g. it was restarted). */
 const noteOf = (record: DeployRecord | undefined, u: Unit) => record?.instances.find((i) => i.container === u.container_name)?.reason ?? null;
 
+type VersionGroup = ReturnType<typeof groupVersions>[number];
+
 function Versions(p: { view: ServiceView; now: number; ask: Ask }) {
   const groups = groupVersions(p.view.units);
   if (groups.length === 0) return <p class="muted">No instances.</p>;
   return (
     <>
-      {groups.map((g) => {
-        const record = p.view.deploys.find((d) => d.version === g.version && d.timestamp === g.timestamp);
-        const destroy = () =>
-          p.ask({
-            title: `Destroy ${p.view.service} ${g.version}?`,
-            body: `All ${g.units.length} instance(s) of ${g.version} (deployed ${g.timestamp}) are taken out of the router and removed. This cannot be undone.`,
-            action: `Destroy ${g.version}`,
-            run: () => requestDestroy(p.view.service, g.version, g.timestamp),
-          });
-        return (
-          <div class="version" key={`${g.version}:${g.timestamp}`} data-version={g.version}>
-            <div class="version-head">
-              <h3>
-                {g.version} <span class="muted">{g.timestamp}</span> {record && <Badge state={record.state} />}
-              </h3>
-              <button type="button" class="secondary danger-outline" onClick={destroy} data-testid={`destroy-${g.version}`}>
-                Destroy…
-              </button>
-            </div>
-            <div class="table-wrap">
-              <table class="stack">
-                <thead>
-                  <tr>
-                    <th>#</th>
-                    <th>Machine</th>
-                    <th>State</th>
-                    <th>Ready</th>
-                    <th>Routed</th>
-                    <th>Address</th>
-                    <th>Config</th>
-                    <th>Age</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {g.units.map((u) => (
-                    <tr key={u.container_id} data-unit={u.container_name} data-state={u.current_state} data-ready={String(u.ready)} data-routed={String(u.routed)}>
-                      <td data-label="#">{u.instance}</td>
-                      <td data-label="Machine" title={u.machine_id}>
-                        <code>{u.machine_id.slice(0, 12) || "—"}</code>
-                      </td>
-                      <td data-label="State">
-                        <span class={`state state-${u.current_state}`}>{u.current_state}</span> <span class="muted">{u.container_state}</span>
-                        {noteOf(record, u) && <div class="note">{noteOf(record, u)}</div>}
-                      </td>
-                      <td data-label="Ready">{yesNo(u.ready)}</td>
-                      <td data-label="Routed">{yesNo(u.routed)}</td>
-                      <td data-label="Address">
-                        <code>{u.address ?? "—"}</code>
-                      </td>
-                      <td data-label="Config" data-config-current={String(u.config_current)} title="Digest of the configuration (--config-dir) it started with; stale: a new deploy would start with another one">
-                        {u.config_digest ? <code>{u.config_digest.slice(0, 8)}</code> : "—"}
-                        {u.config_current === false && <span class="muted"> stale</span>}
-                      </td>
-                      <td data-label="Age">{formatAge(u.created_at, p.now)}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-          </div>
-        );
-      })}
+      {groups.map((g) => (
+        <Version key={`${g.version}:${g.timestamp}`} group={g} view={p.view} now={p.now} ask={p.ask} />
+      ))}
     </>
+  );
+}
+
+/** One deployed version: its heading, its Destroy button (confirmed first) and its instances. */
+function Version(p: { group: VersionGroup; view: ServiceView; now: number; ask: Ask }) {
+  const g = p.group;
+  const record = p.view.deploys.find((d) => d.version === g.version && d.timestamp === g.timestamp);
+  const destroy = () =>
+    p.ask({
+      title: `Destroy ${p.view.service} ${g.version}?`,
+      body: `All ${g.units.length} instance(s) of ${g.version} (deployed ${g.timestamp}) are taken out of the router and removed. This cannot be undone.`,
+      action: `Destroy ${g.version}`,
+      run: () => requestDestroy(p.view.service, g.version, g.timestamp),
+    });
+  return (
+    <div class="version" data-version={g.version}>
+      <div class="version-head">
+        <h3>
+          {g.version} <span class="muted">{g.timestamp}</span> {record && <Badge state={record.state} />}
+        </h3>
+        <button type="button" class="secondary danger-outline" onClick={destroy} data-testid={`destroy-${g.version}`}>
+          Destroy…
+        </button>
+      </div>
+      <div class="table-wrap">
+        <table class="stack">
+          <thead>
+            <tr>
+              <th>#</th>
+              <th>Machine</th>
+              <th>State</th>
+              <th>Ready</th>
+              <th>Routed</th>
+              <th>Address</th>
+              <th>Config</th>
+              <th>Age</th>
+            </tr>
+          </thead>
+          <tbody>
+            {g.units.map((u) => (
+              <UnitRow key={u.container_id} unit={u} record={record} now={p.now} />
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </div>
+  );
+}
+
+function UnitRow(p: { unit: Unit; record: DeployRecord | undefined; now: number }) {
+  const u = p.unit;
+  const note = noteOf(p.record, u);
+  return (
+    <tr data-unit={u.container_name} data-state={u.current_state} data-ready={String(u.ready)} data-routed={String(u.routed)}>
+      <td data-label="#">{u.instance}</td>
+      <td data-label="Machine" title={u.machine_id}>
+        <code>{u.machine_id.slice(0, 12) || "—"}</code>
+      </td>
+      <td data-label="State">
+        <span class={`state state-${u.current_state}`}>{u.current_state}</span> <span class="muted">{u.container_state}</span>
+        {note && <div class="note">{note}</div>}
+      </td>
+      <td data-label="Ready">{yesNo(u.ready)}</td>
+      <td data-label="Routed">{yesNo(u.routed)}</td>
+      <td data-label="Address">
+        <code>{u.address ?? "—"}</code>
+      </td>
+      <td data-label="Config" data-config-current={String(u.config_current)} title="Digest of the configuration (--config-dir) it started with; stale: a new deploy would start with another one">
+        {u.config_digest ? <code>{u.config_digest.slice(0, 8)}</code> : "—"}
+        {u.config_current === false && <span class="muted"> stale</span>}
+      </td>
+      <td data-label="Age">{formatAge(u.created_at, p.now)}</td>
+    </tr>
   );
 }
 
