@@ -37,6 +37,39 @@ function readKey(raw: string): string | undefined {
   return k;
 }
 
+/** The key part of a flow entry at text[i]: the index after it (-1 outside the subset) and, for a scalar, the key it reads as. */
+function scanFlowKey(text: string, i: number): { end: number; key: string | undefined } {
+  if (text[i] === "{" || text[i] === "[") return { end: scanFlow(text, i), key: undefined };
+  if (text[i] === "'" || text[i] === '"') {
+    const quoted = QUOTED.exec(text.slice(i));
+    return quoted ? { end: i + quoted[0].length, key: readKey(quoted[0]) } : { end: -1, key: undefined };
+  }
+  const start = i;
+  while (i < text.length && !/[,{}[\]]/.test(text[i]!) && !(text[i] === ":" && /[\s,{}[\]]/.test(text[i + 1] ?? " "))) {
+    if (text[i] === "#" && text[i - 1] === " ") return { end: -1, key: undefined };
+    i++;
+  }
+  const raw = text.slice(start, i).trim();
+  if (SPECIAL_START.test(raw) || (raw.startsWith("-") && raw.length > 1 && raw[1] === " ")) return { end: -1, key: undefined };
+  if (!raw && text[i] !== ":") return { end: -1, key: undefined }; // an empty entry (`[,]`)
+  return { end: i, key: readKey(raw) };
+}
+
+/** The value part of a flow entry at text[i]: the index after it, or -1 outside the subset. */
+function scanFlowValue(text: string, i: number): number {
+  if (text[i] === "{" || text[i] === "[") return scanFlow(text, i);
+  if (text[i] === "'" || text[i] === '"') {
+    const quoted = QUOTED.exec(text.slice(i));
+    return quoted ? i + quoted[0].length : -1;
+  }
+  const start = i;
+  while (i < text.length && !/[,{}[\]]/.test(text[i]!)) {
+    if ((text[i] === ":" && text[i + 1] === " ") || (text[i] === "#" && text[i - 1] === " ")) return -1;
+    i++;
+  }
+  return SPECIAL_START.test(text.slice(start, i).trim()) ? -1 : i;
+}
+
 /**
  * Checks a one-line flow collection starting at text[i] (`{` or `[`): quoted and plain
  * scalars, nested collections, no duplicate or null/collection keys. Returns the index
@@ -51,54 +84,24 @@ function scanFlow(text: string, i: number): number {
     while (text[i] === " ") i++;
     if (text[i] === close) return i + 1;
     // One entry: [key ':'] value, where a key is a scalar.
-    let start = i;
-    let scalarKey: string | undefined;
-    if (text[i] === "{" || text[i] === "[") {
-      i = scanFlow(text, i);
-      if (i < 0) return -1;
-    } else if (text[i] === "'" || text[i] === '"') {
-      const m = QUOTED.exec(text.slice(i));
-      if (!m) return -1;
-      i += m[0].length;
-      scalarKey = readKey(m[0]);
-    } else {
-      while (i < text.length && !/[,{}[\]]/.test(text[i]!) && !(text[i] === ":" && /[\s,{}[\]]/.test(text[i + 1] ?? " "))) {
-        if (text[i] === "#" && text[i - 1] === " ") return -1;
-        i++;
-      }
-      const raw = text.slice(start, i).trim();
-      if (SPECIAL_START.test(raw) || raw.startsWith("-") && raw.length > 1 && raw[1] === " ") return -1;
-      scalarKey = readKey(raw);
-      if (!raw && text[i] !== ":") return -1; // an empty entry (`[,]`)
-    }
+    const entry = scanFlowKey(text, i);
+    if (entry.end < 0) return -1;
+    i = entry.end;
     while (text[i] === " ") i++;
     if (text[i] === ":") {
-      if (scalarKey === undefined) return -1;
+      if (entry.key === undefined) return -1;
       if (open === "{") {
-        if (keys.has(scalarKey)) return -1;
-        keys.add(scalarKey);
+        if (keys.has(entry.key)) return -1;
+        keys.add(entry.key);
       }
       i++;
       while (text[i] === " ") i++;
-      start = i;
-      if (text[i] === "{" || text[i] === "[") {
-        i = scanFlow(text, i);
-        if (i < 0) return -1;
-      } else if (text[i] === "'" || text[i] === '"') {
-        const m = QUOTED.exec(text.slice(i));
-        if (!m) return -1;
-        i += m[0].length;
-      } else {
-        while (i < text.length && !/[,{}[\]]/.test(text[i]!)) {
-          if ((text[i] === ":" && text[i + 1] === " ") || (text[i] === "#" && text[i - 1] === " ")) return -1;
-          i++;
-        }
-        if (SPECIAL_START.test(text.slice(start, i).trim())) return -1;
-      }
+      i = scanFlowValue(text, i);
+      if (i < 0) return -1;
     } else if (open === "{") {
       // `{a}`: a key without a value.
-      if (scalarKey === undefined || keys.has(scalarKey)) return -1;
-      keys.add(scalarKey);
+      if (entry.key === undefined || keys.has(entry.key)) return -1;
+      keys.add(entry.key);
     }
     while (text[i] === " ") i++;
     if (text[i] === ",") {
