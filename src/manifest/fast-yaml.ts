@@ -135,6 +135,28 @@ function checkValue(value: string): "nested" | "block" | "ok" | undefined {
 }
 
 /**
+ * Records `key` at column `col` (`item`: right after a sequence dash) in the open maps:
+ * a sibling of the map at that column, or the first key of a new map. Returns that map,
+ * or undefined for a duplicate key.
+ */
+function enterKey(frames: Frame[], key: string, col: number, item: boolean): Frame | undefined {
+  while (frames.length && frames[frames.length - 1]!.indent > col) frames.pop();
+  let top = frames[frames.length - 1];
+  if (top && top.indent === col && !item) {
+    if (top.keys.has(key)) return undefined;
+    top.keys.add(key);
+  } else {
+    if (item && top && top.indent === col) frames.pop();
+    const parent = frames[frames.length - 1];
+    const path = item ? null : !parent ? [] : parent.path && parent.last !== undefined ? [...parent.path, parent.last] : null;
+    top = { indent: col, keys: new Set([key]), path };
+    frames.push(top);
+  }
+  top.last = key;
+  return top;
+}
+
+/**
  * The positions of the block-map keys when `text` is inside the subset (see the file
  * comment) and has no duplicate key; undefined otherwise.
  */
@@ -179,19 +201,8 @@ export function scanSimpleYaml(text: string): KeyPositions | undefined {
     }
     const key = readKey(m[1]!);
     if (key === undefined) return undefined;
-    while (frames.length && frames[frames.length - 1]!.indent > col) frames.pop();
-    let top = frames[frames.length - 1];
-    if (top && top.indent === col && !item) {
-      if (top.keys.has(key)) return undefined;
-      top.keys.add(key);
-    } else {
-      if (item && top && top.indent === col) frames.pop();
-      const parent = frames[frames.length - 1];
-      const path = item ? null : !parent ? [] : parent.path && parent.last !== undefined ? [...parent.path, parent.last] : null;
-      top = { indent: col, keys: new Set([key]), path };
-      frames.push(top);
-    }
-    top.last = key;
+    const top = enterKey(frames, key, col, item);
+    if (!top) return undefined;
     if (top.path) positions.set(JSON.stringify([...top.path, key]), { line: lineNo, col: col + 1 });
     const kind = checkValue(m[2] ?? "");
     if (kind === undefined) return undefined;
