@@ -98,27 +98,27 @@ export function formatPort(p: PortSpec): string {
 }
 
 export function parseMount(value: unknown, workspace: string): MountSpec {
-  let m: MountSpec;
+  let mount: MountSpec;
   if (typeof value === "string") {
-    const r = new RegExp(MOUNT_STRING_PATTERN).exec(value);
-    if (!r) throw new UserError(`invalid mount ${JSON.stringify(value)}`);
-    const source = r[1]!;
+    const match = new RegExp(MOUNT_STRING_PATTERN).exec(value);
+    if (!match) throw new UserError(`invalid mount ${JSON.stringify(value)}`);
+    const source = match[1]!;
     const bind = source.startsWith("/") || source.startsWith(".") || source.startsWith("~");
-    m = { type: bind ? "bind" : "volume", source, target: r[2]!, read_only: r[3] === "ro" };
+    mount = { type: bind ? "bind" : "volume", source, target: match[2]!, read_only: match[3] === "ro" };
   } else {
-    const o = value as { type: MountSpec["type"]; source?: string; target: string; read_only?: boolean };
-    m = { type: o.type, source: o.source ?? "", target: o.target, read_only: o.read_only ?? false };
+    const raw = value as { type: MountSpec["type"]; source?: string; target: string; read_only?: boolean };
+    mount = { type: raw.type, source: raw.source ?? "", target: raw.target, read_only: raw.read_only ?? false };
   }
-  if (m.type === "bind") {
-    if (!m.source) throw new UserError(`bind mount of ${m.target} needs a source`);
+  if (mount.type === "bind") {
+    if (!mount.source) throw new UserError(`bind mount of ${mount.target} needs a source`);
     const home = process.env.HOME ?? "/root";
-    const expanded = m.source.startsWith("~") ? home + m.source.slice(1) : m.source;
-    m.source = isAbsolute(expanded) ? resolve(expanded) : resolve(workspace, expanded);
+    const expanded = mount.source.startsWith("~") ? home + mount.source.slice(1) : mount.source;
+    mount.source = isAbsolute(expanded) ? resolve(expanded) : resolve(workspace, expanded);
   }
-  if (m.type === "volume" && !m.source) {
-    throw new UserError(`volume mount of ${m.target} needs a source (anonymous volumes would be left behind)`);
+  if (mount.type === "volume" && !mount.source) {
+    throw new UserError(`volume mount of ${mount.target} needs a source (anonymous volumes would be left behind)`);
   }
-  return m;
+  return mount;
 }
 
 export function formatMount(m: MountSpec): string {

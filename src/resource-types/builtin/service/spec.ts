@@ -78,14 +78,14 @@ export interface ServiceSpec {
 const ms = (v: unknown, dflt: number) => (v === undefined ? dflt : parseDurationMs(v as number | string));
 
 function parseUpdatePolicy(v: unknown): UpdatePolicy {
-  const o = (v ?? {}) as Record<string, unknown>;
+  const raw = (v ?? {}) as Record<string, unknown>;
   return {
-    parallelism: (o.parallelism as number | undefined) ?? 1,
-    delay_ms: ms(o.delay, 0),
-    order: (o.order as UpdatePolicy["order"] | undefined) ?? "start-first",
-    failure_action: (o.failure_action as UpdatePolicy["failure_action"] | undefined) ?? "rollback",
-    monitor_ms: ms(o.monitor, 5000),
-    max_failure_ratio: (o.max_failure_ratio as number | undefined) ?? 0,
+    parallelism: (raw.parallelism as number | undefined) ?? 1,
+    delay_ms: ms(raw.delay, 0),
+    order: (raw.order as UpdatePolicy["order"] | undefined) ?? "start-first",
+    failure_action: (raw.failure_action as UpdatePolicy["failure_action"] | undefined) ?? "rollback",
+    monitor_ms: ms(raw.monitor, 5000),
+    max_failure_ratio: (raw.max_failure_ratio as number | undefined) ?? 0,
   };
 }
 
@@ -131,10 +131,10 @@ export function parseMemory(v: number | string): number {
 }
 
 function parseLimits(v: unknown): Limits {
-  const o = (v ?? {}) as { cpus?: number | string; memory?: number | string };
+  const raw = (v ?? {}) as { cpus?: number | string; memory?: number | string };
   return {
-    nano_cpus: o.cpus === undefined ? undefined : Math.round(Number(o.cpus) * 1e9),
-    memory_bytes: o.memory === undefined ? undefined : parseMemory(o.memory),
+    nano_cpus: raw.cpus === undefined ? undefined : Math.round(Number(raw.cpus) * 1e9),
+    memory_bytes: raw.memory === undefined ? undefined : parseMemory(raw.memory),
   };
 }
 
