@@ -144,7 +144,7 @@ test("a node's dockerd killed: its instance is re-placed, and its facts name the
     await expectTrueFacts(moved);
     const addrs = moved.map((u) => u.machine_id);
     expect(addrs).not.toContain(worker.id);
-    expect(s.output()).toContain(`node ${worker.id} is down, drained or paused; moved to node`);
+    expect(s.output()).toContain(`node ${worker.id} is down or drained; moved to node`);
   } finally {
     await lab.nodeStart(worker.n);
   }

@@ -1,6 +1,6 @@
 /** Placement of Swarm instances (pure): node and port choice, the cluster view, re-placement specs. */
 import { describe, expect, test } from "bun:test";
-import { choosePlacement, DEFAULT_PORT_RANGE, isPortConflict, isUsableNode, nodeAddress, parsePortRange, pinnedNode, viewCluster } from "../../../src/server/backend/swarm/place";
+import { choosePlacement, DEFAULT_PORT_RANGE, isPortConflict, isUsableNode, keepsTasks, nodeAddress, parsePortRange, pinnedNode, viewCluster } from "../../../src/server/backend/swarm/place";
 import { movedSpec, strandedWhy } from "../../../src/server/backend/swarm/replace";
 import { buildInstanceSpec } from "../../../src/server/backend/swarm/spec";
 import { envList, instanceFacts } from "../../../src/server/config-dir";
@@ -26,6 +26,10 @@ describe("nodes", () => {
     expect(isUsableNode(node("x", "10.9.0.14", "ready", "pause"))).toBe(false);
     expect(nodeAddress({ Status: { Addr: "0.0.0.0" }, ManagerStatus: { Addr: "10.9.0.11:2377" } })).toBe("10.9.0.11");
     expect(nodeAddress({ Status: { Addr: "0.0.0.0" } })).toBeUndefined();
+    // A paused node takes no new instance but keeps its own; a drained or down one does not.
+    expect(keepsTasks(node("x", "10.9.0.14", "ready", "pause"))).toBe(true);
+    expect(keepsTasks(node("x", "10.9.0.14", "ready", "drain"))).toBe(false);
+    expect(keepsTasks(node("x", "10.9.0.14", "down"))).toBe(false);
   });
 });
 
@@ -110,7 +114,7 @@ describe("re-placement", () => {
   test("stranded: a node not usable; a port conflict of the current spec (bind failed, or pending on Swarm's port check); else not", () => {
     const s = { ...pinned("a", "web", "n1", 30000), UpdatedAt: "2026-01-01T00:00:10Z" };
     const usable = new Set(["n1", "n2"]);
-    expect(strandedWhy(s, [], new Set(["n2"]))?.why).toBe("node n1 is down, drained or paused");
+    expect(strandedWhy(s, [], new Set(["n2"]))?.why).toBe("node n1 is down or drained");
     expect(strandedWhy(s, [], usable)).toBeUndefined();
     const bind = { Status: { State: "failed", Err: "starting container failed: ... Bind for 0.0.0.0:30000 failed: port is already allocated" }, CreatedAt: "2026-01-01T00:00:11Z" };
     const pending = { Status: { State: "pending", Err: "no suitable node (host-mode port already in use on 1 node)" }, CreatedAt: "2026-01-01T00:00:11Z" };

@@ -67,6 +67,11 @@ export function isUsableNode(n: NodeShape): boolean {
   return n.Status?.State === "ready" && (n.Spec?.Availability ?? "active") === "active" && !!nodeAddress(n);
 }
 
+/** Ready and not drained: its tasks keep running there (a paused node takes no new ones but keeps its own). */
+export function keepsTasks(n: NodeShape): boolean {
+  return n.Status?.State === "ready" && n.Spec?.Availability !== "drain" && !!nodeAddress(n);
+}
+
 const PIN = /^node\.id\s*==\s*(\S+)$/;
 
 /** The node a service is pinned to by a `node.id==X` constraint. */

@@ -1,7 +1,7 @@
 /**
  * Re-placing pinned Swarm instances. An instance service is pinned to one node and one
- * host port (./place.ts), so Swarm cannot move it by itself: when its node goes down, is
- * drained or paused, or its port turns out taken there (the task fails to bind, or Swarm
+ * host port (./place.ts), so Swarm cannot move it by itself: when its node goes down or is
+ * drained, or its port turns out taken there (the task fails to bind, or Swarm
  * keeps it pending), serve chooses a new node and port and updates the service's spec
  * (constraint, port, and the DEPLOYSTER_HOST_IP / DEPLOYSTER_PUBLISHED_PORT it tells the
  * app); Swarm then replaces the task. Instances created without a pin are left to Swarm.
@@ -10,7 +10,7 @@ import type { DockerClient } from "../../../docker/client";
 import { inspectService, listNodes, listServices, listTasks, updateService } from "../../../docker/swarm";
 import type { ServerContext } from "../../context";
 import { instanceFilters, LABEL_INSTANCE, LABEL_SERVICE } from "../../naming";
-import { isPortConflict, isUsableNode, type NodeShape, type Placement, pinnedNode, type ServiceShape, specPorts, type TaskShape } from "./place";
+import { isPortConflict, keepsTasks, type NodeShape, type Placement, pinnedNode, type ServiceShape, specPorts, type TaskShape } from "./place";
 import type { Placer } from "./placer";
 
 interface SpecShape {
@@ -44,11 +44,11 @@ interface InstanceService extends ServiceShape {
   Version?: { Index?: number };
 }
 
-/** Why an instance must move, or undefined: its node is not usable, or its port is taken there. */
-export function strandedWhy(s: InstanceService, tasks: (TaskShape & { CreatedAt?: string })[], usable: Set<string>): { why: string; portTaken?: boolean } | undefined {
+/** Why an instance must move, or undefined: its node is down or drained (`alive`: the others), or its port is taken there. */
+export function strandedWhy(s: InstanceService, tasks: (TaskShape & { CreatedAt?: string })[], alive: Set<string>): { why: string; portTaken?: boolean } | undefined {
   const node = pinnedNode(s);
   if (!node) return undefined;
-  if (!usable.has(node)) return { why: `node ${node} is down, drained or paused` };
+  if (!alive.has(node)) return { why: `node ${node} is down or drained` };
   // Only tasks of the current spec: earlier failures were from an earlier placement.
   const since = Date.parse(s.UpdatedAt ?? "") || 0;
   if (tasks.some((t) => (Date.parse(t.CreatedAt ?? "") || 0) >= since && isPortConflict(t))) return { why: `port ${specPorts(s)[0]} is taken on node ${node}`, portTaken: true };
@@ -58,14 +58,14 @@ export function strandedWhy(s: InstanceService, tasks: (TaskShape & { CreatedAt?
 /** One pass: every stranded instance of serve's scope gets a new placement. */
 export async function replaceStranded(ctx: ServerContext, d: DockerClient, placer: Placer): Promise<void> {
   const nodes = (await listNodes(d)) as NodeShape[];
-  const usable = new Set(nodes.filter(isUsableNode).map((n) => String(n.ID)));
+  const alive = new Set(nodes.filter(keepsTasks).map((n) => String(n.ID)));
   const services = (await listServices(d, instanceFilters(ctx.config.scopeLabels))) as InstanceService[];
   const tasks = ((await listTasks(d, services.map((s) => s.ID ?? ""))) ?? []) as (TaskShape & { CreatedAt?: string })[];
   for (const s of services) {
     if (ctx.shutdown.aborted) return;
     const id = s.ID ?? "";
     if (ctx.retiring.has(id)) continue;
-    const stranded = strandedWhy(s, tasks.filter((t) => t.ServiceID === id), usable);
+    const stranded = strandedWhy(s, tasks.filter((t) => t.ServiceID === id), alive);
     if (!stranded) continue;
     const node = pinnedNode(s)!;
     const service = s.Spec?.Labels?.[LABEL_SERVICE] ?? "";
