@@ -69,12 +69,16 @@ export async function replaceStranded(ctx: ServerContext, d: DockerClient, place
     if (!stranded) continue;
     const node = pinnedNode(s)!;
     const service = s.Spec?.Labels?.[LABEL_SERVICE] ?? "";
-    await placer.place(service, stranded.portTaken ? { taken: { nodeId: node, port: specPorts(s)[0] ?? 0 } } : { exclude: new Set([node]) }, async (p) => {
-      // Looked at again inside the placement's turn: a rollout may have retired it meanwhile.
-      const now = (await inspectService(d, id)) as (InstanceService & { Spec: SpecShape }) | null;
-      if (!now || ctx.retiring.has(id) || pinnedNode(now) !== node) return;
-      await updateService(d, id, now.Version?.Index ?? 0, movedSpec(now.Spec, p));
-      ctx.logger.info(`${now.Spec.Labels?.[LABEL_SERVICE] ?? id} instance ${now.Spec.Labels?.[LABEL_INSTANCE] ?? "?"}: ${stranded.why}; moved to node ${p.nodeId} (${p.addr}:${p.port})`);
-    });
+    const where = stranded.portTaken ? { taken: { nodeId: node, port: specPorts(s)[0] ?? 0 } } : { exclude: new Set([node]) };
+    // One instance that cannot move now (no node left, a concurrent change) does not hold up the others: the next pass tries again.
+    await placer
+      .place(service, where, async (p) => {
+        // Looked at again inside the placement's turn: a rollout may have retired it meanwhile.
+        const now = (await inspectService(d, id)) as (InstanceService & { Spec: SpecShape }) | null;
+        if (!now || ctx.retiring.has(id) || pinnedNode(now) !== node) return;
+        await updateService(d, id, now.Version?.Index ?? 0, movedSpec(now.Spec, p));
+        ctx.logger.info(`${service} instance ${now.Spec.Labels?.[LABEL_INSTANCE] ?? "?"}: ${stranded.why}; moved to node ${p.nodeId} (${p.addr}:${p.port})`);
+      })
+      .catch((err) => ctx.logger.debug(`${service}: ${stranded.why}; not moved yet: ${(err as Error).message}`));
   }
 }
