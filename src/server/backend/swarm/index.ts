@@ -1,6 +1,7 @@
 /**
  * The Swarm backend: serve talks to a manager; each instance is a Swarm service (./spec.ts)
- * whose task Swarm places, restarts and reschedules; images come from --registry-url and
+ * pinned to the node and host port serve chose (./place.ts), whose task Swarm starts and
+ * restarts there, and which serve re-places when that node fails (./replace.ts); images come from --registry-url and
  * every node pulls them with the credentials of the Docker client config (sent with the
  * service create, as `docker service create --with-registry-auth` does).
  */
@@ -26,7 +27,7 @@ import { sleepUnlessAborted } from "../../../sleep";
 
 const STOP_GRACE_S = 10;
 
-/** DEPLOYSTER_SWARM_WATCH_MS: how often failover compares the router with the cluster (default 1000). */
+/** DEPLOYSTER_SWARM_WATCH_MS: how often failover re-places stranded instances and compares the router with the cluster (default 1000). */
 function watchIntervalMs(env: Record<string, string | undefined>): number {
   const n = Number(env.DEPLOYSTER_SWARM_WATCH_MS);
   return Number.isFinite(n) && n >= 100 ? n : 1000;
