@@ -1,9 +1,10 @@
 /**
  * The Swarm backend: serve talks to a manager; each instance is a Swarm service (./spec.ts)
  * pinned to the node and host port serve chose (./place.ts), whose task Swarm starts and
- * restarts there, and which serve re-places when that node fails (./replace.ts); images come from --registry-url and
- * every node pulls them with the credentials of the Docker client config (sent with the
- * service create, as `docker service create --with-registry-auth` does).
+ * restarts there, and which serve re-places when that node fails (./replace.ts). Images
+ * come from --registry-url and every node pulls them with the credentials of the Docker
+ * client config (sent with the service create, as `docker service create
+ * --with-registry-auth` does).
  */
 import { registryAuthHeader } from "../../../docker/auth";
 import type { DockerClient } from "../../../docker/client";
