@@ -173,7 +173,8 @@ export async function createSwarmBackend(ctx: ServerContext, env: Record<string,
     },
     machineId: async (i) => i.machineId ?? "",
     watch(c) {
-      const done = watchFailover(c, { intervalMs: watchIntervalMs(env), before: () => replaceStranded(c, docker, placer) });
+      const warned = new Set<string>();
+      const done = watchFailover(c, { intervalMs: watchIntervalMs(env), before: () => replaceStranded(c, docker, placer, warned) });
       return { stop: () => done };
     },
   };

@@ -55,8 +55,11 @@ export function strandedWhy(s: InstanceService, tasks: (TaskShape & { CreatedAt?
   return undefined;
 }
 
-/** One pass: every stranded instance of serve's scope gets a new placement. */
-export async function replaceStranded(ctx: ServerContext, d: DockerClient, placer: Placer): Promise<void> {
+/**
+ * One pass: every stranded instance of serve's scope gets a new placement. `warned` holds
+ * the instances already warned about as unmovable (one warning each, not one a pass).
+ */
+export async function replaceStranded(ctx: ServerContext, d: DockerClient, placer: Placer, warned: Set<string>): Promise<void> {
   const nodes = (await listNodes(d)) as NodeShape[];
   const alive = new Set(nodes.filter(keepsTasks).map((n) => String(n.ID)));
   const services = (await listServices(d, instanceFilters(ctx.config.scopeLabels))) as InstanceService[];
@@ -77,8 +80,14 @@ export async function replaceStranded(ctx: ServerContext, d: DockerClient, place
         const now = (await inspectService(d, id)) as (InstanceService & { Spec: SpecShape }) | null;
         if (!now || ctx.retiring.has(id) || pinnedNode(now) !== node) return;
         await updateService(d, id, now.Version?.Index ?? 0, movedSpec(now.Spec, p));
+        warned.delete(id);
         ctx.logger.info(`${service} instance ${now.Spec.Labels?.[LABEL_INSTANCE] ?? "?"}: ${stranded.why}; moved to node ${p.nodeId} (${p.addr}:${p.port})`);
       })
-      .catch((err) => ctx.logger.debug(`${service}: ${stranded.why}; not moved yet: ${(err as Error).message}`));
+      .catch((err) => {
+        const line = `${service} instance ${s.Spec?.Labels?.[LABEL_INSTANCE] ?? "?"}: ${stranded.why}; not moved yet: ${(err as Error).message}`;
+        if (warned.has(id)) return ctx.logger.debug(line);
+        warned.add(id);
+        ctx.logger.warn(line);
+      });
   }
 }
