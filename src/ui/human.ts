@@ -19,78 +19,106 @@ export interface HumanReporterOptions {
  * always for init/state logs, which have no header), a summary line.
  */
 export function createHumanReporter(o: HumanReporterOptions): Reporter {
-  const active = new Map<string, number>();
-  const out = (line = "") => o.out.write(`${line}\n`);
-  const err = (line = "") => o.err.write(`${line}\n`);
-  let lastActionResource: string | undefined;
+  return new HumanReporter(o);
+}
 
-  return {
-    emit(e: EngineEvent) {
-      switch (e.event) {
-        case "run-start":
-          err(`deployster ${e.command}: ${e.resources} resource${e.resources === 1 ? "" : "s"} (run ${e.runId})`);
-          break;
-        case "pull":
-          err(`pulling image ${e.image}...`);
-          break;
-        case "invocation-start":
-          active.set(e.resource, (active.get(e.resource) ?? 0) + 1);
-          if (o.verbose) err(`${e.resource} | ${e.phase}${e.action ? ` ${e.action}` : ""} started${e.mounts.length ? ` (plugs: ${e.mounts.join(" ")})` : ""}`);
-          break;
-        case "invocation-end": {
-          const n = (active.get(e.resource) ?? 1) - 1;
-          if (n <= 0) active.delete(e.resource);
-          else active.set(e.resource, n);
-          if (o.verbose) err(`${e.resource} | ${e.phase}${e.action ? ` ${e.action}` : ""} ${e.ok ? "done" : "failed"} in ${formatDuration(e.durationMs)}`);
-          break;
+type EventOf<K extends EngineEvent["event"]> = Extract<EngineEvent, { event: K }>;
+
+class HumanReporter implements Reporter {
+  /** Invocations running per resource: output is prefixed unless one resource's action runs alone. */
+  private readonly active = new Map<string, number>();
+  private lastActionResource: string | undefined;
+
+  constructor(private readonly options: HumanReporterOptions) {}
+
+  private out(line = ""): void {
+    this.options.out.write(`${line}\n`);
+  }
+
+  private err(line = ""): void {
+    this.options.err.write(`${line}\n`);
+  }
+
+  emit(e: EngineEvent): void {
+    switch (e.event) {
+      case "run-start":
+        this.err(`deployster ${e.command}: ${e.resources} resource${e.resources === 1 ? "" : "s"} (run ${e.runId})`);
+        break;
+      case "pull":
+        this.err(`pulling image ${e.image}...`);
+        break;
+      case "invocation-start":
+      case "invocation-end":
+        this.trackInvocation(e);
+        break;
+      case "output":
+        this.printOutput(e);
+        break;
+      case "warning":
+        this.err(`warning: ${e.resource ? `${e.resource}: ` : ""}${e.message}`);
+        break;
+      case "plan":
+        printPlan(e.plan, (line) => this.out(line));
+        break;
+      case "apply-start":
+        if (e.changes > 0) this.out(`\nApplying:`);
+        break;
+      case "resource-start":
+        if (e.status === "PENDING") this.out(`${e.resource}: dependencies converged, querying its state`);
+        break;
+      case "action-start":
+        this.lastActionResource = e.resource;
+        this.out(`${e.resource}: ${e.action} (${e.index}/${e.total})${e.description !== e.action ? `: ${e.description}` : ""}`);
+        break;
+      case "action-end":
+        if (this.options.verbose && e.ok) this.err(`${e.resource}: ${e.action} done in ${formatDuration(e.durationMs)}`);
+        break;
+      case "resource-result":
+        this.printResourceResult(e);
+        break;
+      case "stopped":
+        this.err(`apply stopped: ${e.reason}`);
+        break;
+      case "summary":
+        if (e.command === "apply") {
+          const counts = e.counts;
+          this.out(`Apply ${e.ok ? "complete" : "failed"}: ${counts.changed} changed, ${counts.unchanged} unchanged, ${counts.failed} failed, ${counts.skipped} skipped (${formatDuration(e.durationMs)}).`);
         }
-        case "output": {
-          const alone = active.size <= 1 && e.phase === "action" && lastActionResource === e.resource;
-          const line = alone ? `    ${e.line}` : `${e.resource} | ${e.line}`;
-          if (e.phase === "action") out(line);
-          else err(line);
-          break;
-        }
-        case "warning":
-          err(`warning: ${e.resource ? `${e.resource}: ` : ""}${e.message}`);
-          break;
-        case "plan":
-          printPlan(e.plan, out);
-          break;
-        case "apply-start":
-          if (e.changes > 0) out(`\nApplying:`);
-          break;
-        case "resource-start":
-          if (e.status === "PENDING") out(`${e.resource}: dependencies converged, querying its state`);
-          break;
-        case "action-start":
-          lastActionResource = e.resource;
-          out(`${e.resource}: ${e.action} (${e.index}/${e.total})${e.description !== e.action ? `: ${e.description}` : ""}`);
-          break;
-        case "action-end":
-          if (o.verbose && e.ok) err(`${e.resource}: ${e.action} done in ${formatDuration(e.durationMs)}`);
-          break;
-        case "resource-result":
-          if (e.outcome === "changed") out(`${e.resource}: VALID after ${e.actions} action${e.actions === 1 ? "" : "s"}`);
-          else if (e.outcome === "unchanged" && e.planned === "PENDING") out(`${e.resource}: VALID, nothing to do`);
-          else if (e.outcome === "failed" && e.error?.phase === "confirm") err(`${e.resource}: declined, not applied`);
-          else if (e.outcome === "failed") err(`error: ${e.resource}: ${e.error?.phase} failed: ${e.error?.message}`);
-          else if (e.outcome === "skipped") out(`${e.resource}: skipped (${e.cause === "aborted" ? "apply stopped" : `dependency '${e.cause}' failed`})`);
-          break;
-        case "stopped":
-          err(`apply stopped: ${e.reason}`);
-          break;
-        case "summary":
-          if (e.command === "apply") {
-            const c = e.counts;
-            out(`Apply ${e.ok ? "complete" : "failed"}: ${c.changed} changed, ${c.unchanged} unchanged, ${c.failed} failed, ${c.skipped} skipped (${formatDuration(e.durationMs)}).`);
-          }
-          break;
-        default:
-          break;
-      }
-    },
-  };
+        break;
+      default:
+        break;
+    }
+  }
+
+  /** Counts running invocations per resource; with -v, one line as each starts and ends. */
+  private trackInvocation(e: EventOf<"invocation-start"> | EventOf<"invocation-end">): void {
+    const what = `${e.resource} | ${e.phase}${e.action ? ` ${e.action}` : ""}`;
+    if (e.event === "invocation-start") {
+      this.active.set(e.resource, (this.active.get(e.resource) ?? 0) + 1);
+      if (this.options.verbose) this.err(`${what} started${e.mounts.length ? ` (plugs: ${e.mounts.join(" ")})` : ""}`);
+      return;
+    }
+    const n = (this.active.get(e.resource) ?? 1) - 1;
+    if (n <= 0) this.active.delete(e.resource);
+    else this.active.set(e.resource, n);
+    if (this.options.verbose) this.err(`${what} ${e.ok ? "done" : "failed"} in ${formatDuration(e.durationMs)}`);
+  }
+
+  /** An action's output goes to stdout, indented under its header when it runs alone; init/state logs to stderr, prefixed. */
+  private printOutput(e: EventOf<"output">): void {
+    const alone = this.active.size <= 1 && e.phase === "action" && this.lastActionResource === e.resource;
+    const line = alone ? `    ${e.line}` : `${e.resource} | ${e.line}`;
+    if (e.phase === "action") this.out(line);
+    else this.err(line);
+  }
+
+  private printResourceResult(e: EventOf<"resource-result">): void {
+    if (e.outcome === "changed") this.out(`${e.resource}: VALID after ${e.actions} action${e.actions === 1 ? "" : "s"}`);
+    else if (e.outcome === "unchanged" && e.planned === "PENDING") this.out(`${e.resource}: VALID, nothing to do`);
+    else if (e.outcome === "failed" && e.error?.phase === "confirm") this.err(`${e.resource}: declined, not applied`);
+    else if (e.outcome === "failed") this.err(`error: ${e.resource}: ${e.error?.phase} failed: ${e.error?.message}`);
+    else if (e.outcome === "skipped") this.out(`${e.resource}: skipped (${e.cause === "aborted" ? "apply stopped" : `dependency '${e.cause}' failed`})`);
+  }
 }
 
 const MARK: Record<string, string> = { VALID: "=", STALE: "~", PENDING: "?", FAILED: "!", SKIPPED: "-" };
