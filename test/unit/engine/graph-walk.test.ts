@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { buildGraph, findCycle, topologicalOrder, transitiveDependents } from "../../../src/engine/graph";
+import { buildGraph, findCycle, topologicalOrder, transitiveDependents } from "../../../src/manifest/graph";
 import { createLimiter } from "../../../src/engine/limiter";
 import { walkGraph } from "../../../src/engine/walk";
 
