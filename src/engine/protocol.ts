@@ -85,7 +85,9 @@ function validatorFor(schema: Record<string, unknown>): ValidateFunction {
     if (precompiled) v = precompiled() as ValidateFunction;
     else {
       const dialect = dialectOf(schema);
-      v = (drafts[dialect] ??= createAjv(dialect, RUNTIME_CONFIG_AJV_OPTIONS)).compile(schema);
+      const ajv = drafts[dialect] ?? createAjv(dialect, RUNTIME_CONFIG_AJV_OPTIONS);
+      drafts[dialect] = ajv;
+      v = ajv.compile(schema);
     }
     configValidators.set(key, v);
   }

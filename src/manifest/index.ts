@@ -148,14 +148,17 @@ function normalizePlug(raw: RawEntry, context: ManifestContext, problems: string
   if (typeof readOnly !== "boolean") problems.push(`${where}.read_only: must be a boolean (got ${describeValue(readOnly)})`);
   const patterns = (key: "resource_names" | "resource_types") => {
     const list = (spec[key] as unknown[] | undefined) ?? [];
-    list.forEach((p, i) => {
-      if (typeof p !== "string") return problems.push(`${where}.${key}[${i}]: must be a string (got ${describeValue(p)})`);
+    for (const [i, p] of list.entries()) {
+      if (typeof p !== "string") {
+        problems.push(`${where}.${key}[${i}]: must be a string (got ${describeValue(p)})`);
+        continue;
+      }
       try {
         new RegExp(p);
       } catch (err) {
         problems.push(`${where}.${key}[${i}]: invalid regular expression '${p}': ${(err as Error).message}`);
       }
-    });
+    }
     return list as string[];
   };
   const resourceNames = patterns("resource_names");
