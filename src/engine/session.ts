@@ -3,7 +3,7 @@ import type { ResourceSpec } from "../manifest/index";
 import type { EngineEvent, Reporter } from "./events";
 import { createInits } from "./inits";
 import { createInvoker, type Invocation } from "./invoker";
-import { createLimiter, type Limiter } from "./limiter";
+import { createLimiter } from "./limiter";
 import { validateStateResult } from "./protocol";
 import type { ActionSpec, InitResult, InvocationBase, ResourceType, StateResult } from "./resource-type";
 import type { ResourceTypeResolver } from "./resolver";
@@ -42,7 +42,6 @@ export function newRunId(): string {
  */
 export class Session {
   readonly runId: string;
-  readonly limiter: Limiter;
   readonly parallelism: number;
   readonly stats: EngineStats;
   readonly signal: AbortSignal;
@@ -57,7 +56,6 @@ export class Session {
   ) {
     this.runId = options.runId ?? newRunId();
     this.parallelism = options.parallelism ?? DEFAULT_PARALLELISM;
-    this.limiter = createLimiter(this.parallelism);
     this.stats = options.stats ?? { containersRun: 0, initCacheHits: 0 };
     this.signal = options.signal ?? new AbortController().signal;
     this.initOf = createInits({
@@ -66,7 +64,7 @@ export class Session {
       version: context.version,
       onCacheHit: () => void this.stats.initCacheHits++,
     });
-    this.invoke = createInvoker({ limiter: this.limiter, signal: this.signal, emit: (e) => this.emit(e), dirs: [context.confDir, context.workDir] });
+    this.invoke = createInvoker({ limiter: createLimiter(this.parallelism), signal: this.signal, emit: (e) => this.emit(e), dirs: [context.confDir, context.workDir] });
   }
 
   emit(event: EngineEvent): void {
