@@ -42,7 +42,7 @@ export async function createPlan(session: Session, manifest: Manifest, command: 
     runId: session.runId,
     createdAt: new Date().toISOString(),
     manifest,
-    context: session.context,
+    workspace: session.context.workspace,
     graph,
     resources: graph.nodes.map((n) => planned.get(n)!),
   };

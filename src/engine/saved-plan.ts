@@ -76,7 +76,7 @@ export function createSavedPlan(plan: Plan, run: { cwd: string; sources: VarSour
     created_at: plan.createdAt,
     run_id: plan.runId,
     cwd: run.cwd,
-    workspace: plan.context.workspace,
+    workspace: plan.workspace,
     manifests: plan.manifest.files,
     variables: run.sources.map((s) => (s.kind === "var" ? { var: s.name, value: s.value } : { var_file: s.path })),
     salt,

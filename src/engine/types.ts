@@ -1,4 +1,3 @@
-import type { Context } from "../context/index";
 import type { Graph } from "../manifest/graph";
 import type { Manifest, ResourceSpec } from "../manifest/index";
 import type { ResourceError } from "./events";
@@ -72,7 +71,8 @@ export interface Plan {
   runId: string;
   createdAt: string;
   manifest: Manifest;
-  context: Context;
+  /** The workspace it was made in (a saved plan is applied only there). */
+  workspace: string;
   graph: Graph;
   /** In manifest order. */
   resources: PlannedResource[];

@@ -25,7 +25,7 @@ async function setup(yaml: string, o: { parallelism?: number } = {}) {
     session = new Session(context, {
       reporter,
       parallelism: o.parallelism,
-      types: { resolve: (t) => types.get(t) ?? (types.set(t, fake.type(t)), types.get(t)!) },
+      types: { resolve: (t) => types.get(t) ?? types.set(t, fake.type(t)).get(t)! },
     });
     return createPlan(session, manifest);
   };

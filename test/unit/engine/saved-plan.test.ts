@@ -21,7 +21,7 @@ const stale = (name: string, config: Record<string, unknown>, staleState: Record
   mounts: [],
 });
 const valid = (name: string, state: Record<string, unknown>): ValidResource => ({ spec: spec(name), status: "VALID", config: {}, state, init: { state_action: {} }, mounts: [] });
-const plan = (resources: PlannedResource[]): Plan => ({ runId: "r", createdAt: "2026-01-01T00:00:00Z", manifest: { files: ["/w/m.yaml"] }, context: { workspace: "/w" }, resources }) as any;
+const plan = (resources: PlannedResource[]): Plan => ({ runId: "r", createdAt: "2026-01-01T00:00:00Z", manifest: { files: ["/w/m.yaml"] }, workspace: "/w", resources }) as any;
 
 describe("saved plans", () => {
   const base = plan([stale("a", { password: "hunter2" }), valid("b", { token: "t0ps3cret" })]);
