@@ -16,7 +16,7 @@ export interface EngineStats {
   initCacheHits: number;
 }
 
-/** Everything createPlan / applyPlan need besides the manifest and context; all injectable. */
+/** How a Session runs: where events go, how types resolve, how many invocations at once; all injectable. */
 export interface EngineOptions {
   reporter: Reporter;
   /** How a manifest's type string becomes a ResourceType (the session closes it). */
