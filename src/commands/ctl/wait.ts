@@ -6,7 +6,7 @@
 import { UserError } from "../../errors";
 import { ConnectionError } from "../../client/transport";
 import { formatStatus } from "../../client/status-text";
-import { type FollowPoll, followDeploy } from "../../client/follow";
+import { type FollowPoll, type FollowResult, followDeploy } from "../../client/follow";
 import { type DeployView, countReady, describeDeploy, failureLogs, normalizeDeploy, summarizeProgress } from "../../client/deploys";
 import { type CtlContext, type CtlWriter, writeLine } from "./io";
 import { readJsonBody } from "./json";
@@ -82,7 +82,7 @@ async function pollOnce(ctl: CtlContext, target: WaitTarget): Promise<FollowPoll
 export async function waitForDeploy(ctl: CtlContext, target: WaitTarget, timeoutMs: number): Promise<number> {
   const label = target.version ? `${target.service} ${target.version}` : target.service;
   const progress = new ProgressPrinter(ctl.stdout, target.service);
-  let result;
+  let result: FollowResult;
   try {
     result = await followDeploy({
       poll: () => pollOnce(ctl, target),

@@ -16,13 +16,13 @@ function dirs() {
 describe("built-in variables", () => {
   test("defaults and environment", async () => {
     const d = dirs();
-    const ctx = await buildContext({ env: { ...d.env, WORKSPACE_DIR: d.ws }, cwd: d.root, version: "9.9.9" });
-    expect(ctx.vars).toEqual({ _version: "9.9.9", _verbose: false, _conf: d.conf, _workspace: d.ws, _work: join(d.ws, ".deployster", "work"), _confirm: "ACTION" });
+    const context = await buildContext({ env: { ...d.env, WORKSPACE_DIR: d.ws }, cwd: d.root, version: "9.9.9" });
+    expect(context.vars).toEqual({ _version: "9.9.9", _verbose: false, _conf: d.conf, _workspace: d.ws, _work: join(d.ws, ".deployster", "work"), _confirm: "ACTION" });
   });
   test("WORK_DIR, --work-dir, -v and -c", async () => {
     const d = dirs();
-    const ctx = await buildContext({ env: { ...d.env, WORK_DIR: "w1" }, cwd: d.ws });
-    expect(ctx.workDir).toBe(join(d.ws, "w1"));
+    const context = await buildContext({ env: { ...d.env, WORK_DIR: "w1" }, cwd: d.ws });
+    expect(context.workDir).toBe(join(d.ws, "w1"));
     const ctx2 = await buildContext({ env: { ...d.env, WORK_DIR: "w1" }, cwd: d.ws, workDir: "w2", verbose: true, confirm: "ONCE" });
     expect(ctx2.workDir).toBe(join(d.ws, "w2"));
     expect(ctx2.vars._verbose).toBe(true);
@@ -30,8 +30,8 @@ describe("built-in variables", () => {
   });
   test("CONF_DIR defaults to ~/.deployster", async () => {
     const d = dirs();
-    const ctx = await buildContext({ env: { HOME: d.root }, cwd: d.ws });
-    expect(ctx.confDir).toBe(join(d.root, ".deployster"));
+    const context = await buildContext({ env: { HOME: d.root }, cwd: d.ws });
+    expect(context.confDir).toBe(join(d.root, ".deployster"));
   });
 });
 
@@ -43,24 +43,24 @@ describe("auto files and variables", () => {
     writeFileSync(join(d.ws, "vars.2.auto.yaml"), "c: ws2\n");
     writeFileSync(join(d.ws, "vars.notauto.yaml"), "ignored: true\n");
     writeFileSync(join(d.ws, "vars.auto.yml"), "ignored2: true\n");
-    const ctx = await buildContext({ env: d.env, cwd: d.ws, sources: [{ kind: "var", name: "c", value: "cli" }] });
-    expect(ctx.vars.a).toBe("conf");
-    expect(ctx.vars.b).toBe("ws1");
-    expect(ctx.vars.c).toBe("cli");
-    expect(ctx.vars.nested).toEqual({ x: 1, y: 2 });
-    expect(ctx.vars.ignored).toBeUndefined();
-    expect(ctx.vars.ignored2).toBeUndefined();
+    const context = await buildContext({ env: d.env, cwd: d.ws, sources: [{ kind: "var", name: "c", value: "cli" }] });
+    expect(context.vars.a).toBe("conf");
+    expect(context.vars.b).toBe("ws1");
+    expect(context.vars.c).toBe("cli");
+    expect(context.vars.nested).toEqual({ x: 1, y: 2 });
+    expect(context.vars.ignored).toBeUndefined();
+    expect(context.vars.ignored2).toBeUndefined();
   });
   test("missing directories are skipped", async () => {
     const d = dirs();
-    const ctx = await buildContext({ env: { CONF_DIR: join(d.root, "nope"), HOME: d.root }, cwd: join(d.root, "also-nope") });
-    expect(ctx.vars._conf).toBe(join(d.root, "nope"));
+    const context = await buildContext({ env: { CONF_DIR: join(d.root, "nope"), HOME: d.root }, cwd: join(d.root, "also-nope") });
+    expect(context.vars._conf).toBe(join(d.root, "nope"));
   });
   test("var files see earlier variables with native types, in command-line order", async () => {
     const d = dirs();
     writeFileSync(join(d.ws, "one.yaml"), "prev_n: 1\nlist: [1]\n");
     writeFileSync(join(d.ws, "two.yaml"), "n: '{{ prev_n + 1 }}'\nlabel: 'n-{{ prev_n }}'\nfrom_cli: '{{ cli }}'\ncount: '{{ list | length }}'\n");
-    const ctx = await buildContext({
+    const context = await buildContext({
       env: d.env,
       cwd: d.ws,
       sources: [
@@ -69,10 +69,10 @@ describe("auto files and variables", () => {
         { kind: "file", path: "two.yaml" },
       ],
     });
-    expect(ctx.vars.n).toBe(2);
-    expect(ctx.vars.label).toBe("n-1");
-    expect(ctx.vars.from_cli).toBe("x");
-    expect(ctx.vars.count).toBe(1);
+    expect(context.vars.n).toBe(2);
+    expect(context.vars.label).toBe("n-1");
+    expect(context.vars.from_cli).toBe("x");
+    expect(context.vars.count).toBe(1);
   });
   test("a var file is evaluated against the context before it, not itself", async () => {
     const d = dirs();

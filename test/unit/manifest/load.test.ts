@@ -14,12 +14,12 @@ function file(text: string): string {
   return p;
 }
 async function load(texts: string[], vars: Record<string, string> = {}) {
-  const ctx = await buildContext({
+  const context = await buildContext({
     env: { CONF_DIR: join(root, "conf"), HOME: root },
     cwd: root,
     sources: Object.entries(vars).map(([name, value]) => ({ kind: "var" as const, name, value })),
   });
-  return loadManifests(texts.map(file), ctx, { displayBase: root });
+  return loadManifests(texts.map(file), context, { displayBase: root });
 }
 async function problems(texts: string[]): Promise<string> {
   try {
@@ -120,7 +120,7 @@ describe("problems", () => {
   });
 
   test("a missing manifest file", async () => {
-    const ctx = await buildContext({ env: { CONF_DIR: root, HOME: root }, cwd: root });
-    await expect(loadManifests([join(root, "nope.yaml")], ctx, { displayBase: root })).rejects.toThrow("manifest 'nope.yaml' not found");
+    const context = await buildContext({ env: { CONF_DIR: root, HOME: root }, cwd: root });
+    await expect(loadManifests([join(root, "nope.yaml")], context, { displayBase: root })).rejects.toThrow("manifest 'nope.yaml' not found");
   });
 });

@@ -1,7 +1,7 @@
 /** What every built-in type shares: how it reaches Docker, its init answer, its request shapes, its log line and unknown-action error. */
 import { DockerClient } from "../../../docker/client";
 import { UserError } from "../../../errors";
-import type { ActionSpec, InitResult, InvocationBase, InvocationIO } from "../../types";
+import type { ActionSpec, InitResult, InvocationBase, InvocationIO } from "../../../engine/resource-type";
 import type { BurstCache } from "./burst-cache";
 import { Masker } from "./mask";
 
