@@ -10,7 +10,8 @@ import { buildGraph } from "../engine/graph";
 import { createPlan } from "../engine/plan";
 import type { PlannedStatus } from "../engine/types";
 import { UserError } from "../errors";
-import { onShutdown } from "../shutdown";
+import { EXIT_INTERRUPTED, EXIT_OK } from "../exit-codes";
+import { runInterruptible } from "./interrupt";
 import { createMemoryReporter } from "../ui/events";
 import { type GraphFormat, renderDot, renderMermaid } from "../ui/graph";
 
@@ -34,24 +35,25 @@ export async function runGraphCommand(manifests: string[], options: GraphCommand
   const graph = buildGraph(run.manifest.resources);
   let statuses: Map<string, PlannedStatus> | undefined;
   if (options.plan) {
-    const unregister = onShutdown(() => {
-      stderr.write("graph interrupted: containers removed\n");
-      return 130;
-    });
-    let plan: Awaited<ReturnType<typeof createPlan>> | undefined;
-    try {
-      plan = await createPlan(run.manifest, run.context, { ...run.engine, reporter: createMemoryReporter() }, "plan");
-      statuses = new Map(plan.resources.map((r) => [r.spec.name, r.status]));
-      for (const r of plan.resources) {
-        if (r.status === "FAILED" && r.error) stderr.write(`${r.spec.name}: FAILED (${r.error.phase}): ${r.error.message.split("\n")[0]}\n`);
+    const onInterrupt = () => stderr.write("graph interrupted: containers removed\n");
+    await runInterruptible({ shutdown: run.shutdown, containers: run.engine.containers, onInterrupt }, async () => {
+      let plan: Awaited<ReturnType<typeof createPlan>> | undefined;
+      try {
+        plan = await createPlan(run.manifest, run.context, { ...run.engine, reporter: createMemoryReporter() }, "plan");
+        statuses = new Map(plan.resources.map((r) => [r.spec.name, r.status]));
+        for (const r of plan.resources) {
+          if (r.status === "FAILED" && r.error) stderr.write(`${r.spec.name}: FAILED (${r.error.phase}): ${r.error.message.split("\n")[0]}\n`);
+        }
+        return EXIT_OK;
+      } finally {
+        // The plan's session holds the run's resource-type runners: removed before printing.
+        await plan?.session.close();
       }
-    } finally {
-      // The plan's session holds the run's resource-type runners: removed before printing.
-      await plan?.session.close();
-      unregister();
-    }
+    });
+    // Stopped: the shutdown decides the exit, and a half-discovered graph is not printed.
+    if (run.shutdown.signal.aborted) return EXIT_INTERRUPTED;
   }
   const render = format === "dot" ? renderDot : renderMermaid;
   stdout.write(render(graph, specs, { statuses }));
-  return 0;
+  return EXIT_OK;
 }

@@ -12,6 +12,7 @@ import { readYamlFile } from "../manifest/yaml";
 import { checkConformance } from "../resource-types/conformance/check";
 import { formatResult, formatVerdict, skippedPhases } from "../resource-types/conformance/report";
 import type { Writer } from "../ui/human";
+import { exitCodeOf } from "../exit-codes";
 
 export interface TypeCheckOptions {
   config?: string;
@@ -62,5 +63,5 @@ export async function runTypeCheckCommand(subcommand: string, image: string, o: 
   });
   for (const s of skippedPhases(results)) out.write(`${formatResult(s)}\n`);
   out.write(`${formatVerdict(image, results)}\n`);
-  return results.some((r) => r.status === "fail") ? 1 : 0;
+  return exitCodeOf(!results.some((r) => r.status === "fail"));
 }

@@ -3,7 +3,9 @@ import type { Context } from "../context/index";
 import { DockerClient } from "../docker/client";
 import { UserError } from "../errors";
 import type { ResourceSpec } from "../manifest/index";
-import { getBuiltinType, isBuiltinType } from "../resource-types/builtin/index";
+import { ContainerTracker } from "../docker/tracking";
+import { ArtefactClock } from "../resource-types/artefacts";
+import { type BuiltinTypes, createBuiltinTypes, isBuiltinType } from "../resource-types/builtin/index";
 import { baseMounts, createImageType } from "../resource-types/image";
 import { RunnerPool } from "../resource-types/runners/pool";
 import type { ActionSpec, InitResult, InvocationBase, InvocationIO, ResourceType, StateResult } from "../resource-types/types";
@@ -33,7 +35,10 @@ export interface EngineOptions {
   stateTimeoutMs?: number;
   actionTimeoutMs?: number;
   runId?: string;
+  /** Stops the run: nothing new starts, running containers are killed and removed. */
   signal?: AbortSignal;
+  /** The run's containers, for whoever removes them when the process is stopped (default: a fresh one). */
+  containers?: ContainerTracker;
   /** How a type string becomes a ResourceType (default: built-in or image). */
   resolveType?: (type: string, session: Session) => ResourceType;
   stats?: EngineStats;
@@ -61,12 +66,15 @@ export class Session {
   readonly limiter: Limiter;
   readonly stats: EngineStats;
   readonly signal: AbortSignal;
+  readonly containers: ContainerTracker;
   readonly startedAt = Date.now();
   private readonly types = new Map<string, ResourceType>();
   private readonly inits = new Map<string, Promise<InitResult>>();
   private docker?: DockerClient;
   private dirsReady?: Promise<void>;
   private runnerPool?: RunnerPool;
+  private builtins?: BuiltinTypes;
+  private readonly clock = new ArtefactClock();
 
   constructor(
     readonly context: Context,
@@ -76,6 +84,7 @@ export class Session {
     this.limiter = createLimiter(options.parallelism ?? DEFAULT_PARALLELISM);
     this.stats = options.stats ?? { containersRun: 0, initCacheHits: 0 };
     this.signal = options.signal ?? new AbortController().signal;
+    this.containers = options.containers ?? new ContainerTracker();
     this.docker = options.docker;
   }
 
@@ -86,7 +95,7 @@ export class Session {
   /** Fails early, before anything runs, on `deployster/...` types nobody provides. */
   checkTypes(specs: ResourceSpec[]): void {
     if (this.options.resolveType) return;
-    const unknown = [...new Set(specs.filter((s) => isBuiltinType(s.type) && !getBuiltinType(s.type)).map((s) => s.type))];
+    const unknown = [...new Set(specs.filter((s) => isBuiltinType(s.type) && !this.builtinTypes().get(s.type)).map((s) => s.type))];
     if (unknown.length > 0) {
       const users = (t: string) => specs.filter((s) => s.type === t).map((s) => `'${s.name}'`).join(", ");
       throw new UserError(unknown.map((t) => `unknown built-in resource type '${t}' (used by ${users(t)})`).join("; "));
@@ -107,7 +116,7 @@ export class Session {
     if (t) return t;
     if (this.options.resolveType) t = this.options.resolveType(type, this);
     else if (isBuiltinType(type)) {
-      t = getBuiltinType(type);
+      t = this.builtinTypes().get(type);
       if (!t) throw new UserError(`unknown built-in resource type '${type}'`);
     } else {
       t = createImageType(type, {
@@ -122,6 +131,8 @@ export class Session {
         stats: this.stats,
         onPull: (image) => this.emit({ event: "pull", image }),
         runners: this.runners(),
+        containers: this.containers,
+        clock: this.clock,
       });
     }
     this.types.set(type, t);
@@ -142,12 +153,19 @@ export class Session {
         baseMounts: (scratch) => baseMounts({ workspace, confDir, workDir }, scratch),
         onNotice: (message) => this.emit({ event: "warning", message }),
         onStart: () => void this.stats.containersRun++,
+        containers: this.containers,
       });
       // Ctrl-C or an aborted run: runners go at once (exec'd processes die with them).
       this.signal.addEventListener("abort", () => void pool.close(), { once: true });
       this.runnerPool = pool;
     }
     return this.runnerPool;
+  }
+
+  /** The run's built-in types (created on first use), on the run's Docker client. */
+  private builtinTypes(): BuiltinTypes {
+    this.builtins ??= createBuiltinTypes({ docker: () => this.dockerClient(), containers: this.containers });
+    return this.builtins;
   }
 
   /** Ends the run's shared resources: stops and removes every runner. Idempotent. */
