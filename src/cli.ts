@@ -183,7 +183,7 @@ export function buildCli(shutdown: ShutdownScope = new Shutdown()): CAC {
     .option("--action-timeout <duration>", "Timeout of each action container", { default: "30m" })
     .option("-v, --verbose", "Show the type's output as it runs")
     .example("deployster type check example/motd:1.0 --config config.yaml")
-    .action(async (sub: string, image: string, options) => (await import("./commands/type-check")).runTypeCheckCommand(sub, image, options));
+    .action(async (sub: string, image: string, options) => (await import("./commands/type-check")).runTypeCheckCommand(sub, image, { ...options, shutdown }));
 
   cli
     .command("completion <shell>", "Print a completion script for bash, zsh or fish")
