@@ -1,6 +1,7 @@
 import { inspectImage } from "../../docker/images";
 import { IDLE_ARCHITECTURES } from "./idle-program";
 import { startRunner, type Runner, type RunnerEnvironment } from "./runner";
+import type { ImageObject } from "../docker-objects";
 
 /** The image label by which a resource type declares that its invocations may share a runner. */
 export const LABEL_REUSABLE = "deployster.reusable";
@@ -121,7 +122,7 @@ export class RunnerPool {
   }
 
   /** An image inspection made anyway (the init cache key), saving the pool its own. */
-  primeImage(image: string, info: unknown): void {
+  primeImage(image: string, info: ImageObject | null): void {
     if (info && !this.facts.has(image)) this.facts.set(image, Promise.resolve(imageFacts(info)));
   }
 
@@ -138,7 +139,7 @@ export class RunnerPool {
   }
 }
 
-function imageFacts(info: any): ImageFacts {
+function imageFacts(info: ImageObject): ImageFacts {
   const config = info?.Config ?? {};
   const list = (v: unknown) => (Array.isArray(v) ? v.map(String) : []);
   const os = String(info?.Os ?? "linux");

@@ -27,6 +27,7 @@ import { pullWithProgress } from "../common/pull";
 import { buildContainerCreateBody } from "./body";
 import { waitReady } from "./ready";
 import { DEFAULT_MIN_RUNNING_REPLACE_MS, type ContainerOptions, type ContainerSpec } from "./spec";
+import type { ContainerObject } from "../../docker-objects";
 
 export interface StepContext {
   d: DockerClient;
@@ -135,7 +136,7 @@ export async function startExisting(ctx: StepContext): Promise<void> {
   }
 }
 
-function stopTimeoutOf(c: any): number {
+function stopTimeoutOf(c: ContainerObject): number {
   return typeof c.Config?.StopTimeout === "number" ? c.Config.StopTimeout : 10;
 }
 
