@@ -14,7 +14,7 @@ import { readSavedPlan } from "../engine/saved-plan-file";
 import { parseConfirmMode } from "../context/index";
 import { UserError } from "../errors";
 import { EXIT_FAILURE, exitCodeOf } from "../exit-codes";
-import { runInterruptible } from "./interrupt";
+import { quietOnceStopped, runInterruptible } from "./interrupt";
 import { createHumanReporter } from "../ui/human";
 import { createNdjsonReporter } from "../ui/json";
 import { createTerminalPrompt } from "../ui/prompt";
@@ -41,7 +41,7 @@ export async function runSavedPlanApply(file: string, options: EngineCommandOpti
     let plan: Plan | undefined;
     try {
       if (!options.json) stderr.write(`Applying the saved plan ${file} (made ${saved.created_at}); checking that nothing changed since.\n`);
-      plan = await createPlan(run.manifest, run.context, { ...run.engine, reporter }, "apply");
+      plan = await createPlan(run.manifest, run.context, { ...run.engine, reporter: quietOnceStopped(reporter, run.shutdown.signal) }, "apply");
       const changed = compareWithSaved(saved, plan);
       if (changed.length > 0) {
         const reason = `the world changed since the plan was made, so it was not applied (nothing was changed):\n${changed.map((c) => `  - ${c}`).join("\n")}\nRun plan again and review it.`;

@@ -6,7 +6,7 @@ import { createPlan } from "../engine/plan";
 import type { Plan } from "../engine/types";
 import { UserError } from "../errors";
 import { exitCodeOf } from "../exit-codes";
-import { runInterruptible } from "./interrupt";
+import { quietOnceStopped, runInterruptible } from "./interrupt";
 import { createHumanReporter } from "../ui/human";
 import { createNdjsonReporter } from "../ui/json";
 import { createTerminalPrompt } from "../ui/prompt";
@@ -35,7 +35,7 @@ export async function runApplyCommand(manifests: string[], options: EngineComman
   return runInterruptible({ shutdown: run.shutdown, containers: run.engine.containers, onInterrupt }, async () => {
     let plan: Plan | undefined;
     try {
-      plan = await createPlan(run.manifest, run.context, { ...run.engine, reporter }, "apply");
+      plan = await createPlan(run.manifest, run.context, { ...run.engine, reporter: quietOnceStopped(reporter, run.shutdown.signal) }, "apply");
       const result = await applyPlan(plan, { confirm: run.confirm, prompt: prompt?.ask });
       return exitCodeOf(result.ok);
     } finally {

@@ -7,6 +7,7 @@
 import type { ContainerTracker } from "../docker/tracking";
 import { EXIT_INTERRUPTED } from "../exit-codes";
 import type { ShutdownScope } from "../shutdown";
+import type { Reporter } from "../ui/events";
 
 /** How long a stopped run may take to unwind before the process exits anyway. */
 export const UNWIND_GRACE_MS = 10_000;
@@ -32,6 +33,19 @@ export async function runInterruptible(o: InterruptibleRunOptions, body: () => P
   } finally {
     unregister();
   }
+}
+
+/**
+ * The reporter the engine gets: once `signal` is aborted it passes nothing on, so the
+ * command's own last word (said on the reporter itself) is the last thing the user sees,
+ * not the failures of a run that is unwinding.
+ */
+export function quietOnceStopped(reporter: Reporter, signal: AbortSignal): Reporter {
+  return {
+    emit(event) {
+      if (!signal.aborted) reporter.emit(event);
+    },
+  };
 }
 
 /** Resolves once `p` settles, or after `ms`, whichever comes first. */

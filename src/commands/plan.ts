@@ -6,7 +6,7 @@ import type { Writer } from "../ui/human";
 import type { Plan } from "../engine/types";
 import type { PreparedRun } from "../engine/command-options";
 import { exitCodeOfPlan } from "../exit-codes";
-import { runInterruptible } from "./interrupt";
+import { quietOnceStopped, runInterruptible } from "./interrupt";
 import { createHumanReporter } from "../ui/human";
 import { createPlanDocumentReporter } from "../ui/json";
 
@@ -27,7 +27,7 @@ export async function runPlanCommand(manifests: string[], options: EngineCommand
   return runInterruptible({ shutdown: run.shutdown, containers: run.engine.containers, onInterrupt }, async () => {
     let plan: Plan | undefined;
     try {
-      plan = await createPlan(run.manifest, run.context, { ...run.engine, reporter }, "plan");
+      plan = await createPlan(run.manifest, run.context, { ...run.engine, reporter: quietOnceStopped(reporter, run.shutdown.signal) }, "plan");
       const summary = summarizePlan(plan.resources);
       if (options.out !== undefined) await savePlan(plan, run, resolve(run.cwd, String(options.out)), stderr);
       return exitCodeOfPlan(summary, !!options.detailedExitcode);
