@@ -37,7 +37,10 @@ describe("Shutdown: one abort signal, then the clean-up hooks", () => {
   test("an unregistered hook is not run", async () => {
     const shutdown = new Shutdown();
     let ran = false;
-    const unregister = shutdown.onShutdown(() => void (ran = true));
+    const unregister = shutdown.onShutdown(() => {
+      ran = true;
+      return undefined;
+    });
     unregister();
     await shutdown.begin("SIGINT");
     expect(ran).toBe(false);
@@ -47,7 +50,10 @@ describe("Shutdown: one abort signal, then the clean-up hooks", () => {
     const a = new Shutdown();
     const b = new Shutdown();
     let ranB = false;
-    b.onShutdown(() => void (ranB = true));
+    b.onShutdown(() => {
+      ranB = true;
+      return undefined;
+    });
     await a.begin("SIGINT");
     expect(b.signal.aborted).toBe(false);
     expect(ranB).toBe(false);
