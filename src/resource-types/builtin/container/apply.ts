@@ -117,7 +117,8 @@ function failure(ctx: StepContext, what: string, err: unknown, after: string): U
 export async function createFresh(ctx: StepContext): Promise<void> {
   await removeLeftovers(ctx);
   try {
-    ctx.containers?.untrack(await launch(ctx, ctx.spec.name));
+    const id = await launch(ctx, ctx.spec.name);
+    ctx.containers?.untrack(id);
   } catch (err) {
     throw failure(ctx, "the new container failed", err, " (it was removed)");
   }
