@@ -1,15 +1,15 @@
 import { applyPlan } from "../engine/apply";
 import { resolve } from "node:path";
-import { prepareRun, resolveChdir, type EngineCommandOptions } from "../engine/command-options";
+import { prepareRun, resolveChdir, type EngineCommandOptions } from "./command-options";
 import { looksLikeSavedPlan } from "../engine/saved-plan-file";
 import { createPlan } from "../engine/plan";
-import type { Plan } from "../engine/types";
 import { UserError } from "../errors";
 import { exitCodeOf } from "../exit-codes";
-import { quietOnceStopped, runInterruptible } from "./interrupt";
 import { createHumanReporter } from "../ui/human";
 import { createNdjsonReporter } from "../ui/json";
 import { createTerminalPrompt } from "../ui/prompt";
+import { openEngineSession } from "./engine-session";
+import { quietOnceStopped, runInterruptible } from "./interrupt";
 
 /**
  * `deployster apply [manifest...]`: plan, confirm as -c says, execute, summarize.
@@ -33,13 +33,13 @@ export async function runApplyCommand(manifests: string[], options: EngineComman
   const prompt = run.confirm === "NO" ? undefined : createTerminalPrompt(stdin, stderr);
   const onInterrupt = () => reporter.emit({ event: "stopped", reason: "interrupted: running containers were killed and removed" });
   return runInterruptible({ shutdown: run.shutdown, containers: run.engine.containers, onInterrupt }, async () => {
-    let plan: Plan | undefined;
+    const session = openEngineSession(run, quietOnceStopped(reporter, run.shutdown.signal));
     try {
-      plan = await createPlan(run.manifest, run.context, { ...run.engine, reporter: quietOnceStopped(reporter, run.shutdown.signal) }, "apply");
-      const result = await applyPlan(plan, { confirm: run.confirm, prompt: prompt?.ask });
+      const plan = await createPlan(session, run.manifest, "apply");
+      const result = await applyPlan(session, plan, { confirm: run.confirm, prompt: prompt?.ask });
       return exitCodeOf(result.ok);
     } finally {
-      await plan?.session.close();
+      await session.close();
       prompt?.close();
     }
   });

@@ -5,14 +5,15 @@
  * status: VALID, STALE, PENDING, FAILED (SKIPPED: behind a failed one). Why a resource
  * failed goes to stderr, one line each; the exit code is 0 once the graph is printed.
  */
-import { prepareRun, type EngineCommandOptions } from "../engine/command-options";
-import { buildGraph } from "../engine/graph";
+import { prepareRun, type EngineCommandOptions } from "./command-options";
+import { openEngineSession } from "./engine-session";
+import { buildGraph } from "../manifest/graph";
+import { createMemoryReporter } from "../engine/events";
 import { createPlan } from "../engine/plan";
 import type { PlannedStatus } from "../engine/types";
 import { UserError } from "../errors";
 import { EXIT_INTERRUPTED, EXIT_OK } from "../exit-codes";
 import { runInterruptible } from "./interrupt";
-import { createMemoryReporter } from "../ui/events";
 import { type GraphFormat, renderDot, renderMermaid } from "../ui/graph";
 
 export interface GraphCommandOptions extends EngineCommandOptions {
@@ -37,17 +38,18 @@ export async function runGraphCommand(manifests: string[], options: GraphCommand
   if (options.plan) {
     const onInterrupt = () => stderr.write("graph interrupted: containers removed\n");
     await runInterruptible({ shutdown: run.shutdown, containers: run.engine.containers, onInterrupt }, async () => {
-      let plan: Awaited<ReturnType<typeof createPlan>> | undefined;
+      const session = openEngineSession(run, createMemoryReporter());
       try {
-        plan = await createPlan(run.manifest, run.context, { ...run.engine, reporter: createMemoryReporter() }, "plan");
+        const plan = await createPlan(session, run.manifest, "plan");
         statuses = new Map(plan.resources.map((r) => [r.spec.name, r.status]));
+        if (run.shutdown.signal.aborted) return EXIT_INTERRUPTED;
         for (const r of plan.resources) {
           if (r.status === "FAILED" && r.error) stderr.write(`${r.spec.name}: FAILED (${r.error.phase}): ${r.error.message.split("\n")[0]}\n`);
         }
         return EXIT_OK;
       } finally {
-        // The plan's session holds the run's resource-type runners: removed before printing.
-        await plan?.session.close();
+        // The session holds the run's resource-type runners: removed before printing.
+        await session.close();
       }
     });
     // Stopped: the shutdown decides the exit, and a half-discovered graph is not printed.

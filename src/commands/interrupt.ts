@@ -7,7 +7,7 @@
 import type { ContainerTracker } from "../docker/tracking";
 import { EXIT_INTERRUPTED } from "../exit-codes";
 import type { ShutdownScope } from "../shutdown";
-import type { Reporter } from "../ui/events";
+import type { Reporter } from "../engine/events";
 
 /** How long a stopped run may take to unwind before the process exits anyway. */
 export const UNWIND_GRACE_MS = 10_000;

@@ -1,10 +1,10 @@
-import { prepareRun, type EngineCommandOptions } from "../engine/command-options";
+import { resolve } from "node:path";
 import { summarizePlan } from "../engine/document";
 import { createPlan } from "../engine/plan";
-import { resolve } from "node:path";
-import type { Writer } from "../ui/human";
 import type { Plan } from "../engine/types";
-import type { PreparedRun } from "../engine/command-options";
+import type { Writer } from "../ui/human";
+import { type EngineCommandOptions, type PreparedRun, prepareRun } from "./command-options";
+import { openEngineSession } from "./engine-session";
 import { exitCodeOfPlan } from "../exit-codes";
 import { quietOnceStopped, runInterruptible } from "./interrupt";
 import { createHumanReporter } from "../ui/human";
@@ -25,14 +25,14 @@ export async function runPlanCommand(manifests: string[], options: EngineCommand
     : createHumanReporter({ out: stdout, err: stderr, verbose: !!options.verbose });
   const onInterrupt = () => stderr.write("plan interrupted: containers removed\n");
   return runInterruptible({ shutdown: run.shutdown, containers: run.engine.containers, onInterrupt }, async () => {
-    let plan: Plan | undefined;
+    const session = openEngineSession(run, quietOnceStopped(reporter, run.shutdown.signal));
     try {
-      plan = await createPlan(run.manifest, run.context, { ...run.engine, reporter: quietOnceStopped(reporter, run.shutdown.signal) }, "plan");
+      const plan = await createPlan(session, run.manifest, "plan");
       const summary = summarizePlan(plan.resources);
       if (options.out !== undefined) await savePlan(plan, run, resolve(run.cwd, String(options.out)), stderr);
       return exitCodeOfPlan(summary, !!options.detailedExitcode);
     } finally {
-      await plan?.session.close();
+      await session.close();
     }
   });
 }

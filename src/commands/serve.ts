@@ -3,7 +3,7 @@ import { resolveServeConfig, type ServeOptions } from "../server/config";
 import { startServer } from "../server/server";
 import { EXIT_OK } from "../exit-codes";
 import { Shutdown, type ShutdownScope } from "../shutdown";
-import { createServeLog, parseLogFormat } from "../ui/serve-log";
+import { createServeLog, parseLogFormat } from "./serve-log";
 
 /**
  * `deployster serve`: runs until SIGTERM/SIGINT, then stops gracefully (no new requests,

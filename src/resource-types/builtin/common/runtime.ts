@@ -1,7 +1,7 @@
 import type { DockerClient } from "../../../docker/client";
 import type { ContainerTracker } from "../../../docker/tracking";
 import { UserError } from "../../../errors";
-import type { ActionSpec, InitResult, InvocationBase, InvocationIO } from "../../types";
+import type { ActionSpec, InitResult, InvocationBase, InvocationIO } from "../../../engine/resource-type";
 import type { BurstCache } from "./burst-cache";
 import { Masker } from "./mask";
 

@@ -8,8 +8,8 @@ import { UserError } from "../errors";
 import { loadManifests, type Manifest } from "../manifest/index";
 import { Shutdown, type ShutdownScope } from "../shutdown";
 import type { Writer } from "../ui/human";
-import { parseDuration } from "./duration";
-import { DEFAULT_PARALLELISM, type EngineOptions, type EngineStats } from "./session";
+import { parseDuration } from "../duration";
+import { DEFAULT_PARALLELISM, type EngineStats } from "../engine/session";
 
 /** The options of `plan` and `apply` as cac hands them over, plus injectable I/O. */
 export interface EngineCommandOptions {
@@ -60,7 +60,23 @@ export interface PreparedRun {
   runId?: string;
   /** Its signal is the run's: SIGINT/SIGTERM stop the engine. */
   shutdown: ShutdownScope;
-  engine: Omit<EngineOptions, "reporter"> & { containers: ContainerTracker };
+  engine: EngineRunOptions;
+}
+
+/** How the engine and the resource types run, from the flags (see src/commands/engine-session.ts). */
+export interface EngineRunOptions {
+  docker?: DockerClient;
+  parallelism: number;
+  initCache: boolean;
+  runners: boolean;
+  stateTimeoutMs: number;
+  actionTimeoutMs: number;
+  runId?: string;
+  stats?: EngineStats;
+  /** Stops the run: nothing new starts, running containers are killed and removed. */
+  signal: AbortSignal;
+  /** The run's containers, removed by the command when the process is stopped. */
+  containers: ContainerTracker;
 }
 
 const asList = (v: unknown): string[] => (v === undefined || v === null || v === false ? [] : (Array.isArray(v) ? v : [v]).map(String));
