@@ -42,6 +42,8 @@ async function runCommand(args: string[], argv: string[], argv0: string, shutdow
   if (!cli.matchedCommand) {
     if (cli.options.help || cli.options.version) return EXIT_OK;
     if (cli.args.length > 0) throw new UserError(`unknown command: ${cli.args[0]} (see deployster --help)`);
+    const option = args.find((a) => a.startsWith("-") && a !== "-v" && a !== "--verbose");
+    if (option) throw new UserError(`unknown option ${option.split("=")[0]} (see deployster --help)`);
     cli.outputHelp();
     return EXIT_FAILURE;
   }
