@@ -1,10 +1,11 @@
 import type { DockerClient } from "../docker/client";
+import type { ContainerTracker } from "../docker/tracking";
 import { inspectImage, pullImage } from "../docker/images";
 import { LABEL_COMPONENT, LABEL_RUN_ID } from "../docker/labels";
 import { runContainer, type RunOptions, type RunResult } from "../docker/run";
 import { ProtocolError, UserError } from "../errors";
 import { formatDuration } from "../duration";
-import { createArtefactWriter, createScratchDir } from "./artefacts";
+import { ArtefactClock, createArtefactWriter, createScratchDir } from "./artefacts";
 import type { Masker } from "./builtin/common/mask";
 import { parseTypeOutput } from "./output-limits";
 import type { RunnerPool } from "./runners/pool";
@@ -38,6 +39,10 @@ export interface ImageTypeOptions {
   maxJsonStdoutBytes?: number;
   /** Runs the invocations of reusable images in runners (see runners/pool.ts); none: fresh containers. */
   runners?: RunnerPool;
+  /** The run's containers (removed if the process is stopped). */
+  containers?: ContainerTracker;
+  /** The run's record timestamps (default: one per type). */
+  clock?: ArtefactClock;
 }
 
 /**
@@ -120,6 +125,7 @@ async function executeInvocation(options: ImageTypeOptions, inv: Invocation, std
       stdin,
       timeoutMs,
       signal: inv.io.signal,
+      containers: options.containers,
       onPull: options.onPull,
       ...collect,
     });
@@ -145,7 +151,7 @@ function checkRunResult(inv: Invocation, result: RunResult, timeoutMs: number, m
 async function runInvocation(options: ImageTypeOptions, inv: Invocation): Promise<RunResult> {
   const maxJson = options.maxJsonStdoutBytes ?? MAX_JSON_STDOUT_BYTES;
   const { record, masker } = maskRequest(inv);
-  const artefacts = createArtefactWriter(options.workDir, inv.req.name, inv.artefact);
+  const artefacts = createArtefactWriter(options.workDir, inv.req.name, inv.artefact, options.clock);
   const pending = [artefacts.write("stdin", record)];
   const json = inv.phase !== "action";
   const timeoutMs = json ? options.stateTimeoutMs : options.actionTimeoutMs;
@@ -184,7 +190,9 @@ async function runJsonInvocation(options: ImageTypeOptions, inv: Invocation): Pr
  * JSON document on stdin (PROTOCOL.md, "How containers are run"). Results are parsed here and
  * validated by the engine (the same checks apply to built-in types).
  */
-export function createImageType(type: string, options: ImageTypeOptions): ResourceType {
+export function createImageType(type: string, typeOptions: ImageTypeOptions): ResourceType {
+  // One clock per type unless the run shares one.
+  const options: ImageTypeOptions = { ...typeOptions, clock: typeOptions.clock ?? new ArtefactClock() };
   return {
     type,
 

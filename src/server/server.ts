@@ -7,6 +7,7 @@
 import type { Server } from "bun";
 import { DockerClient } from "../docker/client";
 import { DockerUnreachableError } from "../docker/errors";
+import { ContainerTracker } from "../docker/tracking";
 import { UserError } from "../errors";
 import { VERSION } from "../version";
 import { createApp } from "./app";
@@ -40,6 +41,8 @@ export interface StartServerOptions {
   logger?: Logger;
   /** Pause between unrouting an instance and stopping it (default 1000 ms). */
   drainMs?: number;
+  /** Stops the server (as stop() does) when aborted: the process's shutdown signal. */
+  signal?: AbortSignal;
 }
 
 /** The engine client, checked to answer (a UserError when it does not). */
@@ -89,6 +92,7 @@ async function createServerContext(parts: ContextParts): Promise<ServerContext> 
     locks: new ServiceLocks(),
     logger: parts.logger,
     shutdown: parts.shutdown,
+    containers: new ContainerTracker(),
     ready: new Set(),
     retiring: new Set(),
     rollouts: new Set(),
@@ -167,7 +171,7 @@ export async function startServer(config: ServeConfig, o: StartServerOptions = {
   const reconciler = server.backend.watch(server);
 
   let stopping: Promise<void> | undefined;
-  return {
+  const running: RunningServer = {
     url,
     port: http.port ?? config.port,
     server,
@@ -178,11 +182,15 @@ export async function startServer(config: ServeConfig, o: StartServerOptions = {
         shutdown.abort();
         stopUnitsFeed();
         const closed = http.stop(false);
-        await Promise.allSettled([...server.rollouts, reconciler.stop()]);
+        // Task containers are killed by the abort; removed here so none outlives the process.
+        await Promise.allSettled([...server.rollouts, reconciler.stop(), server.containers.removeAll()]);
         await Promise.race([closed, Bun.sleep(15_000)]);
         logger.info("stopped");
       })();
       return stopping;
     },
   };
+  if (o.signal?.aborted) void running.stop();
+  else o.signal?.addEventListener("abort", () => void running.stop(), { once: true });
+  return running;
 }

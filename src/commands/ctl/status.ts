@@ -8,6 +8,7 @@ import { type DeployView, countReady, describeDeploy, failureLogs, normalizeDepl
 import { formatTable } from "../../client/table";
 import { type CtlContext, reportHttpFailure } from "./io";
 import { formatJson, readJsonBody } from "./json";
+import { EXIT_OK } from "../../exit-codes";
 
 export interface StatusOptions {
   service: string;
@@ -60,7 +61,7 @@ export async function runStatus(ctl: CtlContext, options: StatusOptions): Promis
   const doc = await readJsonBody(ctl, res, "the deploy status");
   if (options.json) {
     ctl.stdout.write(formatJson(doc));
-    return 0;
+    return EXIT_OK;
   }
   if (options.version) {
     const view = normalizeDeploy(doc);
@@ -71,5 +72,5 @@ export async function runStatus(ctl: CtlContext, options: StatusOptions): Promis
     if (!views) throw new UserError(`unexpected answer from ${ctl.client.origin} for the deploys: no "deploys" list`);
     ctl.stdout.write(formatDeployList(views));
   }
-  return 0;
+  return EXIT_OK;
 }

@@ -9,6 +9,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { DockerClient } from "../../docker/client";
+import type { ContainerTracker } from "../../docker/tracking";
 import { validateConfig, validateInitResult, validateStateResult, withActionDefaults } from "../../engine/protocol";
 import { NAME_RE } from "../../manifest/schema";
 import { VERSION } from "../../version";
@@ -25,6 +26,10 @@ export interface ConformanceOptions {
   stateTimeoutMs: number;
   actionTimeoutMs: number;
   verbose?: boolean;
+  /** Stops the check: the running container is killed and removed. */
+  signal?: AbortSignal;
+  /** The check's containers (removed if the process is stopped). */
+  containers?: ContainerTracker;
   /** Each result as soon as it is known (the report prints live). */
   onResult?(result: CheckResult): void;
   /** Live output of the type's containers (shown with -v). */
@@ -80,7 +85,7 @@ class ConformanceRun {
   private async invoke<T>(phase: CheckPhase, label: string, artefact: string, call: (io: InvocationIO) => Promise<T>): Promise<T> {
     const tail: string[] = [];
     const io: InvocationIO = {
-      signal: new AbortController().signal,
+      signal: this.options.signal ?? new AbortController().signal,
       output: (stream, line) => {
         tail.push(`${stream}: ${line}`);
         if (tail.length > TAIL_LINES) tail.shift();
@@ -231,7 +236,7 @@ export async function checkConformance(options: ConformanceOptions): Promise<Che
   const root = await mkdtemp(join(tmpdir(), "deployster-type-check-"));
   const dirs: CheckDirs = { workspace: join(root, "workspace"), confDir: join(root, "conf"), workDir: join(root, "work") };
   await Promise.all(Object.values(dirs).map((dir) => mkdir(dir, { recursive: true })));
-  const type = createImageType(options.image, { docker: options.docker, runId: options.runId, ...dirs, stateTimeoutMs: options.stateTimeoutMs, actionTimeoutMs: options.actionTimeoutMs });
+  const type = createImageType(options.image, { docker: options.docker, runId: options.runId, ...dirs, stateTimeoutMs: options.stateTimeoutMs, actionTimeoutMs: options.actionTimeoutMs, containers: options.containers });
   const run = new ConformanceRun(options, type, root, dirs);
   try {
     await run.checkImage();

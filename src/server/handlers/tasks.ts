@@ -196,6 +196,7 @@ function launchTask(start: TaskStart, args: string[], secretsDir: string | undef
     hostConfig: { ...limitsHostConfig(server.config.limits.task), Mounts: secretsMount(secretsDir) },
     timeoutMs: server.config.taskTimeoutMs,
     signal,
+    containers: server.containers,
     keepOutput: false,
     onOutput: (_stream, chunk) => onOutput(chunk),
   });

@@ -17,9 +17,8 @@ import {
   renameContainer,
   startContainer,
   stopContainer,
-  trackContainer,
-  untrackContainer,
 } from "../../../docker/index";
+import type { ContainerTracker } from "../../../docker/tracking";
 import { DockerApiError } from "../../../docker/errors";
 import { UserError } from "../../../errors";
 import { shortId } from "../common/hash";
@@ -28,6 +27,7 @@ import { pullWithProgress } from "../common/pull";
 import { buildContainerCreateBody } from "./body";
 import { waitReady } from "./ready";
 import { DEFAULT_MIN_RUNNING_REPLACE_MS, type ContainerOptions, type ContainerSpec } from "./spec";
+import type { ContainerObject } from "../../docker-objects";
 
 /** What each step of a container resource's action works with: the engine, the desired container, its options, the log. */
 export interface ContainerStep {
@@ -36,6 +36,8 @@ export interface ContainerStep {
   options: ContainerOptions;
   log: (line: string) => void;
   signal?: AbortSignal;
+  /** The run's containers: a new one is in it (removed if the process is stopped) until it has taken over. */
+  containers?: ContainerTracker;
 }
 
 const suffix = () => Math.floor(Math.random() * 0x1000000).toString(16).padStart(6, "0");
@@ -92,7 +94,7 @@ export async function ensureImage(step: ContainerStep): Promise<void> {
 async function launch(step: ContainerStep, name: string, replacing = false): Promise<string> {
   const { body, extraNetworks } = buildContainerCreateBody(step.spec);
   const { Id } = await createPullingIfMissing(step, body, name);
-  trackContainer(step.docker, Id); // removed on Ctrl-C until it has taken over
+  step.containers?.track(step.docker, Id);
   try {
     for (const n of extraNetworks) await connectNetwork(step.docker, n.name, Id, { aliases: n.aliases });
     await startContainer(step.docker, Id);
@@ -104,7 +106,7 @@ async function launch(step: ContainerStep, name: string, replacing = false): Pro
     return Id;
   } catch (err) {
     await removeContainer(step.docker, Id, { force: true });
-    untrackContainer(Id);
+    step.containers?.untrack(Id);
     throw err;
   }
 }
@@ -116,7 +118,8 @@ function failure(step: ContainerStep, what: string, err: unknown, after: string)
 export async function createFresh(step: ContainerStep): Promise<void> {
   await removeLeftovers(step);
   try {
-    untrackContainer(await launch(step, step.spec.name));
+    const id = await launch(step, step.spec.name);
+    step.containers?.untrack(id);
   } catch (err) {
     throw failure(step, "the new container failed", err, " (it was removed)");
   }
@@ -135,7 +138,7 @@ export async function startExisting(step: ContainerStep): Promise<void> {
   }
 }
 
-function stopTimeoutOf(c: any): number {
+function stopTimeoutOf(c: ContainerObject): number {
   return typeof c.Config?.StopTimeout === "number" ? c.Config.StopTimeout : 10;
 }
 
@@ -155,7 +158,7 @@ export async function replaceStartFirst(step: ContainerStep): Promise<void> {
   const aside = `${step.spec.name}-old-${suffix()}`;
   await renameContainer(step.docker, old.Id, aside);
   await renameContainer(step.docker, id, step.spec.name);
-  untrackContainer(id);
+  step.containers?.untrack(id);
   step.log(`renamed ${temp} to ${step.spec.name}`);
   await stopContainer(step.docker, old.Id, stopTimeoutOf(old));
   await removeContainer(step.docker, old.Id, { force: true });
@@ -185,6 +188,6 @@ export async function replaceStopFirst(step: ContainerStep): Promise<void> {
     throw failure(step, "the replacement failed", err, ` (it was removed; the old container ${shortId(old.Id)} was restored)`);
   }
   await removeContainer(step.docker, old.Id, { force: true });
-  untrackContainer(id);
+  step.containers?.untrack(id);
   step.log(`removed the old container ${shortId(old.Id)}`);
 }

@@ -15,12 +15,13 @@ import { digestOf, stripDigest } from "./body";
 import { toServiceDisplay, type ServiceSpec } from "./spec";
 import { extractServiceState } from "./state";
 import { isConverged, summarizeTasks, type NodeInfo } from "./tasks";
+import type { ServiceObject, TaskObject } from "../../docker-objects";
 
 export interface ServiceFacts {
   /** The service (with ServiceStatus) named spec.name, or null. */
-  service: any | null;
+  service: ServiceObject | null;
   /** Its tasks: at least those that should run; all of them when it has not converged. */
-  tasks: any[];
+  tasks: TaskObject[];
   nodes: Map<string, NodeInfo>;
   /** The registry's digest of spec.image now; undefined when it could not be asked. */
   registryDigest?: string;
