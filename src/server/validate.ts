@@ -3,30 +3,13 @@
  * image reference, a container name or a label; bodies are parsed into typed requests or
  * rejected with one readable reason (HttpError 400).
  */
+import { isValidTimestamp, NAME_PATTERN } from "../api/v1";
 import { HttpError } from "./http";
 
-export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
-export const TIMESTAMP_PATTERN = /^(\d{4})\.(\d{2})\.(\d{2})-(\d{2})\.(\d{2})\.(\d{2})$/;
 export const MAX_INSTANCES = 100;
 
 export function isValidName(s: unknown): s is string {
   return typeof s === "string" && NAME_PATTERN.test(s);
-}
-
-/** `YYYY.MM.DD-hh.mm.ss` that is also a real calendar date and time. */
-export function isValidTimestamp(s: unknown): s is string {
-  if (typeof s !== "string") return false;
-  const m = TIMESTAMP_PATTERN.exec(s);
-  if (!m) return false;
-  const [y, mo, d, h, mi, se] = m.slice(1).map(Number) as [number, number, number, number, number, number];
-  const date = new Date(Date.UTC(y, mo - 1, d, h, mi, se));
-  return date.getUTCFullYear() === y && date.getUTCMonth() === mo - 1 && date.getUTCDate() === d && h < 24 && mi < 60 && se < 60;
-}
-
-/** The current UTC time as a deploy timestamp (Go layout 2006.01.02-15.04.05). */
-export function formatTimestamp(date = new Date()): string {
-  const p = (n: number) => String(n).padStart(2, "0");
-  return `${date.getUTCFullYear()}.${p(date.getUTCMonth() + 1)}.${p(date.getUTCDate())}-${p(date.getUTCHours())}.${p(date.getUTCMinutes())}.${p(date.getUTCSeconds())}`;
 }
 
 const nameRule = `must match ${NAME_PATTERN.source}`;

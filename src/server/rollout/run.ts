@@ -14,7 +14,7 @@ import type { ServerContext } from "../context";
 import { formatGoDuration } from "../duration";
 import { discardInstance, forEachLimited, listInstances, retireInstance, routeInstance } from "../instances";
 import { deployKey, type Instance, instanceName, isFailed, splitDeployKey } from "../naming";
-import type { DeployRecord, InstanceRecord } from "../records";
+import type { DeployRecord, InstanceRecord } from "../../api/v1";
 import type { DeployPlan } from "./plan";
 
 const PIPELINES = 8;

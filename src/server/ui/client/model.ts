@@ -5,8 +5,7 @@
  * The page's state and how events change it. Pure functions over plain data (the same
  * shapes as the v1 API), so the page shows what the API says and nothing else.
  */
-import type { Unit } from "../../handlers/units";
-import type { DeployRecord } from "../../records";
+import type { DeployRecord, Unit } from "../../../api/v1";
 import type { TaskRecord } from "../../task-log";
 
 export type { DeployRecord, TaskRecord, Unit };
