@@ -32,6 +32,11 @@ export async function toApiError(res: Response, method: string, endpoint: string
   return new DockerApiError(res.status, method, endpoint, message);
 }
 
+/** The engine's answer to a create whose image it does not have (404 "No such image"). */
+export function isMissingImage(err: unknown): boolean {
+  return err instanceof DockerApiError && err.status === 404 && /no such image/i.test(err.engineMessage);
+}
+
 export function isNotFound(err: unknown): boolean {
   return err instanceof DockerApiError && err.status === 404;
 }

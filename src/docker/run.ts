@@ -1,8 +1,7 @@
 import type { DockerClient } from "./client";
 import { attachContainer } from "./attach";
-import { createContainer, killContainer, removeContainer, startContainer } from "./containers";
+import { createContainerPullingIfMissing, killContainer, removeContainer, startContainer } from "./containers";
 import { LineSplitter } from "./demux";
-import { DockerApiError } from "./errors";
 import { pullImage } from "./images";
 import { LABEL_COMPONENT, LABEL_MANAGED } from "./labels";
 import { trackContainer, untrackContainer } from "./tracking";
@@ -81,20 +80,12 @@ export function buildRunCreateBody(o: RunOptions): Record<string, unknown> {
 
 class RunInterruptedError extends Error {}
 
-function isMissingImage(err: unknown): boolean {
-  return err instanceof DockerApiError && err.status === 404 && /no such image/i.test(err.engineMessage);
-}
-
 async function createPullingIfMissing(d: DockerClient, o: RunOptions): Promise<string> {
-  const body = buildRunCreateBody(o);
-  try {
-    return (await createContainer(d, body, o.name)).Id;
-  } catch (err) {
-    if (!isMissingImage(err)) throw err;
+  const pull = async () => {
     o.onPull?.(o.image);
     await pullImage(d, o.image, { signal: o.signal });
-    return (await createContainer(d, body, o.name)).Id;
-  }
+  };
+  return (await createContainerPullingIfMissing(d, buildRunCreateBody(o), o.name, pull)).Id;
 }
 
 /**

@@ -11,7 +11,7 @@ import { isIP } from "node:net";
 import { UserError } from "../errors";
 import { parseDuration } from "./duration";
 import { type LimitOptions, resolveLimits, type ServeLimits } from "./limits";
-import { parseScopeLabels } from "./naming";
+import { parseScopeLabels } from "./labels";
 
 export interface ServeOptions extends LimitOptions {
   listen?: string;

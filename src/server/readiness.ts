@@ -109,7 +109,7 @@ export async function probeInstance(d: DockerClient, id: string, o: ProbeOptions
   return { kind: "ready", hostPort };
 }
 
-export interface WaitReadyOptions extends ProbeOptions {
+export interface ProbeUntilReadyOptions extends ProbeOptions {
   /** Epoch ms after which the instance has failed. */
   deadline: number;
   signal?: AbortSignal;
@@ -121,8 +121,8 @@ export type ReadyOutcome =
   | { ready: true; hostPort?: number }
   | { ready: false; why: string; aborted?: boolean; timedOut?: boolean };
 
-/** Polls until ready, failed, past the deadline, or aborted. */
-export async function waitReady(d: DockerClient, id: string, o: WaitReadyOptions): Promise<ReadyOutcome> {
+/** Polls probeInstance until ready, failed, past the deadline, or aborted; never throws: the outcome says which. */
+export async function probeUntilReady(d: DockerClient, id: string, o: ProbeUntilReadyOptions): Promise<ReadyOutcome> {
   const interval = o.intervalMs ?? 1000;
   const early = [50, 100, 150, 200, 300, 500];
   let lastWhy = "no probe ran";

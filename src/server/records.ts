@@ -11,7 +11,8 @@
  * containers were removed) when no later deploy exists.
  */
 import type { DeployRecord, DeployState, VersionRef } from "../api/v1";
-import { deployKey, type Instance, splitDeployKey } from "./naming";
+import { type Instance, newestInstance } from "./instance-model";
+import { deployKey, splitDeployKey } from "./names";
 import { observe } from "./observe";
 
 const MAX_RECORDS = 20;
@@ -106,7 +107,7 @@ export class DeployLog {
       const k = deployKey(i.version, i.timestamp);
       groups.set(k, [...(groups.get(k) ?? []), i]);
     }
-    const newest = [...instances].sort((a, b) => b.startedAt.localeCompare(a.startedAt))[0];
+    const newest = newestInstance(instances);
     let history: HistoryEntry[] = [];
     try {
       history = newest?.history ? (JSON.parse(newest.history) as HistoryEntry[]) : [];

@@ -3,7 +3,8 @@ import { type DeployListResponse, type DeployResponse, deployStatusPath, formatT
 import type { ServerContext } from "../context";
 import { emptyResponse, errorResponse, HttpError, jsonResponse } from "../http";
 import { forEachLimited, listInstances, retireInstance, discardInstance } from "../instances";
-import { deployKey, isFailed, splitDeployKey } from "../naming";
+import { isFailed, newestInstance } from "../instance-model";
+import { deployKey, splitDeployKey } from "../names";
 import { findForeignNames } from "../rollout/boot";
 import { type DeployPlan, planDeploy } from "../rollout/plan";
 import { newRecord, runRollout } from "../rollout/run";
@@ -118,7 +119,7 @@ export async function rollbackDeploy(ctx: ServerContext, service: string): Promi
   if (ctx.locks.isHeld(service)) throw conflict(service);
   const instances = await listInstances(ctx, service);
   const active = instances.filter((i) => !isFailed(i));
-  const current = [...active].sort((a, b) => b.startedAt.localeCompare(a.startedAt))[0];
+  const current = newestInstance(active);
   if (!current) throw new HttpError(409, `Nothing of ${service} is running, so there is nothing to roll back.`);
   const currentKey = deployKey(current.version, current.timestamp);
   let target = current.previous;

@@ -7,7 +7,7 @@ import type { Unit, UnitsResponse } from "../../api/v1";
 import type { ServerContext } from "../context";
 import { jsonResponse } from "../http";
 import { dialOf, listInstances } from "../instances";
-import type { Instance } from "../naming";
+import type { Instance } from "../instance-model";
 
 
 /** The digest of the configuration each version would get now (undefined: none, or unreadable). */

@@ -13,9 +13,10 @@
 import type { ServerContext } from "../context";
 import { formatGoDuration } from "../duration";
 import { discardInstance, forEachLimited, listInstances, retireInstance, routeInstance } from "../instances";
-import { deployKey, type Instance, instanceName, isFailed, splitDeployKey } from "../naming";
+import { type Instance, isFailed } from "../instance-model";
+import { deployKey, splitDeployKey } from "../names";
 import type { DeployRecord, InstanceRecord } from "../../api/v1";
-import type { DeployPlan } from "./plan";
+import { type DeployPlan, newInstanceName } from "./plan";
 
 const PIPELINES = 8;
 
@@ -46,7 +47,7 @@ export function newRecord(plan: DeployPlan): DeployRecord {
     log_tail: [],
     instances: Array.from({ length: plan.count }, (_, i): InstanceRecord => ({
       instance: String(i + 1),
-      container: instanceName(plan.service, plan.version, plan.timestamp, i + 1),
+      container: newInstanceName(plan, i + 1),
       state: "pending",
       replaces: plan.replaces.get(i + 1) ?? null,
       retired: false,

@@ -1,5 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import { healthOf, instanceName, isFailed, parseInstance, parseScopeLabels } from "../../../src/server/naming";
+import { healthOf, isFailed, parseInstance } from "../../../src/server/instance-model";
+import { parseScopeLabels } from "../../../src/server/labels";
+import { instanceName } from "../../../src/server/names";
 import type { DeployRecord } from "../../../src/api/v1";
 import { DeployLog } from "../../../src/server/records";
 

@@ -1,7 +1,7 @@
 import type { DockerClient } from "../../../docker/client";
 import { containerLogs, inspectContainer } from "../../../docker/containers";
 
-export interface WaitReadyOptions {
+export interface WaitReadyOrThrowOptions {
   timeoutMs: number;
   /** Without a healthcheck: how long it must keep running (one start, no restart) to count. */
   minRunningMs?: number;
@@ -57,10 +57,11 @@ async function tailLogs(d: DockerClient, id: string): Promise<string> {
 
 /**
  * Waits until a started container is ready: healthy when it has a healthcheck (its own or
- * its image's), otherwise running (for at least `minRunningMs`, without a restart). Fails
- * fast when it exits, restarts or turns unhealthy.
+ * its image's), otherwise running (for at least `minRunningMs`, without a restart). Throws a
+ * NotReadyError (with the reason and last log lines) as soon as it exits, restarts or turns
+ * unhealthy, or at the timeout; resolves with the time it took.
  */
-export async function waitReady(d: DockerClient, id: string, opts: WaitReadyOptions): Promise<number> {
+export async function waitReadyOrThrow(d: DockerClient, id: string, opts: WaitReadyOrThrowOptions): Promise<number> {
   const started = Date.now();
   let poll = 100;
   let firstStartedAt: string | undefined;

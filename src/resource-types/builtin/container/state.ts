@@ -1,4 +1,5 @@
 /** What a container exposes to dependents (`{{ web.state.ip }}`...), from its inspect. Pure. */
+import { containerNameOf } from "../../../docker/types";
 export interface ContainerState extends Record<string, unknown> {
   id: string;
   name: string;
@@ -42,7 +43,7 @@ export function extractContainerState(inspect: any, primaryNetwork?: string): Co
   const primary = primaryNetwork ?? Object.keys(nets)[0];
   return {
     id: inspect.Id,
-    name: String(inspect.Name ?? "").replace(/^\//, ""),
+    name: containerNameOf(inspect),
     image: inspect.Config?.Image ?? "",
     image_id: inspect.Image,
     status: inspect.State?.Status ?? "unknown",

@@ -10,7 +10,8 @@ import { createService, distributionDigest, inspectService, listServices, listTa
 import { UserError } from "../../../errors";
 import type { ServerContext } from "../../context";
 import { envList, instanceFacts, type ServiceConfig } from "../../config-dir";
-import { instanceFilters, type Instance } from "../../naming";
+import { type Instance } from "../../instance-model";
+import { instanceFilters } from "../../labels";
 import { instanceLabels } from "../../rollout/boot";
 import { newInstanceName } from "../../rollout/plan";
 import { tcpConnect } from "../../readiness";

@@ -11,7 +11,7 @@ import type { DockerClient } from "../../../docker/client";
 import { isNotFound } from "../../../docker/errors";
 import { LABEL_COMPONENT, LABEL_MANAGED } from "../../../docker/labels";
 import type { ConfigDir, ServiceConfig } from "../../config-dir";
-import { LABEL_SERVICE } from "../../naming";
+import { LABEL_SERVICE } from "../../labels";
 
 export const COMPONENT_SECRET = "serve-secret";
 const enc = encodeURIComponent;

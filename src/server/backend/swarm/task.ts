@@ -7,9 +7,11 @@
  */
 import { registryAuthHeader } from "../../../docker/auth";
 import { createService, listTasks, removeService, serviceLogs } from "../../../docker/swarm";
+import { ensureImage } from "../../../docker/images";
+import type { ImageInspect, SwarmTask } from "../../../docker/types";
 import type { ServerContext } from "../../context";
 import type { ServiceConfig } from "../../config-dir";
-import { ensureTaskImage, exitTrailer, plainError, pruneAfterTask, taskArgs, taskEnv, taskLabels, timeoutTrailer } from "../../handlers/tasks";
+import { exitTrailer, plainError, pruneAfterTask, taskArgs, taskEnv, taskLabels, timeoutTrailer } from "../../handlers/tasks";
 import type { TaskRequest } from "../../validate";
 import type { ContainerLimits } from "../../limits";
 import { ensureSwarmSecrets } from "./secrets";
@@ -69,11 +71,11 @@ export interface SwarmTaskOptions {
 
 export async function runSwarmTask(ctx: ServerContext, o: SwarmTaskOptions): Promise<Response> {
   const { service, task, request, image, name, config } = o;
-  let info: any;
+  let info: ImageInspect;
   try {
     // The manager pulls it too: its ENTRYPOINT decides how the command is passed.
     const signal = AbortSignal.any([request.signal, ctx.shutdown, AbortSignal.timeout(ctx.config.limits.pullTimeoutMs)]);
-    info = await ensureTaskImage(ctx, image, signal);
+    info = await ensureImage(ctx.docker, image, { signal });
   } catch (err) {
     return plainError(500, `The image ${image} is not available: ${(err as Error).message}`);
   }
