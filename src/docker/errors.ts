@@ -49,6 +49,6 @@ export function describeConnectError(err: unknown): string | undefined {
   if (code === "ENOENT" || /ENOENT|no such file/i.test(msg)) return "no such socket";
   if (code === "ECONNREFUSED" || /ECONNREFUSED|refused/i.test(msg)) return "connection refused";
   if (code === "EACCES" || /EACCES|permission denied/i.test(msg)) return "permission denied";
-  if (/FailedToOpenSocket|Unable to connect|ConnectionClosed|ECONNRESET|socket/i.test(code + " " + msg)) return msg;
+  if (/FailedToOpenSocket|Unable to connect|ConnectionClosed|ECONNRESET|socket/i.test(`${code} ${msg}`)) return msg;
   return undefined;
 }

@@ -74,7 +74,10 @@ export async function watchEvents(d: DockerClient, opts: WatchEventsOptions, onE
   while (!opts.signal?.aborted) {
     let openedAt = 0;
     try {
-      const onOpen = () => ((openedAt = Date.now()), opts.onConnect?.());
+      const onOpen = () => {
+        openedAt = Date.now();
+        opts.onConnect?.();
+      };
       await streamEvents(d, { filters: opts.filters, signal: opts.signal, openTimeoutMs: 5000, onOpen }, onEvent);
       if (opts.signal?.aborted) return;
       opts.onDisconnect?.(new Error("the engine ended the events stream"));

@@ -46,8 +46,13 @@ export function splitNameParts(name: string): string[] {
   let current = "";
   for (let i = 0; i < name.length; i++) {
     if (name[i] !== "_") current += name[i];
-    else if (name[i + 1] === "_") (current += "_"), i++;
-    else parts.push(current), (current = "");
+    else if (name[i + 1] === "_") {
+      current += "_";
+      i++;
+    } else {
+      parts.push(current);
+      current = "";
+    }
   }
   parts.push(current);
   return parts;

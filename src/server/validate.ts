@@ -35,6 +35,7 @@ export function checkTimestamp(ts: string, field = "timestamp"): string {
 function printable(s: unknown): string {
   const text = typeof s === "string" ? s : JSON.stringify(s) ?? String(s);
   const short = text.length > 80 ? `${text.slice(0, 80)}...` : text;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is this regex's purpose (they are escaped).
   return short.replace(/[\u0000-\u001f\u007f"\\]/g, (c) => (c === '"' ? '\\"' : c === "\\" ? "\\\\" : `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`));
 }
 

@@ -6,7 +6,7 @@
 import { UserError } from "../../errors";
 import { type DeployView, countReady, describeDeploy, failureLogs, readDeployList, readDeployResponse } from "../../client/deploys";
 import { formatTable } from "../../client/table";
-import { type CtlContext, reportHttpFailure, writeLine } from "./io";
+import { type CtlContext, reportHttpFailure } from "./io";
 import { formatJson, readJsonBody } from "./json";
 
 export interface StatusOptions {

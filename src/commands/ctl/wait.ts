@@ -6,7 +6,7 @@
 import { UserError } from "../../errors";
 import { ConnectionError } from "../../client/transport";
 import { formatStatus } from "../../client/status-text";
-import { type FollowPoll, followDeploy } from "../../client/follow";
+import { type FollowPoll, type FollowResult, followDeploy } from "../../client/follow";
 import { type DeployView, countReady, describeDeploy, failureLogs, readDeployResponse, summarizeProgress } from "../../client/deploys";
 import { type CtlContext, type CtlWriter, writeLine } from "./io";
 import { readJsonBody } from "./json";
@@ -82,7 +82,7 @@ async function pollOnce(ctx: CtlContext, target: WaitTarget): Promise<FollowPoll
 export async function waitForDeploy(ctx: CtlContext, target: WaitTarget, timeoutMs: number): Promise<number> {
   const label = target.version ? `${target.service} ${target.version}` : target.service;
   const progress = new ProgressPrinter(ctx.stdout, target.service);
-  let result;
+  let result: FollowResult;
   try {
     result = await followDeploy({
       poll: () => pollOnce(ctx, target),

@@ -85,7 +85,7 @@ export function createEngineBackend(ctx: ServerContext): InstanceBackend {
         // Instances and tasks of the service, in any state: their labels say which secrets they mount.
         const scope = Object.entries(config.scopeLabels).map(([k, v]) => `${k}=${v}`);
         const list = await listContainers(docker, { all: true, labels: [`${LABEL_MANAGED}=true`, `${LABEL_SERVICE}=${s}`, ...scope] });
-        const inUse = new Set(list.map((c: any) => c?.Labels?.[LABEL_CONFIG_DIGEST]).filter(Boolean) as string[]);
+        const inUse = new Set(list.map((c) => c.Labels?.[LABEL_CONFIG_DIGEST]).filter((d): d is string => !!d));
         dir.pruneEngine(s, inUse);
       }
     },

@@ -105,8 +105,12 @@ async function startTask(
   // Ends the task: the client went away, or the server is stopping.
   const stop = new AbortController();
   let stopReason: "client" | "shutdown" | undefined;
-  const onClientGone = () => ((stopReason ??= "client"), stop.abort());
-  const onShutdown = () => ((stopReason ??= "shutdown"), stop.abort());
+  const stopFor = (reason: "client" | "shutdown") => () => {
+    stopReason ??= reason;
+    stop.abort();
+  };
+  const onClientGone = stopFor("client");
+  const onShutdown = stopFor("shutdown");
   request.signal.addEventListener("abort", onClientGone, { once: true });
   ctx.shutdown.addEventListener("abort", onShutdown, { once: true });
   const detach = () => {

@@ -10,6 +10,7 @@
  * restarted server resumes with the same code (resume.ts). On shutdown, readiness waits end
  * at once and no new step starts: the rollout stops at a safe point and is resumed later.
  */
+import type { BootedInstance } from "../backend/types";
 import type { ServerContext } from "../context";
 import { formatGoDuration } from "../duration";
 import { discardInstance, forEachLimited, listInstances, retireInstance, routeInstance } from "../instances";
@@ -113,7 +114,7 @@ async function rolloutInstance(ctx: ServerContext, plan: DeployPlan, record: Dep
     ctx.logger.warn(`${plan.service}: ${reason}`);
     return { k, ok: false, reason, logTail };
   };
-  let booted;
+  let booted: BootedInstance;
   try {
     booted = await ctx.backend.boot(plan, k);
   } catch (err) {

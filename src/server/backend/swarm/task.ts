@@ -49,7 +49,7 @@ export function buildTaskSpec(o: {
   };
 }
 
-async function jobTask(ctx: ServerContext, id: string): Promise<any | undefined> {
+async function jobTask(ctx: ServerContext, id: string): Promise<SwarmTask | undefined> {
   const tasks = (await listTasks(ctx.docker, [id])) ?? [];
   return tasks.sort((a, b) => String(b.CreatedAt ?? "").localeCompare(String(a.CreatedAt ?? "")))[0];
 }
@@ -91,7 +91,7 @@ export async function runSwarmTask(ctx: ServerContext, o: SwarmTaskOptions): Pro
     return plainError(500, `The task could not start: ${(err as Error).message}`);
   } finally {
     // The job service references its secrets from here on.
-    releases.forEach((r) => r());
+    for (const release of releases) release();
   }
   const remove = () =>
     removeService(ctx.docker, id)
@@ -100,7 +100,7 @@ export async function runSwarmTask(ctx: ServerContext, o: SwarmTaskOptions): Pro
 
   // Started = the task runs or has already ended; rejected before running = a start failure.
   const startDeadline = Date.now() + ctx.config.healthTimeoutMs;
-  let t: any;
+  let t: SwarmTask | undefined;
   for (;;) {
     t = await jobTask(ctx, id).catch(() => undefined);
     const state = t?.Status?.State;
@@ -130,7 +130,9 @@ export async function runSwarmTask(ctx: ServerContext, o: SwarmTaskOptions): Pro
   };
   const stream = new ReadableStream<Uint8Array>(
     {
-      start: (c) => void (controller = c),
+      start: (c) => {
+        controller = c;
+      },
       pull: wake,
       cancel: () => {
         open = false;
@@ -139,7 +141,12 @@ export async function runSwarmTask(ctx: ServerContext, o: SwarmTaskOptions): Pro
     },
     { highWaterMark: STREAM_HIGH_WATER, size: (chunk) => chunk?.byteLength ?? 0 },
   );
-  const waitForRoom = () => (!open || (controller.desiredSize ?? 1) > 0 ? Promise.resolve() : new Promise<void>((r) => (roomWaiter = r)));
+  const waitForRoom = () =>
+    !open || (controller.desiredSize ?? 1) > 0
+      ? Promise.resolve()
+      : new Promise<void>((r) => {
+          roomWaiter = r;
+        });
 
   const follow = new AbortController();
   let lastDataAt = Date.now();
@@ -161,7 +168,7 @@ export async function runSwarmTask(ctx: ServerContext, o: SwarmTaskOptions): Pro
   (async () => {
     let ending: "done" | "timeout" | "client" | "shutdown" = "done";
     for (;;) {
-      if (TERMINAL.has(t?.Status?.State)) break;
+      if (TERMINAL.has(t?.Status?.State ?? "")) break;
       if (request.signal.aborted || !open) ending = "client";
       else if (ctx.shutdown.aborted) ending = "shutdown";
       else if (Date.now() > deadline) ending = "timeout";
