@@ -152,6 +152,38 @@ export interface UnitsResponse {
   units: Unit[];
 }
 
+/** One service on the status page (GET /v1/services): its units and recent deploys. */
+export interface ServiceOverview {
+  service: string;
+  units: Unit[];
+  deploys: DeployRecord[];
+}
+
+/** GET /v1/services. */
+export interface ServicesResponse {
+  services: ServiceOverview[];
+}
+
+/** A task this server ran lately (GET /v1/tasks, newest first). */
+export interface TaskRecord {
+  service: string;
+  version: string;
+  /** The command as given (a string, or argv joined by spaces), cut to 200 characters. */
+  command: string;
+  container: string;
+  state: "running" | "exited" | "failed";
+  exit_code: number | null;
+  /** Why it ended other than by itself (timeout, client gone, shutdown, start failure). */
+  reason: string | null;
+  started_at: string;
+  finished_at: string | null;
+}
+
+/** GET /v1/tasks. */
+export interface TasksResponse {
+  tasks: TaskRecord[];
+}
+
 /**
  * The status path of one deploy, sent as the `Location` of a deploy's or rollback's 201
  * (whose body is empty): `/v1/services/{name}/deploys/{version}?timestamp=TS`.
