@@ -84,7 +84,7 @@ if [[ $# -gt 0 ]]; then
 else
   # The whole suite starts with the type check and the linter (biome.json).
   check typecheck tsc --noEmit
-  check lint biome lint --max-diagnostics=50
+  check lint biome lint --error-on-warnings --max-diagnostics=50
   run_bun main --timeout "$TIMEOUT_MS" test/unit test/integration
   # The engine scenarios where runners and fresh containers differ most (timeouts, Ctrl-C,
   # protocol errors, plug mounts, dependencies), again with --no-runners: the first pass ran

@@ -181,7 +181,8 @@ export interface EndpointPortConfig {
   Protocol?: string;
   TargetPort?: number;
   PublishedPort?: number;
-  PublishMode?: "ingress" | "host";
+  /** ingress or host. */
+  PublishMode?: string;
 }
 
 export interface SwarmContainerSpec {
@@ -247,9 +248,11 @@ export interface SwarmTask {
 /** One entry of GET /nodes. */
 export interface SwarmNode {
   ID: string;
-  Spec?: { Availability?: "active" | "pause" | "drain"; Role?: "worker" | "manager"; Labels?: Labels | null };
+  /** Availability: active, pause or drain; Role: worker or manager. */
+  Spec?: { Availability?: string; Role?: string; Labels?: Labels | null };
   Description?: { Hostname?: string };
-  Status?: { State?: "unknown" | "down" | "ready" | "disconnected"; Addr?: string };
+  /** State: unknown, down, ready or disconnected. */
+  Status?: { State?: string; Addr?: string };
   ManagerStatus?: { Leader?: boolean; Addr?: string } | null;
 }
 
