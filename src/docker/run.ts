@@ -126,7 +126,11 @@ export async function runContainer(d: DockerClient, o: RunOptions): Promise<RunR
     aborted = true;
     stop();
   };
-  const timer = o.timeoutMs ? setTimeout(() => ((timedOut = true), stop()), o.timeoutMs) : undefined;
+  const onTimeout = () => {
+    timedOut = true;
+    stop();
+  };
+  const timer = o.timeoutMs ? setTimeout(onTimeout, o.timeoutMs) : undefined;
   o.signal?.addEventListener("abort", onAbort, { once: true });
   const keep = (stream: "stdout" | "stderr", data: Uint8Array) => {
     const room = (o.keepBytes?.[stream] ?? Infinity) - kept[stream];
