@@ -5,6 +5,7 @@
  * fields do not have the wire types is not a record. Only `version` and `state` are
  * required; a missing list reads as empty.
  */
+import { isJsonObject, type JsonFields } from "../api/json";
 import { type DeployRecord, type InstanceRecord, isDeployState, isInstanceProgress } from "../api/v1";
 
 /** The part of an instance's record ctl shows. */
@@ -14,25 +15,19 @@ export type InstanceView = Pick<InstanceRecord, "instance" | "state"> & Partial<
 export type DeployView = Pick<DeployRecord, "version" | "state" | "log_tail"> &
   Partial<Pick<DeployRecord, "service" | "timestamp" | "reason">> & { instances: InstanceView[] };
 
-type Fields = Record<string, unknown>;
-
-function isFields(v: unknown): v is Fields {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
 function isStringList(v: unknown): v is string[] {
   return Array.isArray(v) && v.every((x) => typeof x === "string");
 }
 
 /** A string field that may be absent or null; undefined when it has another type. */
-function optionalText(o: Fields, key: string): { ok: boolean; value?: string } {
+function optionalText(o: JsonFields, key: string): { ok: boolean; value?: string } {
   const v = o[key];
   if (v === undefined || v === null) return { ok: true };
   return typeof v === "string" ? { ok: true, value: v } : { ok: false };
 }
 
 function readInstance(raw: unknown): InstanceView | undefined {
-  if (!isFields(raw) || typeof raw.instance !== "string" || !isInstanceProgress(raw.state)) return undefined;
+  if (!isJsonObject(raw) || typeof raw.instance !== "string" || !isInstanceProgress(raw.state)) return undefined;
   const container = optionalText(raw, "container");
   const reason = optionalText(raw, "reason");
   if (!container.ok || !reason.ok) return undefined;
@@ -46,7 +41,7 @@ function readInstance(raw: unknown): InstanceView | undefined {
 
 /** One record (the inside of `{deploy: ...}` or an item of `deploys`); undefined when it is not one. */
 export function readDeployRecord(raw: unknown): DeployView | undefined {
-  if (!isFields(raw) || typeof raw.version !== "string" || !isDeployState(raw.state)) return undefined;
+  if (!isJsonObject(raw) || typeof raw.version !== "string" || !isDeployState(raw.state)) return undefined;
   const service = optionalText(raw, "service");
   const timestamp = optionalText(raw, "timestamp");
   const reason = optionalText(raw, "reason");
@@ -68,12 +63,12 @@ export function readDeployRecord(raw: unknown): DeployView | undefined {
 
 /** The record of a `{deploy: {...}}` answer (DeployResponse); undefined when it is not one. */
 export function readDeployResponse(doc: unknown): DeployView | undefined {
-  return isFields(doc) ? readDeployRecord(doc.deploy) : undefined;
+  return isJsonObject(doc) ? readDeployRecord(doc.deploy) : undefined;
 }
 
 /** The records of a `{deploys: [...]}` answer (DeployListResponse), items that are no record left out; undefined when it is not one. */
 export function readDeployList(doc: unknown): DeployView[] | undefined {
-  if (!isFields(doc) || !Array.isArray(doc.deploys)) return undefined;
+  if (!isJsonObject(doc) || !Array.isArray(doc.deploys)) return undefined;
   return doc.deploys.map(readDeployRecord).filter((v): v is DeployView => v !== undefined);
 }
 

@@ -12,6 +12,7 @@
  * and are retired within milliseconds of each other, so a rollout costs two reloads, not
  * two per instance.
  */
+import { fieldsOf } from "../api/json";
 import { type $Fetch, createFetch } from "ofetch";
 import { KeyedMutex } from "./mutex";
 
@@ -73,11 +74,6 @@ export function buildRoute(service: string, domain: string, dials: string[]): Re
     ],
     terminal: true,
   };
-}
-
-/** Caddy's answers are read as untrusted JSON: an object's fields, or none. */
-function fieldsOf(v: unknown): Record<string, unknown> | undefined {
-  return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
 }
 
 /** An upstream's `dial` (`host:port`); undefined when the item has none. */

@@ -3,6 +3,7 @@
  * image reference, a container name or a label; bodies are parsed into typed requests or
  * rejected with one readable reason (HttpError 400).
  */
+import { isJsonObject } from "../api/json";
 import { isValidTimestamp, NAME_PATTERN } from "../api/v1";
 import { HttpError } from "./http";
 
@@ -39,10 +40,6 @@ function printable(s: unknown): string {
   return short.replace(/[\u0000-\u001f\u007f"\\]/g, (c) => (c === '"' ? '\\"' : c === "\\" ? "\\\\" : `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`));
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
 export interface DeployRequest {
   version: string;
   destroyPrevious: boolean;
@@ -54,7 +51,7 @@ export interface DeployRequest {
 
 /** `{"deploy": {"version", "destroy_previous"?, "timestamp"?, "instance_count"?}}`; null = absent. */
 export function parseDeployBody(body: unknown): DeployRequest {
-  if (!isObject(body) || !isObject(body.deploy)) {
+  if (!isJsonObject(body) || !isJsonObject(body.deploy)) {
     throw new HttpError(400, 'The request body must be a JSON object with a "deploy" object, e.g. {"deploy": {"version": "v2"}}.');
   }
   const d = body.deploy;
@@ -92,7 +89,7 @@ const MAX_ARGS = 1000;
 
 /** `{"task": {"version", "command"}}`; command is a non-empty string or array of strings. */
 export function parseTaskBody(body: unknown): TaskRequest {
-  if (!isObject(body) || !isObject(body.task)) {
+  if (!isJsonObject(body) || !isJsonObject(body.task)) {
     throw new HttpError(400, 'The request body must be a JSON object with a "task" object, e.g. {"task": {"version": "v2", "command": "echo hi"}}.');
   }
   const t = body.task;

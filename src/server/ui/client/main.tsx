@@ -5,6 +5,7 @@
  * GET /v1/events. On every (re)connection the snapshot is loaded again and the events that
  * arrived meanwhile are applied on top of it, so nothing is missed and nothing polls.
  */
+import { fieldsOf } from "../../../api/json";
 import { render } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { loadSnapshot } from "./api";
@@ -14,10 +15,6 @@ import { Header, ServiceCard, TasksPanel } from "./views";
 
 /** An event of GET /v1/events, its data parsed from JSON (the server's own; checked for its shape's envelope). */
 type Incoming = { type: string; data: unknown };
-
-function fieldsOf(v: unknown): Record<string, unknown> | undefined {
-  return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
-}
 
 function applyEvent(s: PageState, e: Incoming): PageState {
   const data = fieldsOf(e.data);
