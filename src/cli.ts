@@ -193,7 +193,7 @@ export function buildCli(): CAC {
     .command("completion <shell>", "Print a completion script for bash, zsh or fish")
     .example("deployster completion bash > /etc/bash_completion.d/deployster")
     .example("deployster completion fish > ~/.config/fish/completions/deployster.fish")
-    .action(async (shell: string) => (await import("./commands/completion/index")).runCompletionCommand(shell));
+    .action(async (shell: string) => (await import("./commands/completion/index")).runCompletionCommand(shell, buildCli()));
 
   cli
     .command("version", "Print the deployster version and the Docker engine's version")

@@ -6,9 +6,8 @@
  * Without -c or --yes it does not ask: reviewing the saved plan was the confirmation.
  */
 import { applyPlan } from "../engine/apply";
-import { prepareRun, type EngineCommandOptions } from "../engine/command-options";
+import { prepareRun, type EngineCommandOptions } from "./command-options";
 import { createPlan } from "../engine/plan";
-import type { Plan } from "../engine/types";
 import { compareWithSaved, savedSources } from "../engine/saved-plan";
 import { readSavedPlan } from "../engine/saved-plan-file";
 import { parseConfirmMode } from "../context/index";
@@ -17,6 +16,7 @@ import { onShutdown } from "../shutdown";
 import { createHumanReporter } from "../ui/human";
 import { createNdjsonReporter } from "../ui/json";
 import { createTerminalPrompt } from "../ui/prompt";
+import { openEngineSession } from "./engine-session";
 
 export async function runSavedPlanApply(file: string, options: EngineCommandOptions): Promise<number> {
   const stdout = options.stdout ?? process.stdout;
@@ -39,20 +39,20 @@ export async function runSavedPlanApply(file: string, options: EngineCommandOpti
     reporter.emit({ event: "stopped", reason: "interrupted: running containers were killed and removed" });
     return 130;
   });
-  let plan: Plan | undefined;
+  const session = openEngineSession(run, reporter);
   try {
     if (!options.json) stderr.write(`Applying the saved plan ${file} (made ${saved.created_at}); checking that nothing changed since.\n`);
-    plan = await createPlan(run.manifest, run.context, { ...run.engine, reporter }, "apply");
+    const plan = await createPlan(session, run.manifest, "apply");
     const changed = compareWithSaved(saved, plan);
     if (changed.length > 0) {
       const reason = `the world changed since the plan was made, so it was not applied (nothing was changed):\n${changed.map((c) => `  - ${c}`).join("\n")}\nRun plan again and review it.`;
       reporter.emit({ event: "stopped", reason });
       return 1;
     }
-    const result = await applyPlan(plan, { confirm, prompt: prompt?.ask });
+    const result = await applyPlan(session, plan, { confirm, prompt: prompt?.ask });
     return result.ok ? 0 : 1;
   } finally {
-    await plan?.session.close();
+    await session.close();
     prompt?.close();
     unregister();
   }

@@ -1,14 +1,14 @@
 import { applyPlan } from "../engine/apply";
 import { resolve } from "node:path";
-import { prepareRun, resolveChdir, type EngineCommandOptions } from "../engine/command-options";
+import { prepareRun, resolveChdir, type EngineCommandOptions } from "./command-options";
 import { looksLikeSavedPlan } from "../engine/saved-plan-file";
 import { createPlan } from "../engine/plan";
-import type { Plan } from "../engine/types";
 import { UserError } from "../errors";
 import { onShutdown } from "../shutdown";
 import { createHumanReporter } from "../ui/human";
 import { createNdjsonReporter } from "../ui/json";
 import { createTerminalPrompt } from "../ui/prompt";
+import { openEngineSession } from "./engine-session";
 
 /**
  * `deployster apply [manifest...]`: plan, confirm as -c says, execute, summarize.
@@ -34,13 +34,13 @@ export async function runApplyCommand(manifests: string[], options: EngineComman
     reporter.emit({ event: "stopped", reason: "interrupted: running containers were killed and removed" });
     return 130;
   });
-  let plan: Plan | undefined;
+  const session = openEngineSession(run, reporter);
   try {
-    plan = await createPlan(run.manifest, run.context, { ...run.engine, reporter }, "apply");
-    const result = await applyPlan(plan, { confirm: run.confirm, prompt: prompt?.ask });
+    const plan = await createPlan(session, run.manifest, "apply");
+    const result = await applyPlan(session, plan, { confirm: run.confirm, prompt: prompt?.ask });
     return result.ok ? 0 : 1;
   } finally {
-    await plan?.session.close();
+    await session.close();
     prompt?.close();
     unregister();
   }

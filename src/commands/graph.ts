@@ -5,13 +5,14 @@
  * status: VALID, STALE, PENDING, FAILED (SKIPPED: behind a failed one). Why a resource
  * failed goes to stderr, one line each; the exit code is 0 once the graph is printed.
  */
-import { prepareRun, type EngineCommandOptions } from "../engine/command-options";
-import { buildGraph } from "../engine/graph";
+import { prepareRun, type EngineCommandOptions } from "./command-options";
+import { openEngineSession } from "./engine-session";
+import { buildGraph } from "../manifest/graph";
+import { createMemoryReporter } from "../engine/events";
 import { createPlan } from "../engine/plan";
 import type { PlannedStatus } from "../engine/types";
 import { UserError } from "../errors";
 import { onShutdown } from "../shutdown";
-import { createMemoryReporter } from "../ui/events";
 import { type GraphFormat, renderDot, renderMermaid } from "../ui/graph";
 
 export interface GraphCommandOptions extends EngineCommandOptions {
@@ -38,16 +39,16 @@ export async function runGraphCommand(manifests: string[], options: GraphCommand
       stderr.write("graph interrupted: containers removed\n");
       return 130;
     });
-    let plan: Awaited<ReturnType<typeof createPlan>> | undefined;
+    const session = openEngineSession(run, createMemoryReporter());
     try {
-      plan = await createPlan(run.manifest, run.context, { ...run.engine, reporter: createMemoryReporter() }, "plan");
+      const plan = await createPlan(session, run.manifest, "plan");
       statuses = new Map(plan.resources.map((r) => [r.spec.name, r.status]));
       for (const r of plan.resources) {
         if (r.status === "FAILED" && r.error) stderr.write(`${r.spec.name}: FAILED (${r.error.phase}): ${r.error.message.split("\n")[0]}\n`);
       }
     } finally {
-      // The plan's session holds the run's resource-type runners: removed before printing.
-      await plan?.session.close();
+      // The session holds the run's resource-type runners: removed before printing.
+      await session.close();
       unregister();
     }
   }

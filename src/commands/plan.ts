@@ -1,10 +1,10 @@
-import { prepareRun, type EngineCommandOptions } from "../engine/command-options";
+import { resolve } from "node:path";
 import { summarizePlan } from "../engine/document";
 import { createPlan } from "../engine/plan";
-import { resolve } from "node:path";
-import type { Writer } from "../ui/human";
 import type { Plan } from "../engine/types";
-import type { PreparedRun } from "../engine/command-options";
+import type { Writer } from "../ui/human";
+import { type EngineCommandOptions, type PreparedRun, prepareRun } from "./command-options";
+import { openEngineSession } from "./engine-session";
 import { onShutdown } from "../shutdown";
 import { createHumanReporter } from "../ui/human";
 import { createPlanDocumentReporter } from "../ui/json";
@@ -26,16 +26,16 @@ export async function runPlanCommand(manifests: string[], options: EngineCommand
     stderr.write("plan interrupted: containers removed\n");
     return 130;
   });
-  let plan: Plan | undefined;
+  const session = openEngineSession(run, reporter);
   try {
-    plan = await createPlan(run.manifest, run.context, { ...run.engine, reporter }, "plan");
+    const plan = await createPlan(session, run.manifest, "plan");
     const summary = summarizePlan(plan.resources);
     if (options.out !== undefined) await savePlan(plan, run, resolve(run.cwd, String(options.out)), stderr);
     if (summary.failed > 0 || summary.skipped > 0) return 1;
     if (options.detailedExitcode && summary.changes > 0) return 2;
     return 0;
   } finally {
-    await plan?.session.close();
+    await session.close();
     unregister();
   }
 }

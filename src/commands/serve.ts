@@ -2,7 +2,7 @@ import { ExitError, UserError } from "../errors";
 import { resolveServeConfig, type ServeOptions } from "../server/config";
 import { startServer } from "../server/server";
 import { onShutdown } from "../shutdown";
-import { createServeLog, parseLogFormat } from "../ui/serve-log";
+import { createServeLog, parseLogFormat } from "./serve-log";
 
 /**
  * `deployster serve`: runs until SIGTERM/SIGINT, then stops gracefully (no new requests,

@@ -5,7 +5,7 @@
  */
 import { resolve } from "node:path";
 import { DockerClient } from "../docker/client";
-import { parseDuration } from "../engine/duration";
+import { parseDuration } from "../duration";
 import { newRunId } from "../engine/session";
 import { UserError } from "../errors";
 import { readYamlFile } from "../manifest/yaml";

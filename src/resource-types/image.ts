@@ -3,14 +3,14 @@ import { ensureImage } from "../docker/images";
 import { LABEL_COMPONENT, LABEL_RUN_ID } from "../docker/labels";
 import { runContainer, type RunResult } from "../docker/run";
 import { ProtocolError, UserError } from "../errors";
-import { formatDuration } from "../engine/duration";
+import { formatDuration } from "../duration";
 import { createArtefactWriter, createScratchDir } from "./artefacts";
 import type { Masker } from "./builtin/common/mask";
 import { parseTypeOutput } from "./output-limits";
 import type { RunnerPool } from "./runners/pool";
 import { SCRATCH_ENV } from "./runners/runner";
 import { maskSecretConfig } from "./secret-config";
-import type { ActionSpec, InitResult, InvocationBase, InvocationIO, Mounts, ResourceType, StateResult } from "./types";
+import type { ActionSpec, InitResult, InvocationBase, InvocationIO, Mounts, ResourceType, StateResult } from "../engine/resource-type";
 
 export const LABEL_RESOURCE = "deployster.resource";
 export const LABEL_PHASE = "deployster.phase";

@@ -1,4 +1,4 @@
-import type { ResourceType } from "../types";
+import type { ResourceType } from "../../engine/resource-type";
 import { BurstCache } from "./common/burst-cache";
 import { lazyDockerFromEnv, type BuiltinTypeOptions } from "./common/runtime";
 import { createConfigType } from "./config/type";

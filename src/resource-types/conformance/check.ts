@@ -14,7 +14,7 @@ import { NAME_RE } from "../../manifest/schema";
 import { VERSION } from "../../version";
 import { safeSegment } from "../artefacts";
 import { createImageType } from "../image";
-import type { InitResult, InvocationBase, InvocationIO, StateResult } from "../types";
+import type { InitResult, InvocationBase, InvocationIO, StateResult } from "../../engine/resource-type";
 import { type CheckPhase, type CheckResult, diagnoseStdout, fixFor, ruleOfInvocationError, ruleOfValidationError } from "./rules";
 
 export interface ConformanceOptions {

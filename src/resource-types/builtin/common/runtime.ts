@@ -1,6 +1,6 @@
 import { DockerClient } from "../../../docker/client";
 import { UserError } from "../../../errors";
-import type { ActionSpec, InitResult, InvocationBase, InvocationIO } from "../../types";
+import type { ActionSpec, InitResult, InvocationBase, InvocationIO } from "../../../engine/resource-type";
 import type { BurstCache } from "./burst-cache";
 import { Masker } from "./mask";
 

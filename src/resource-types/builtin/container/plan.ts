@@ -1,6 +1,6 @@
 /** The container's drift check: desired spec + live facts → VALID or STALE with actions. Pure. */
 import { UserError } from "../../../errors";
-import type { ActionSpec, StateResult } from "../../types";
+import type { ActionSpec, StateResult } from "../../../engine/resource-type";
 import { diffValues, formatChanges, type FieldChange } from "../common/diff";
 import { hashSpec, shortId } from "../common/hash";
 import { isManaged, LABEL_CONFIG_HASH, readStoredConfig } from "../common/labels";

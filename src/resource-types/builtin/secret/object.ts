@@ -11,7 +11,7 @@ import type { DockerClient } from "../../../docker/client";
 import { DockerApiError } from "../../../docker/errors";
 import { createSwarmObject, inspectSwarmObject, listSwarmObjects, removeSwarmObject, type SwarmObjectKind } from "../../../docker/secrets";
 import { UserError } from "../../../errors";
-import type { ActionSpec, ResourceType, StateResult } from "../../types";
+import type { ActionSpec, ResourceType, StateResult } from "../../../engine/resource-type";
 import { BurstCache } from "../common/burst-cache";
 import { sha256Hex, stableStringify } from "../common/hash";
 import { checkUserLabels, isManaged, LABEL_CONFIG_HASH, LABEL_MANAGED, LABEL_TYPE } from "../common/labels";

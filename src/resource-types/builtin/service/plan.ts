@@ -5,7 +5,7 @@
  * whether the tasks converged (or keep failing).
  */
 import { UserError } from "../../../errors";
-import type { StateResult } from "../../types";
+import type { StateResult } from "../../../engine/resource-type";
 import { diffValues, formatChanges, type FieldChange } from "../common/diff";
 import { hashSpec, shortId } from "../common/hash";
 import { isManaged, LABEL_CONFIG_HASH, readStoredConfig } from "../common/labels";

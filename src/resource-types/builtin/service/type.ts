@@ -1,7 +1,7 @@
 import type { DockerClient } from "../../../docker/client";
 import { findServices, resolveRegistryDigest } from "../../../docker/services";
 import { listServiceTasks } from "../../../docker/tasks";
-import type { ActionSpec, ResourceType } from "../../types";
+import type { ActionSpec, ResourceType } from "../../../engine/resource-type";
 import { BurstCache } from "../common/burst-cache";
 import { LABEL_MANAGED } from "../common/labels";
 import { Masker } from "../common/mask";

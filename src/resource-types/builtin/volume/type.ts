@@ -1,7 +1,7 @@
 import { containerNameOf, createVolume, inspectVolume, listContainers, removeVolume } from "../../../docker/index";
 import { UserError } from "../../../errors";
 import { BurstCache } from "../common/burst-cache";
-import type { ActionSpec, ResourceType, StateResult } from "../../types";
+import type { ActionSpec, ResourceType, StateResult } from "../../../engine/resource-type";
 import { diffValues, formatChanges } from "../common/diff";
 import { hashSpec } from "../common/hash";
 import { isManaged, LABEL_CONFIG_HASH, readStoredConfig } from "../common/labels";

@@ -6,8 +6,8 @@ import type { DockerClient } from "../docker/client";
 import { UserError } from "../errors";
 import { loadManifests, type Manifest } from "../manifest/index";
 import type { Writer } from "../ui/human";
-import { parseDuration } from "./duration";
-import { DEFAULT_PARALLELISM, type EngineOptions, type EngineStats } from "./session";
+import { parseDuration } from "../duration";
+import { DEFAULT_PARALLELISM, type EngineStats } from "../engine/session";
 
 /** The options of `plan` and `apply` as cac hands them over, plus injectable I/O. */
 export interface EngineCommandOptions {
@@ -55,7 +55,20 @@ export interface PreparedRun {
   confirm: ConfirmMode;
   parallelism: number;
   runId?: string;
-  engine: Omit<EngineOptions, "reporter">;
+  engine: EngineRunOptions;
+}
+
+/** How the engine and the resource types run, from the flags (see src/commands/engine-session.ts). */
+export interface EngineRunOptions {
+  docker?: DockerClient;
+  parallelism: number;
+  initCache: boolean;
+  runners: boolean;
+  stateTimeoutMs: number;
+  actionTimeoutMs: number;
+  runId?: string;
+  stats?: EngineStats;
+  signal?: AbortSignal;
 }
 
 const asList = (v: unknown): string[] => (v === undefined || v === null || v === false ? [] : (Array.isArray(v) ? v : [v]).map(String));
