@@ -22,6 +22,7 @@ export function openEngineSession(run: PreparedRun, reporter: Reporter): Session
     stats: engine.stats,
     runners: engine.runners,
     signal: engine.signal,
+    containers: engine.containers,
     onPull: (image) => reporter.emit({ event: "pull", image }),
     onNotice: (message) => reporter.emit({ event: "warning", message }),
   });

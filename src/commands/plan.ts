@@ -5,7 +5,8 @@ import type { Plan } from "../engine/types";
 import type { Writer } from "../ui/human";
 import { type EngineCommandOptions, type PreparedRun, prepareRun } from "./command-options";
 import { openEngineSession } from "./engine-session";
-import { onShutdown } from "../shutdown";
+import { exitCodeOfPlan } from "../exit-codes";
+import { quietOnceStopped, runInterruptible } from "./interrupt";
 import { createHumanReporter } from "../ui/human";
 import { createPlanDocumentReporter } from "../ui/json";
 
@@ -22,22 +23,18 @@ export async function runPlanCommand(manifests: string[], options: EngineCommand
   const reporter = options.json
     ? createPlanDocumentReporter(stdout, stderr, !!options.verbose)
     : createHumanReporter({ out: stdout, err: stderr, verbose: !!options.verbose });
-  const unregister = onShutdown(() => {
-    stderr.write("plan interrupted: containers removed\n");
-    return 130;
+  const onInterrupt = () => stderr.write("plan interrupted: containers removed\n");
+  return runInterruptible({ shutdown: run.shutdown, containers: run.engine.containers, onInterrupt }, async () => {
+    const session = openEngineSession(run, quietOnceStopped(reporter, run.shutdown.signal));
+    try {
+      const plan = await createPlan(session, run.manifest, "plan");
+      const summary = summarizePlan(plan.resources);
+      if (options.out !== undefined) await savePlan(plan, run, resolve(run.cwd, String(options.out)), stderr);
+      return exitCodeOfPlan(summary, !!options.detailedExitcode);
+    } finally {
+      await session.close();
+    }
   });
-  const session = openEngineSession(run, reporter);
-  try {
-    const plan = await createPlan(session, run.manifest, "plan");
-    const summary = summarizePlan(plan.resources);
-    if (options.out !== undefined) await savePlan(plan, run, resolve(run.cwd, String(options.out)), stderr);
-    if (summary.failed > 0 || summary.skipped > 0) return 1;
-    if (options.detailedExitcode && summary.changes > 0) return 2;
-    return 0;
-  } finally {
-    await session.close();
-    unregister();
-  }
 }
 
 /** `plan -o FILE`: the saved plan (see src/engine/saved-plan.ts); refused when the plan has failures. */

@@ -61,6 +61,7 @@ export interface ContainerConfig {
   User?: string;
   ExposedPorts?: Record<string, object> | null;
   Healthcheck?: HealthConfig;
+  StopTimeout?: number;
   Volumes?: Record<string, object> | null;
 }
 
@@ -134,6 +135,8 @@ export interface ImageInspect {
   RepoDigests?: string[] | null;
   Os?: string;
   Architecture?: string;
+  Size?: number;
+  Created?: string;
   Config?: ContainerConfig | null;
 }
 

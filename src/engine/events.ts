@@ -50,8 +50,6 @@ export type EngineEvent =
 
 export interface Reporter {
   emit(event: EngineEvent): void;
-  /** Flushes what a renderer holds back (the plan --json document); called once at the end. */
-  close?(): void;
 }
 
 /** A reporter that keeps every event (tests, the benchmark). */

@@ -1,8 +1,10 @@
 import { DockerClient } from "../docker/client";
+import { ContainerTracker } from "../docker/tracking";
 import type { ResourceType } from "../engine/resource-type";
 import type { ResourceTypeResolver } from "../engine/resolver";
 import { UserError } from "../errors";
-import { getBuiltinType, isBuiltinType } from "./builtin/index";
+import { ArtefactClock } from "./artefacts";
+import { type BuiltinTypes, createBuiltinTypes, isBuiltinType } from "./builtin/index";
 import { baseMounts, createImageType } from "./image";
 import { RunnerPool } from "./runners/pool";
 
@@ -30,6 +32,8 @@ export interface TypeResolverOptions {
   runners?: boolean;
   /** Aborting it (Ctrl-C) removes the runners at once. */
   signal?: AbortSignal;
+  /** The run's containers (runners, invocations, built-in containers not yet taken over), for whoever removes them when the process is stopped. */
+  containers?: ContainerTracker;
   onPull?(image: string): void;
   /** A one-line notice for the user (e.g. a reusable image that gets no runner). */
   onNotice?(message: string): void;
@@ -43,21 +47,27 @@ export function createTypeResolver(o: TypeResolverOptions): ResourceTypeResolver
   let docker = o.docker;
   // Created on first use, so plans of built-in types only never need an engine here.
   const dockerClient = () => (docker ??= DockerClient.fromEnv());
+  const containers = o.containers ?? new ContainerTracker();
+  // One per run: record timestamps unique across the run's invocations.
+  const clock = new ArtefactClock();
+  let builtins: BuiltinTypes | undefined;
+  // The run's built-ins, on its Docker client and container tracking (created on first use).
+  const builtinTypes = () => (builtins ??= createBuiltinTypes({ docker: dockerClient, containers }));
   let pool: RunnerPool | undefined;
   const runners = (): RunnerPool | undefined => {
     if (!o.runners) return undefined;
-    pool ??= openRunnerPool(o, dockerClient());
+    pool ??= openRunnerPool(o, dockerClient(), containers);
     return pool;
   };
   return {
     async check(resources, signal) {
-      checkBuiltinTypes(resources);
+      checkBuiltinTypes(resources, builtinTypes());
       // An engine that is down is one clear error, not one failure per resource.
       if (resources.some((r) => !isBuiltinType(r.type))) await dockerClient().ping(signal);
     },
     resolve(type: string): ResourceType {
       if (isBuiltinType(type)) {
-        const builtin = getBuiltinType(type);
+        const builtin = builtinTypes().get(type);
         if (!builtin) throw new UserError(`unknown built-in resource type '${type}'`);
         return builtin;
       }
@@ -73,6 +83,8 @@ export function createTypeResolver(o: TypeResolverOptions): ResourceTypeResolver
         stats: o.stats,
         onPull: o.onPull,
         runners: runners(),
+        containers,
+        clock,
       });
     },
     async close() {
@@ -82,8 +94,8 @@ export function createTypeResolver(o: TypeResolverOptions): ResourceTypeResolver
 }
 
 /** Fails early, before anything runs, on `deployster/...` types nobody provides. */
-function checkBuiltinTypes(resources: { name: string; type: string }[]): void {
-  const unknown = [...new Set(resources.filter((r) => isBuiltinType(r.type) && !getBuiltinType(r.type)).map((r) => r.type))];
+function checkBuiltinTypes(resources: { name: string; type: string }[], builtins: BuiltinTypes): void {
+  const unknown = [...new Set(resources.filter((r) => isBuiltinType(r.type) && !builtins.get(r.type)).map((r) => r.type))];
   if (unknown.length === 0) return;
   const users = (type: string) =>
     resources
@@ -94,7 +106,7 @@ function checkBuiltinTypes(resources: { name: string; type: string }[]): void {
 }
 
 /** The run's runners; Ctrl-C or an aborted run removes them at once (exec'd processes die with them). */
-function openRunnerPool(o: TypeResolverOptions, docker: DockerClient): RunnerPool {
+function openRunnerPool(o: TypeResolverOptions, docker: DockerClient, containers: ContainerTracker): RunnerPool {
   const { workspace, confDir, workDir } = o;
   const pool = new RunnerPool({
     docker,
@@ -107,6 +119,7 @@ function openRunnerPool(o: TypeResolverOptions, docker: DockerClient): RunnerPoo
     onStart: () => {
       if (o.stats) o.stats.containersRun++;
     },
+    containers,
   });
   o.signal?.addEventListener("abort", () => void pool.close(), { once: true });
   return pool;

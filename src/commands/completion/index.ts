@@ -4,6 +4,7 @@ import { UserError } from "../../errors";
 import type { Writer } from "../../ui/human";
 import { completionModel } from "./model";
 import { renderBash, renderFish, renderZsh } from "./shells";
+import { EXIT_OK } from "../../exit-codes";
 
 const RENDERERS = { bash: renderBash, zsh: renderZsh, fish: renderFish } as const;
 
@@ -12,5 +13,5 @@ export function runCompletionCommand(shell: string | undefined, cli: CAC, o: { s
   const render = RENDERERS[shell as keyof typeof RENDERERS];
   if (!render) throw new UserError(`completion: expected bash, zsh or fish${shell ? ` (got '${shell}')` : ""}`);
   (o.stdout ?? process.stdout).write(render(completionModel(cli)));
-  return 0;
+  return EXIT_OK;
 }

@@ -7,6 +7,7 @@
 import { parseDeployStatusPath } from "../../api/v1";
 import { type CtlContext, reportHttpFailure, writeLine } from "./io";
 import { waitForDeploy } from "./wait";
+import { EXIT_OK } from "../../exit-codes";
 
 export interface RollbackOptions {
   service: string;
@@ -21,7 +22,7 @@ export async function runRollback(ctx: CtlContext, options: RollbackOptions): Pr
   const location = res.headers.get("location") ?? undefined;
   const started = location ? parseDeployStatusPath(location) : undefined;
   writeLine(ctx.stdout, started ? `Rollback triggered! (to ${options.service} ${started.version})` : "Rollback triggered!");
-  if (!options.wait) return 0;
+  if (!options.wait) return EXIT_OK;
   return waitForDeploy(
     ctx,
     {

@@ -10,6 +10,7 @@ import { type FollowPoll, type FollowResult, followDeploy } from "../../client/f
 import { type DeployView, countReady, describeDeploy, failureLogs, readDeployResponse, summarizeProgress } from "../../client/deploys";
 import { type CtlContext, type CtlWriter, writeLine } from "./io";
 import { readJsonBody } from "./json";
+import { EXIT_FAILURE, EXIT_OK } from "../../exit-codes";
 
 export interface WaitTarget {
   service: string;
@@ -116,7 +117,7 @@ export function reportOutcome(out: CtlWriter, view: DeployView, service: string)
     case "live": {
       const { ready, total } = countReady(view);
       writeLine(out, `Deploy live: ${who}${total > 0 ? `, ${ready}/${total} instance${total === 1 ? "" : "s"} ready` : ""}`);
-      return 0;
+      return EXIT_OK;
     }
     case "rolled_back":
       writeLine(out, `Deploy rolled back: ${who}${reason}`);
@@ -131,5 +132,5 @@ export function reportOutcome(out: CtlWriter, view: DeployView, service: string)
     writeLine(out, block.instance ? `-- Last log lines of instance ${block.instance}:` : "-- Last log lines:");
     for (const line of block.lines) writeLine(out, `   ${line}`);
   }
-  return 1;
+  return EXIT_FAILURE;
 }

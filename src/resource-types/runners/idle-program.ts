@@ -77,7 +77,7 @@ export const IDLE_ARCHITECTURES = ["amd64"];
 export function buildSingleFileTar(name: string, data: Uint8Array, mode = 0o555): Uint8Array {
   const header = new Uint8Array(512);
   const put = (text: string, offset: number) => header.set(new TextEncoder().encode(text), offset);
-  const octal = (n: number, width: number) => n.toString(8).padStart(width - 1, "0") + "\0";
+  const octal = (n: number, width: number) => `${n.toString(8).padStart(width - 1, "0")}\0`;
   put(name, 0);
   put(octal(mode, 8), 100);
   put(octal(0, 8), 108); // uid
@@ -88,7 +88,7 @@ export function buildSingleFileTar(name: string, data: Uint8Array, mode = 0o555)
   put("0", 156); // regular file
   put("ustar\0" + "00", 257);
   const sum = header.reduce((a, b) => a + b, 0);
-  put(sum.toString(8).padStart(6, "0") + "\0 ", 148);
+  put(`${sum.toString(8).padStart(6, "0")}\0 `, 148);
   const padded = Math.ceil(data.length / 512) * 512;
   const out = new Uint8Array(512 + padded + 1024);
   out.set(header, 0);

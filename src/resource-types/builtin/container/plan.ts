@@ -7,14 +7,15 @@ import { isManaged, LABEL_CONFIG_HASH, readStoredConfig } from "../common/labels
 import { SECRET_PLACEHOLDER } from "../common/mask";
 import { formatPort, SECRET_MARK, toDisplaySpec, type ContainerOptions, type ContainerSpec } from "./spec";
 import { extractContainerState } from "./state";
+import type { ContainerObject, ImageObject } from "../../docker-objects";
 
 export type ReplaceOrder = "start-first" | "stop-first";
 
 export interface ContainerFacts {
   /** Inspect of the container named spec.name, or null. */
-  container: any | null;
+  container: ContainerObject | null;
   /** Inspect of spec.image, or null when it is not present locally. */
-  image: any | null;
+  image: ImageObject | null;
   /** Names of containers left under a temporary name by an interrupted replacement. */
   leftovers?: string[];
 }
@@ -47,11 +48,12 @@ export function describeConfigChanges(labels: Record<string, string> | undefined
 
 /** Why the existing container must be replaced ([] = it need not be). */
 export function findRecreateReasons(spec: ContainerSpec, facts: ContainerFacts): string[] {
-  const c = facts.container;
+  // Only asked of an existing container.
+  const c = facts.container!;
   const reasons: string[] = [];
   const configChanged = c.Config?.Labels?.[LABEL_CONFIG_HASH] !== hashSpec(spec);
   if (configChanged) {
-    const changes = describeConfigChanges(c.Config?.Labels, spec);
+    const changes = describeConfigChanges(c.Config?.Labels ?? undefined, spec);
     reasons.push(changes.length ? formatChanges(changes) : "configuration changed");
   }
   const imageRefChanged = configChanged && c.Config?.Image !== spec.image;

@@ -1,5 +1,7 @@
+import type { ContainerObject } from "../../docker-objects";
+
 /** What a container exposes to dependents (`{{ web.state.ip }}`...), from its inspect. Pure. */
-import { containerNameOf } from "../../../docker/types";
+import { containerNameOf, type PortBinding } from "../../../docker/types";
 export interface ContainerState extends Record<string, unknown> {
   id: string;
   name: string;
@@ -16,8 +18,8 @@ export interface ContainerState extends Record<string, unknown> {
   host_port: number | null;
 }
 
-export function extractContainerState(inspect: any, primaryNetwork?: string): ContainerState {
-  const nets: Record<string, any> = inspect.NetworkSettings?.Networks ?? {};
+export function extractContainerState(inspect: ContainerObject, primaryNetwork?: string): ContainerState {
+  const nets = inspect.NetworkSettings?.Networks ?? {};
   const networks: ContainerState["networks"] = {};
   const shortId = String(inspect.Id).slice(0, 12);
   for (const name of Object.keys(nets).sort()) {
@@ -29,14 +31,14 @@ export function extractContainerState(inspect: any, primaryNetwork?: string): Co
     };
   }
   const ports: ContainerState["ports"] = {};
-  const rawPorts: Record<string, { HostIp: string; HostPort: string }[] | null> = inspect.NetworkSettings?.Ports ?? {};
+  const rawPorts: Record<string, PortBinding[] | null> = inspect.NetworkSettings?.Ports ?? {};
   for (const key of Object.keys(rawPorts).sort()) {
     const b = rawPorts[key];
     if (!b?.length) continue;
     // The engine lists IPv4 and IPv6 bindings of an unspecified host IP separately; keep distinct ports once.
     const seen = new Set<string>();
     ports[key] = b
-      .map((x) => ({ host_ip: x.HostIp, host_port: Number(x.HostPort) }))
+      .map((x) => ({ host_ip: x.HostIp ?? "", host_port: Number(x.HostPort) }))
       .filter((x) => !seen.has(`${x.host_ip}:${x.host_port}`) && seen.add(`${x.host_ip}:${x.host_port}`));
   }
   const firstKey = Object.keys(ports)[0];

@@ -51,6 +51,7 @@ export function createContainerType(opts: BuiltinTypeOptions): ResourceType {
           options: normalizeContainerOptions(req.config),
           log: makeLog(io, masker),
           signal: io.signal,
+          containers: opts.containers,
         };
         await masked(masker, async () => {
           switch (action.name) {

@@ -7,9 +7,10 @@ import { hashSpec } from "../common/hash";
 import { isManaged, LABEL_CONFIG_HASH, readStoredConfig } from "../common/labels";
 import { builtinInit, makeLog, unknownAction, type ActionRequest, type BuiltinTypeOptions, type StateRequest } from "../common/runtime";
 import { buildVolumeCreateBody, extractVolumeState, normalizeVolumeConfig, VOLUME_TYPE, volumeConfigSchema, type VolumeSpec } from "./spec";
+import type { VolumeObject } from "../../docker-objects";
 
 /** Decides VALID/STALE from the desired spec and the engine's inspect (null = absent). Pure. */
-export function planVolume(spec: VolumeSpec, inspect: any | null): StateResult {
+export function planVolume(spec: VolumeSpec, inspect: VolumeObject | null): StateResult {
   if (!inspect) {
     return { status: "STALE", actions: [{ name: "create", description: `create volume ${spec.name} (driver ${spec.driver})` }] };
   }
