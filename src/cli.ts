@@ -127,6 +127,7 @@ export function buildCli(shutdown: ShutdownScope = new Shutdown()): CAC {
     .option("--plan", "Discover each resource's state (as plan does) and colour it VALID, STALE, PENDING or FAILED")
     .option("--var <NAME=VALUE>", "Set a context variable (repeatable)")
     .option("--var-file <file>", "Load variables from a YAML file (repeatable)")
+    .option("-C, --chdir <dir>", "Run as if started in <dir> (manifests, --var-file and the workspace are relative to it)")
     .option("--work-dir <dir>", "Work directory (default: .deployster/work in the workspace)")
     .option("--parallelism <n>", "How many resources may run at once (--plan)", { default: 10 })
     .option("--state-timeout <duration>", "Timeout of each init/state container (--plan)", { default: "5m" })
