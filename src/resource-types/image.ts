@@ -1,6 +1,6 @@
 import type { DockerClient } from "../docker/client";
 import type { ContainerTracker } from "../docker/tracking";
-import { inspectImage, pullImage } from "../docker/images";
+import { ensureImage } from "../docker/images";
 import { LABEL_COMPONENT, LABEL_RUN_ID } from "../docker/labels";
 import { runContainer, type RunOptions, type RunResult } from "../docker/run";
 import { ProtocolError, UserError } from "../errors";
@@ -197,16 +197,17 @@ export function createImageType(type: string, typeOptions: ImageTypeOptions): Re
     type,
 
     async initCacheKey() {
-      let image = await inspectImage(options.docker, type);
-      if (!image) {
+      let pulling = false;
+      const onPull = () => {
+        pulling = true;
         options.onPull?.(type);
-        await pullImage(options.docker, type).catch((err) => {
-          throw new UserError(`cannot pull resource type image '${type}': ${(err as Error).message}`, 1, { cause: err });
-        });
-        image = await inspectImage(options.docker, type);
-      }
+      };
+      const image = await ensureImage(options.docker, type, { onPull }).catch((err) => {
+        if (!pulling) throw err;
+        throw new UserError(`cannot pull resource type image '${type}': ${(err as Error).message}`, 1, { cause: err });
+      });
       options.runners?.primeImage(type, image);
-      return image?.Id as string | undefined;
+      return image.Id;
     },
 
     async init(req: InvocationBase, io: InvocationIO): Promise<InitResult> {

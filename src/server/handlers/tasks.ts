@@ -7,17 +7,19 @@
  * server's shutdown (with a trailer). Output is never kept: a slow client slows the task.
  */
 import { randomBytes } from "node:crypto";
-import { inspectImage, pullImage } from "../../docker/images";
+import { ensureImage } from "../../docker/images";
+import type { ImageInspect } from "../../docker/types";
 import { streamEvents } from "../../docker/events";
 import { runContainer, type RunResult } from "../../docker/run";
 import type { ServerContext } from "../context";
-import type { TaskRecord } from "../task-log";
+import type { TaskRecord } from "../../api/v1";
 import { createTaskStream } from "../task-stream";
 import { formatGoDuration } from "../duration";
 import { HttpError } from "../http";
 import { limitsHostConfig } from "../limits";
 import { instanceFacts, type ServiceConfig } from "../config-dir";
-import { baseLabels, COMPONENT_TASK, imageRef, LABEL_CONFIG_DIGEST, LABEL_SERVICE, LABEL_VERSION, taskName } from "../naming";
+import { baseLabels, COMPONENT_TASK, LABEL_CONFIG_DIGEST, LABEL_SERVICE, LABEL_VERSION } from "../labels";
+import { imageRef, taskName } from "../names";
 import { secretsMount } from "../rollout/boot";
 import type { TaskRequest } from "../validate";
 import { runSwarmTask } from "../backend/swarm/task";
@@ -39,16 +41,6 @@ export function timeoutTrailer(timeoutMs: number): string {
 
 export function plainError(status: number, message: string): Response {
   return new Response(`ERROR: ${message}\n`, { status, headers: { "Content-Type": "text/plain" } });
-}
-
-/** Pulls a missing image; `signal` ends the pull (client gone, shutdown, --pull-timeout). */
-export async function ensureTaskImage(server: ServerContext, image: string, signal: AbortSignal): Promise<any> {
-  const found = await inspectImage(server.docker, image);
-  if (found) return found;
-  await pullImage(server.docker, image, { signal });
-  const pulled = await inspectImage(server.docker, image);
-  if (!pulled) throw new Error(`image ${image} is still missing after the pull`);
-  return pulled;
 }
 
 /** `onStreamEnd` runs once a 200's stream has ended (not for other answers). */
@@ -224,9 +216,10 @@ function reportTaskEnd(start: TaskStart, run: Promise<RunResult>, stop: TaskStop
 async function startTask(start: TaskStart, request: Request, onStreamEnd: () => void): Promise<Response> {
   const { server, service, task, image, name, config } = start;
   const stop = new TaskStop(request, server.shutdown);
-  let info: Awaited<ReturnType<typeof ensureTaskImage>>;
+  let info: ImageInspect;
   try {
-    info = await ensureTaskImage(server, image, AbortSignal.any([stop.signal, AbortSignal.timeout(server.config.limits.pullTimeoutMs)]));
+    // `signal` ends the pull: client gone, shutdown, --pull-timeout.
+    info = await ensureImage(server.docker, image, { signal: AbortSignal.any([stop.signal, AbortSignal.timeout(server.config.limits.pullTimeoutMs)]) });
   } catch (err) {
     stop.detach();
     return pullFailure(start, stop, err);

@@ -18,7 +18,9 @@ import { watchEvents } from "../../docker/events";
 import { DockerUnreachableError } from "../../docker/errors";
 import type { ServerContext } from "../context";
 import { dialOf, listInstances } from "../instances";
-import { instanceFilters, type Instance, isFailed } from "../naming";
+import type { EngineEvent } from "../../docker/types";
+import { type Instance, isFailed } from "../instance-model";
+import { instanceFilters } from "../labels";
 import { healInstance } from "./heal";
 import { markRemoved, wasServing, type InstanceRef } from "./records";
 import { syncRoutes } from "./routes";
@@ -36,7 +38,7 @@ export interface Reconciler {
 type InstanceId = InstanceRef & { id: string };
 
 /** The instance identity carried by an event's attributes (its labels and name). */
-export function refFromEvent(ev: any): InstanceId | undefined {
+export function refFromEvent(ev: EngineEvent): InstanceId | undefined {
   const a = ev?.Actor?.Attributes ?? {};
   const instance = Number(a["deployster.instance"]);
   const id = String(ev?.Actor?.ID ?? ev?.id ?? "");
@@ -101,12 +103,12 @@ class ReconcileLoop {
     this.kick();
   }
 
-  onEvent(ev: any): void {
+  onEvent(ev: EngineEvent): void {
     if (ev?.Type !== "container") return;
     const ref = refFromEvent(ev);
     if (!ref) return;
     const action = String(ev.Action ?? "");
-    if (action === "die") this.heal(ref, `Instance ${ref.instance} (${ref.name}) exited with code ${ev.Actor.Attributes.exitCode ?? "?"} at ${new Date().toISOString()}`);
+    if (action === "die") this.heal(ref, `Instance ${ref.instance} (${ref.name}) exited with code ${ev.Actor?.Attributes?.exitCode ?? "?"} at ${new Date().toISOString()}`);
     else if (action.startsWith("health_status") && action.includes("unhealthy")) this.heal(ref, `Instance ${ref.instance} (${ref.name}) turned unhealthy at ${new Date().toISOString()}`);
     else if (action === "destroy" && !this.healing.has(ref.id)) this.forget(ref);
   }

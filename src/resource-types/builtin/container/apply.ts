@@ -9,9 +9,10 @@
 import type { DockerClient } from "../../../docker/client";
 import {
   connectNetwork,
-  createContainer,
+  containerNameOf,
+  createContainerPullingIfMissing,
+  ensureImage,
   inspectContainer,
-  inspectImage,
   listContainers,
   removeContainer,
   renameContainer,
@@ -19,13 +20,12 @@ import {
   stopContainer,
 } from "../../../docker/index";
 import type { ContainerTracker } from "../../../docker/tracking";
-import { DockerApiError } from "../../../docker/errors";
 import { UserError } from "../../../errors";
 import { shortId } from "../common/hash";
 import { LABEL_MANAGED, LABEL_NAME } from "../common/labels";
-import { pullWithProgress } from "../common/pull";
+import { createPullProgress, pullWithProgress } from "../common/pull";
 import { buildContainerCreateBody } from "./body";
-import { waitReady } from "./ready";
+import { waitReadyOrThrow } from "./ready";
 import { DEFAULT_MIN_RUNNING_REPLACE_MS, type ContainerOptions, type ContainerSpec } from "./spec";
 import type { ContainerObject } from "../../docker-objects";
 
@@ -46,7 +46,7 @@ const suffix = () => Math.floor(Math.random() * 0x1000000).toString(16).padStart
 async function listLeftovers(d: DockerClient, name: string): Promise<{ id: string; name: string }[]> {
   const all = await listContainers(d, { all: true, labels: [`${LABEL_MANAGED}=true`, `${LABEL_NAME}=${name}`] });
   return all
-    .map((c) => ({ id: c.Id as string, name: String(c.Names?.[0] ?? "").replace(/^\//, "") }))
+    .map((c) => ({ id: c.Id, name: containerNameOf(c) }))
     .filter((c) => c.name !== name);
 }
 
@@ -56,7 +56,7 @@ export async function listLeftoverNames(d: DockerClient): Promise<Map<string, st
   const out = new Map<string, string[]>();
   for (const c of all) {
     const canonical = c.Labels?.[LABEL_NAME];
-    const name = String(c.Names?.[0] ?? "").replace(/^\//, "");
+    const name = containerNameOf(c);
     if (!canonical || name === canonical) continue;
     out.set(canonical, [...(out.get(canonical) ?? []), name].sort());
   }
@@ -71,20 +71,14 @@ export async function removeLeftovers(step: ContainerStep): Promise<void> {
   }
 }
 
-/** Creates; when the engine lacks the image (404 "No such image"), pulls it and creates again. */
-async function createPullingIfMissing(step: ContainerStep, body: Record<string, unknown>, name: string): Promise<{ Id: string }> {
-  try {
-    return await createContainer(step.docker, body, name);
-  } catch (err) {
-    if (!(err instanceof DockerApiError && err.status === 404 && /no such image/i.test(err.engineMessage))) throw err;
-    await pullWithProgress(step.docker, step.spec.image, step.log, step.signal);
-    return createContainer(step.docker, body, name);
-  }
+/** Creates; when the engine lacks the image, pulls it (with progress lines) and creates again. */
+function createPullingIfMissing(step: ContainerStep, body: Record<string, unknown>, name: string): Promise<{ Id: string }> {
+  return createContainerPullingIfMissing(step.docker, body, name, () => pullWithProgress(step.docker, step.spec.image, step.log, step.signal));
 }
 
-export async function ensureImage(step: ContainerStep): Promise<void> {
-  if (await inspectImage(step.docker, step.spec.image)) return;
-  await pullWithProgress(step.docker, step.spec.image, step.log, step.signal);
+/** Pulls the spec's image (with progress lines) when the engine lacks it. */
+async function ensureSpecImage(step: ContainerStep): Promise<void> {
+  await ensureImage(step.docker, step.spec.image, { onPull: (ref) => step.log(`pulling ${ref}`), onProgress: createPullProgress(step.log), signal: step.signal });
 }
 
 /**
@@ -101,7 +95,7 @@ async function launch(step: ContainerStep, name: string, replacing = false): Pro
     const waiting = step.spec.healthcheck && !("disable" in step.spec.healthcheck) ? " (waiting for healthy)" : "";
     step.log(`started container ${name} (${shortId(Id)})${waiting}`);
     const minRunningMs = step.options.min_running_ms ?? (replacing ? DEFAULT_MIN_RUNNING_REPLACE_MS : 0);
-    const ms = await waitReady(step.docker, Id, { timeoutMs: step.options.health_timeout_ms, minRunningMs, signal: step.signal });
+    const ms = await waitReadyOrThrow(step.docker, Id, { timeoutMs: step.options.health_timeout_ms, minRunningMs, signal: step.signal });
     if (ms > 500) step.log(`container ${name} is ready after ${(ms / 1000).toFixed(1)}s`);
     return Id;
   } catch (err) {
@@ -132,7 +126,7 @@ export async function startExisting(step: ContainerStep): Promise<void> {
   else await startContainer(step.docker, container.Id);
   step.log(`started container ${step.spec.name} (${shortId(container.Id)})`);
   try {
-    await waitReady(step.docker, container.Id, { timeoutMs: step.options.health_timeout_ms, minRunningMs: step.options.min_running_ms, signal: step.signal });
+    await waitReadyOrThrow(step.docker, container.Id, { timeoutMs: step.options.health_timeout_ms, minRunningMs: step.options.min_running_ms, signal: step.signal });
   } catch (err) {
     throw failure(step, "did not become ready after start", err, "");
   }
@@ -169,7 +163,7 @@ export async function replaceStopFirst(step: ContainerStep): Promise<void> {
   const old = await inspectContainer(step.docker, step.spec.name);
   if (!old) return createFresh(step);
   await removeLeftovers(step);
-  await ensureImage(step); // before stopping anything: a failed pull costs no downtime
+  await ensureSpecImage(step); // before stopping anything: a failed pull costs no downtime
   const aside = `${step.spec.name}-old-${suffix()}`;
   await renameContainer(step.docker, old.Id, aside);
   await stopContainer(step.docker, old.Id, stopTimeoutOf(old));
@@ -181,7 +175,7 @@ export async function replaceStopFirst(step: ContainerStep): Promise<void> {
     await renameContainer(step.docker, old.Id, step.spec.name);
     if (old.State?.Running) {
       await startContainer(step.docker, old.Id);
-      await waitReady(step.docker, old.Id, { timeoutMs: step.options.health_timeout_ms, signal: step.signal }).catch((e: Error) =>
+      await waitReadyOrThrow(step.docker, old.Id, { timeoutMs: step.options.health_timeout_ms, signal: step.signal }).catch((e: Error) =>
         step.log(`the restored container ${shortId(old.Id)} is not ready: ${e.message}`),
       );
     }

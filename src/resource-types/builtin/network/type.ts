@@ -1,4 +1,4 @@
-import { connectNetwork, createNetwork, disconnectNetwork, inspectContainer, inspectNetwork, removeNetwork } from "../../../docker/index";
+import { connectNetwork, containerNameOf, createNetwork, disconnectNetwork, inspectContainer, inspectNetwork, removeNetwork } from "../../../docker/index";
 import { UserError } from "../../../errors";
 import { BurstCache } from "../common/burst-cache";
 import type { ActionSpec, ResourceType, StateResult } from "../../../engine/resource-type";
@@ -72,8 +72,8 @@ async function recreateNetwork(opts: BuiltinTypeOptions, spec: ReturnType<typeof
     if (!container) continue;
     const endpoint = container.NetworkSettings?.Networks?.[spec.name];
     const shortId = container.Id.slice(0, 12);
-    const aliases = (endpoint?.Aliases ?? []).filter((a: string) => a !== shortId && a !== container.Id);
-    attached.push({ id: container.Id, name: String(container.Name).replace(/^\//, ""), aliases });
+    const aliases = (endpoint?.Aliases ?? []).filter((a) => a !== shortId && a !== container.Id);
+    attached.push({ id: container.Id, name: containerNameOf(container), aliases });
   }
   for (const container of attached) await disconnectNetwork(docker, spec.name, container.id, true);
   if (old) await removeNetwork(docker, old.Id);

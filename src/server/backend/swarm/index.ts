@@ -12,7 +12,9 @@ import { createService, distributionDigest, inspectService, listServices, listTa
 import { UserError } from "../../../errors";
 import type { ServerContext } from "../../context";
 import { envList, instanceFacts, type ServiceConfig } from "../../config-dir";
-import { instanceFilters, type Instance } from "../../naming";
+import type { SwarmService, SwarmTask } from "../../../docker/types";
+import type { Instance } from "../../instance-model";
+import { instanceFilters } from "../../labels";
 import { instanceLabels } from "../../rollout/boot";
 import { newInstanceName } from "../../rollout/plan";
 import { tcpConnect } from "../../readiness";
@@ -60,7 +62,7 @@ function probeOptions(parts: SwarmBackendParts, containerPort: number, failOnTas
 }
 
 /** Services and their tasks, consistent: listed again when a service went away in between. */
-async function listWithTasks(docker: DockerClient, labels: string[]) {
+async function listWithTasks(docker: DockerClient, labels: string[]): Promise<{ services: SwarmService[]; tasks: SwarmTask[] }> {
   for (let attempt = 1; ; attempt++) {
     const services = await listServices(docker, labels);
     const tasks = await listTasks(docker, services.map((s) => s.ID));

@@ -9,7 +9,9 @@ import { registryAuthHeader } from "../../../docker/auth";
 import { createService, listTasks, removeService, serviceLogs } from "../../../docker/swarm";
 import type { ServerContext } from "../../context";
 import type { ServiceConfig } from "../../config-dir";
-import { ensureTaskImage, exitTrailer, plainError, pruneAfterTask, taskArgs, taskEnv, taskLabels, timeoutTrailer } from "../../handlers/tasks";
+import { ensureImage } from "../../../docker/images";
+import type { ImageInspect, SwarmTask } from "../../../docker/types";
+import { exitTrailer, plainError, pruneAfterTask, taskArgs, taskEnv, taskLabels, timeoutTrailer } from "../../handlers/tasks";
 import type { TaskRequest } from "../../validate";
 import type { ContainerLimits } from "../../limits";
 import { ensureSwarmSecrets } from "./secrets";
@@ -47,7 +49,7 @@ export function buildTaskSpec(o: {
   };
 }
 
-async function jobTask(server: ServerContext, id: string): Promise<any | undefined> {
+async function jobTask(server: ServerContext, id: string): Promise<SwarmTask | undefined> {
   const tasks = (await listTasks(server.docker, [id])) ?? [];
   return tasks.sort((a, b) => String(b.CreatedAt ?? "").localeCompare(String(a.CreatedAt ?? "")))[0];
 }
@@ -144,7 +146,12 @@ function createJobStream() {
         open = false;
       }
     },
-    waitForRoom: () => (!open || (controller.desiredSize ?? 1) > 0 ? Promise.resolve() : new Promise<void>((resolve) => (roomWaiter = resolve))),
+    waitForRoom: () =>
+      !open || (controller.desiredSize ?? 1) > 0
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => {
+            roomWaiter = resolve;
+          }),
     close(): void {
       if (!open) return;
       open = false;
@@ -194,7 +201,7 @@ type JobEnding = "done" | "timeout" | "client" | "shutdown";
 async function waitForJobEnd(server: ServerContext, id: string, request: Request, body: JobStream, task: JobTask, deadline: number): Promise<{ ending: JobEnding; task: JobTask }> {
   let ending: JobEnding = "done";
   for (;;) {
-    if (TERMINAL.has(task?.Status?.State)) break;
+    if (TERMINAL.has(task?.Status?.State ?? "")) break;
     if (request.signal.aborted || !body.isOpen()) ending = "client";
     else if (server.shutdown.aborted) ending = "shutdown";
     else if (Date.now() > deadline) ending = "timeout";
@@ -216,11 +223,11 @@ function writeJobTrailer(server: ServerContext, name: string, body: JobStream, e
 
 export async function runSwarmTask(server: ServerContext, o: SwarmTaskOptions): Promise<Response> {
   const { service, task, request, image, name, config } = o;
-  let info: any;
+  let info: ImageInspect;
   try {
     // The manager pulls it too: its ENTRYPOINT decides how the command is passed.
     const signal = AbortSignal.any([request.signal, server.shutdown, AbortSignal.timeout(server.config.limits.pullTimeoutMs)]);
-    info = await ensureTaskImage(server, image, signal);
+    info = await ensureImage(server.docker, image, { signal });
   } catch (err) {
     return plainError(500, `The image ${image} is not available: ${(err as Error).message}`);
   }
