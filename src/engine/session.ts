@@ -141,6 +141,7 @@ export class Session {
         workDir,
         baseMounts: (scratch) => baseMounts({ workspace, confDir, workDir }, scratch),
         onNotice: (message) => this.emit({ event: "warning", message }),
+        maxStarting: this.options.parallelism ?? DEFAULT_PARALLELISM,
         onStart: () => void this.stats.containersRun++,
       });
       // Ctrl-C or an aborted run: runners go at once (exec'd processes die with them).
@@ -211,6 +212,7 @@ export class Session {
 
   async state(spec: ResourceSpec, config: Record<string, unknown>, init: InitResult, mounts: string[]): Promise<StateResult> {
     const type = this.typeOf(spec.type);
+    type.prepareInvocation?.(init, mounts);
     const raw = await this.invoke(spec, "state", undefined, mounts, (io) => type.state({ ...this.base(spec), config }, init, mounts, io));
     return validateStateResult(spec.name, raw);
   }
@@ -224,6 +226,7 @@ export class Session {
     mounts: string[],
   ): Promise<void> {
     const type = this.typeOf(spec.type);
+    type.prepareInvocation?.(init, mounts, action);
     await this.invoke(spec, "action", action.name, mounts, (io) => type.action({ ...this.base(spec), config, staleState }, action, init, mounts, io));
   }
 

@@ -180,6 +180,11 @@ export function createImageType(type: string, o: ImageTypeOptions): ResourceType
       return image?.Id as string | undefined;
     },
 
+    prepareInvocation(init, mounts, action) {
+      const spec = action ?? init.state_action;
+      o.runners?.prepare(spec.image || type, mounts, spec.entrypoint, spec.args);
+    },
+
     async init(req: InvocationBase, io: InvocationIO): Promise<InitResult> {
       // Default entrypoint and no arguments; no plug mounts yet.
       return (await runJson({ phase: "init", artefact: "init", req, image: type, mounts: [], io })) as InitResult;

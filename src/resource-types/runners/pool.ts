@@ -1,4 +1,5 @@
 import { inspectImage } from "../../docker/images";
+import { createLimiter } from "../../engine/limiter";
 import { onShutdown } from "../../shutdown";
 import { IDLE_ARCHITECTURES } from "./idle-program";
 import { startRunner, type Runner, type RunnerEnvironment } from "./runner";
@@ -11,6 +12,8 @@ export const MAX_REPLACEMENTS = 3;
 export interface RunnerPoolOptions extends RunnerEnvironment {
   /** A one-line notice (once per image and mounts) when a reusable image gets no runner. */
   onNotice(message: string): void;
+  /** Runners starting at once, at most (default 10); the others wait their turn. */
+  maxStarting?: number;
   /** Called for every runner started (a container created). */
   onStart?(): void;
 }
@@ -50,8 +53,11 @@ export class RunnerPool {
   private readonly replaced = new Map<string, number>();
   private closed = false;
   private unregister?: () => void;
+  private readonly starting;
 
-  constructor(private readonly o: RunnerPoolOptions) {}
+  constructor(private readonly o: RunnerPoolOptions) {
+    this.starting = createLimiter(o.maxStarting ?? 10);
+  }
 
   /** A runner for this invocation, or undefined: run it in a fresh container. */
   async acquire(image: string, mounts: string[], entrypoint?: string, args?: string[]): Promise<RunnerLease | undefined> {
@@ -92,6 +98,15 @@ export class RunnerPool {
     }
   }
 
+  /**
+   * Starts the runner an invocation will use, if any, without waiting for it: invocations
+   * call this before they wait for a parallelism slot, so the runners of every type start at
+   * once instead of each when its type's first invocation gets a slot.
+   */
+  prepare(image: string, mounts: string[], entrypoint?: string, args?: string[]): void {
+    this.acquire(image, mounts, entrypoint, args).catch(() => {});
+  }
+
   /** Stops every runner (end of run, error, Ctrl-C); later acquires get none. */
   async close(): Promise<void> {
     this.closed = true;
@@ -103,7 +118,7 @@ export class RunnerPool {
 
   private async start(image: string, mounts: string[]): Promise<Runner | undefined> {
     try {
-      const runner = await startRunner(this.o, image, mounts);
+      const runner = await this.starting.run(() => (this.closed ? Promise.reject(new Error("the run has ended")) : startRunner(this.o, image, mounts)));
       this.o.onStart?.();
       if (this.closed) {
         await runner.stop();
@@ -122,7 +137,7 @@ export class RunnerPool {
 
   /** An image inspection made anyway (the init cache key), saving the pool its own. */
   primeImage(image: string, info: unknown): void {
-    if (info && !this.facts.has(image)) this.facts.set(image, Promise.resolve(imageFacts(info)));
+    if (info && !this.facts.has(image)) this.facts.set(image, Promise.resolve(imageFacts(info as InspectedImage)));
   }
 
   private factsOf(image: string): Promise<ImageFacts | undefined> {
@@ -138,7 +153,14 @@ export class RunnerPool {
   }
 }
 
-function imageFacts(info: any): ImageFacts {
+/** The parts of an image inspection a runner needs (the engine's answer, trusted for nothing more). */
+interface InspectedImage {
+  Os?: unknown;
+  Architecture?: unknown;
+  Config?: { Labels?: Record<string, unknown> | null; Entrypoint?: unknown; Cmd?: unknown } | null;
+}
+
+function imageFacts(info: InspectedImage | undefined): ImageFacts {
   const config = info?.Config ?? {};
   const list = (v: unknown) => (Array.isArray(v) ? v.map(String) : []);
   const os = String(info?.Os ?? "linux");
