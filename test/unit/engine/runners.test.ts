@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { buildExecCreateBody } from "../../../src/docker/exec";
-import { buildIdleProgram, buildSingleFileTar } from "../../../src/resource-types/runners/idle-program";
+import { buildIdleProgram } from "../../../src/resource-types/runners/idle-program";
 import { resolveCommand } from "../../../src/resource-types/runners/pool";
 
 describe("the command a runner execs is the one `docker run` would run", () => {
@@ -32,26 +32,6 @@ describe("the idle program", () => {
     expect(Number(v.getBigUint64(96, true))).toBe(elf.length);
     expect(Number(v.getBigUint64(24, true))).toBe(0x400000 + 120);
     expect(elf.length).toBeLessThan(256);
-  });
-});
-
-describe("the single-file tar archive", () => {
-  const data = new TextEncoder().encode("x".repeat(600));
-  const tar = buildSingleFileTar(".deployster-idle", data);
-  const text = (from: number, len: number) => new TextDecoder().decode(tar.subarray(from, from + len)).replace(/\0.*$/s, "");
-  test("one ustar header, the data padded to 512-byte blocks, two zero blocks", () => {
-    expect(tar.length).toBe(512 + 1024 + 1024);
-    expect(text(0, 100)).toBe(".deployster-idle");
-    expect(parseInt(text(100, 8), 8)).toBe(0o555);
-    expect(parseInt(text(124, 12), 8)).toBe(600);
-    expect(text(257, 6)).toBe("ustar");
-    expect(tar.subarray(512 + 1024).every((b) => b === 0)).toBe(true);
-  });
-  test("the checksum is the sum of the header with its own field as spaces", () => {
-    const header = tar.slice(0, 512);
-    const stored = parseInt(text(148, 7), 8);
-    header.fill(0x20, 148, 156);
-    expect(stored).toBe(header.reduce((a, b) => a + b, 0));
   });
 });
 
