@@ -8,7 +8,7 @@
  * where they compare), so the suite's DEPLOYSTER_TEST_RUNNERS mode does not apply.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { inspectImage } from "../../../src/docker/index";
 import { streamEvents } from "../../../src/docker/events";
@@ -91,30 +91,6 @@ describe("runners", () => {
     expect(res.shared.state.mounts.trim()).toBe("/p/opt:rw /p/req:rw /p/ro:ro");
     expect(res.also.state.mounts.trim()).toBe("/p/opt:rw /p/req:rw /p/ro:ro");
     expect(res.other.state.mounts.trim()).toBe("/p/req:rw /p/ro:ro");
-  }, TIMEOUT);
-
-  test.concurrent("the runners of a run start at once, not each when its first invocation gets a parallelism slot", async () => {
-    const cwd = workspace("runners");
-    // Two slots, taken first by 'shared' and 'also' (one runner); 'other' and 'more' (another
-    // runner: p_opt is not theirs) wait for a slot, but their runner starts meanwhile.
-    const plugs = readFileSync(join(cwd, "plugs.yaml"), "utf8").split("resources:")[0];
-    const types = ["shared", "also", "other", "more"].map((n) => `  ${n}: {type: deployster-fixture/rt-plugs}`);
-    writeFileSync(join(cwd, "slots.yaml"), `${plugs}resources:\n${types.join("\n")}\n`);
-    const runId = newRunId();
-    const since = (Date.now() / 1000 - 1).toFixed(3);
-    const r = await deployster(["plan", "--json", "--parallelism", "2", "slots.yaml"], { cwd, runId, asGiven: true });
-    expect(r.code).toBe(0);
-    const until = (Date.now() / 1000 + 0.5).toFixed(3);
-    const events: { what: string; id: string }[] = [];
-    const filters = { type: ["container"], event: ["create", "exec_die"], label: [`deployster.run-id=${runId}`] };
-    await streamEvents(docker, { since, until, filters }, (e) => events.push({ what: e.Action ?? e.status, id: e.id }));
-    // init ran first, in its own runner (no plugs yet): the first invocation to end.
-    const initRunner = events.find((e) => e.what === "exec_die")?.id;
-    const stateRunners = events.filter((e) => e.what === "create" && e.id !== initRunner).map((e) => e.id);
-    expect(stateRunners).toHaveLength(2);
-    const firstStateEnd = events.findIndex((e) => e.what === "exec_die" && stateRunners.includes(e.id));
-    expect(firstStateEnd).toBeGreaterThan(-1);
-    expect(events.slice(0, firstStateEnd).filter((e) => e.what === "create")).toHaveLength(3);
   }, TIMEOUT);
 
   test.concurrent("stdout past the cap in a runner: the protocol error names resource and phase; the other invocation is undisturbed", async () => {

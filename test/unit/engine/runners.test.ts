@@ -1,4 +1,12 @@
 import { describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { buildContext } from "../../../src/context/index";
+import { createPlan } from "../../../src/engine/plan";
+import { loadManifests } from "../../../src/manifest/index";
+import type { ResourceType } from "../../../src/resource-types/types";
+import { createMemoryReporter } from "../../../src/ui/events";
 import { buildExecCreateBody } from "../../../src/docker/exec";
 import { buildIdleProgram } from "../../../src/resource-types/runners/idle-program";
 import { resolveCommand } from "../../../src/resource-types/runners/pool";
@@ -48,5 +56,36 @@ describe("exec create body", () => {
       AttachStderr: true,
     });
     expect(buildExecCreateBody({ cmd: ["a"] }).AttachStdin).toBe(false);
+  });
+});
+
+describe("invocations announce themselves before they wait for a parallelism slot", () => {
+  test("with one slot, every state's prepareInvocation runs before the first state ends", async () => {
+    const root = mkdtempSync(join(tmpdir(), "deployster-runners-"));
+    try {
+      writeFileSync(join(root, "m.yaml"), "resources:\n  a1: {type: ta}\n  a2: {type: ta}\n  b1: {type: tb}\n");
+      const context = await buildContext({ env: { CONF_DIR: join(root, "conf"), HOME: root }, cwd: root, version: "1.2.3" });
+      const manifest = await loadManifests([join(root, "m.yaml")], context);
+      const seen: string[] = [];
+      const typeOf = (type: string): ResourceType => ({
+        type,
+        init: async () => ({ state_action: { args: ["state"] } }),
+        prepareInvocation: (_init, mounts) => void seen.push(`prepare ${type} [${mounts.join(",")}]`),
+        state: async (req) => {
+          seen.push(`state ${req.name}`);
+          await Bun.sleep(20);
+          seen.push(`end ${req.name}`);
+          return { status: "VALID", state: {} };
+        },
+        action: async () => {},
+      });
+      const plan = await createPlan(manifest, context, { reporter: createMemoryReporter(), parallelism: 1, resolveType: typeOf });
+      await plan.session.close();
+      const firstEnd = seen.findIndex((s) => s.startsWith("end "));
+      expect(seen.slice(0, firstEnd).filter((s) => s.startsWith("prepare ")).sort()).toEqual(["prepare ta []", "prepare ta []", "prepare tb []"]);
+      expect(seen.filter((s) => s.startsWith("end "))).toHaveLength(3);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });
