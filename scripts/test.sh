@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command (README, .ci/run): set-up, then every test, then the leftover check.
 #
-#   bash scripts/test.sh                        # test/unit + test/integration, then test/final
+#   bash scripts/test.sh                        # tsc, biome lint, test/unit + test/integration, then test/final
 #   bash scripts/test.sh test/integration/infra # only these paths (then test/final)
 #
 # Bun's own output stays visible. The last line is always `N passed, N failed` (summed over
@@ -69,9 +69,22 @@ if ! bun test/support/engine-snapshot.ts "$DEPLOYSTER_ENGINE_SNAPSHOT"; then
   FAILED=$((FAILED + 1))
 fi
 
+# check <label> <command...>: a static check of the whole tree; a failure counts as one.
+check() {
+  local label="$1"; shift
+  echo "==> $label: $*"
+  if "$@"; then PASSED=$((PASSED + 1)); else
+    echo "==> $label failed"
+    FAILED=$((FAILED + 1))
+  fi
+}
+
 if [[ $# -gt 0 ]]; then
   run_bun main --timeout "$TIMEOUT_MS" "$@"
 else
+  # The whole suite starts with the type check and the linter (biome.json).
+  check typecheck tsc --noEmit
+  check lint biome lint --error-on-warnings --max-diagnostics=50
   run_bun main --timeout "$TIMEOUT_MS" test/unit test/integration
   # The engine scenarios where runners and fresh containers differ most (timeouts, Ctrl-C,
   # protocol errors, plug mounts, dependencies), again with --no-runners: the first pass ran

@@ -34,6 +34,15 @@ export async function createService(d: DockerClient, spec: Record<string, unknow
   });
 }
 
+/**
+ * POST /services/{id}/update with the whole new spec at the service's current version (a
+ * concurrent change makes it fail, and the caller looks again); without X-Registry-Auth the
+ * engine keeps the credentials of the current spec, so nodes pull as they did at creation.
+ */
+export async function updateService(d: DockerClient, id: string, version: number, spec: unknown): Promise<void> {
+  await d.call("POST", `/services/${enc(id)}/update`, { query: { version }, body: spec });
+}
+
 /** DELETE /services/{id}; a service already gone is fine. Swarm stops its tasks gracefully. */
 export async function removeService(d: DockerClient, idOrName: string): Promise<void> {
   await d.call("DELETE", `/services/${enc(idOrName)}`, { okStatuses: [404] });

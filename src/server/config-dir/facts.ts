@@ -11,12 +11,12 @@ export interface FactsOptions {
   /** The instance number (instances) or the task's container name (tasks). */
   instance?: string;
   task?: string;
-  /** The address the instance's port is published on (engine: --instance-host, else --publish-host). */
+  /** The address the instance's port is published on (engine: --instance-host, else --publish-host; Swarm: its node's address). */
   hostIp?: string;
   containerPort?: number;
   /** The host port the container port is published on, when chosen before the start. */
   publishedPort?: number;
-  /** Swarm: the node is known only once the task is placed; its ID and hostname come from Swarm's templates. */
+  /** Swarm: the node's ID and hostname too, from Swarm's templates. */
   swarm?: boolean;
 }
 

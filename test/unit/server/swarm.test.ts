@@ -21,7 +21,7 @@ describe("swarmServiceName", () => {
 });
 
 describe("buildInstanceSpec", () => {
-  test("one replica, host-mode port, restart, spread preference, labels on the service", () => {
+  test("one replica, pinned to the chosen node, host-mode port on the chosen port, restart, labels on the service", () => {
     const spec: any = buildInstanceSpec({
       labels: { "deployster.service": "web" },
       instanceName: "web-v1-2026.01.02-03.04.05-1",
@@ -29,12 +29,13 @@ describe("buildInstanceSpec", () => {
       containerPort: 3000,
       stopGraceSeconds: 10,
       limits: { memoryBytes: 64 * 1024 ** 2 },
+      placement: { nodeId: "n2", port: 30123 },
     });
     expect(spec.Name).toMatch(SWARM_NAME);
     expect(spec.Labels).toEqual({ "deployster.service": "web" });
     expect(spec.Mode).toEqual({ Replicated: { Replicas: 1 } });
-    expect(spec.EndpointSpec.Ports).toEqual([{ Protocol: "tcp", TargetPort: 3000, PublishMode: "host" }]);
-    expect(spec.TaskTemplate.Placement.Preferences).toEqual([{ Spread: { SpreadDescriptor: "node.id" } }]);
+    expect(spec.EndpointSpec.Ports).toEqual([{ Protocol: "tcp", TargetPort: 3000, PublishedPort: 30123, PublishMode: "host" }]);
+    expect(spec.TaskTemplate.Placement).toEqual({ Constraints: ["node.id==n2"] });
     expect(spec.TaskTemplate.ContainerSpec.StopGracePeriod).toBe(10e9);
     expect(spec.TaskTemplate.Resources).toEqual({ Limits: { MemoryBytes: 64 * 1024 ** 2 } });
   });

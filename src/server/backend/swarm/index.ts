@@ -1,8 +1,10 @@
 /**
  * The Swarm backend: serve talks to a manager; each instance is a Swarm service (./spec.ts)
- * whose task Swarm places, restarts and reschedules; images come from --registry-url and
- * every node pulls them with the credentials of the Docker client config (sent with the
- * service create, as `docker service create --with-registry-auth` does).
+ * pinned to the node and host port serve chose (./place.ts), whose task Swarm starts and
+ * restarts there, and which serve re-places when that node fails (./replace.ts). Images
+ * come from --registry-url and every node pulls them with the credentials of the Docker
+ * client config (sent with the service create, as `docker service create
+ * --with-registry-auth` does).
  */
 import { registryAuthHeader } from "../../../docker/auth";
 import type { DockerClient } from "../../../docker/client";
@@ -18,12 +20,15 @@ import type { BackendReadyOutcome, InstanceBackend } from "../types";
 import { createNodeAddresses, probeSwarmInstance } from "./ready";
 import { ensureSwarmSecrets, pruneSwarmSecrets } from "./secrets";
 import { buildInstanceSpec, parseSwarmInstance, swarmServiceName } from "./spec";
+import { parsePortRange } from "./place";
+import { createPlacer } from "./placer";
+import { replaceStranded } from "./replace";
 import { watchFailover } from "./watch";
 import { sleepUnlessAborted } from "../../../sleep";
 
 const STOP_GRACE_S = 10;
 
-/** DEPLOYSTER_SWARM_WATCH_MS: how often failover compares the router with the cluster (default 1000). */
+/** DEPLOYSTER_SWARM_WATCH_MS: how often failover re-places stranded instances and compares the router with the cluster (default 1000). */
 function watchIntervalMs(env: Record<string, string | undefined>): number {
   const n = Number(env.DEPLOYSTER_SWARM_WATCH_MS);
   return Number.isFinite(n) && n >= 100 ? n : 1000;
@@ -43,6 +48,7 @@ export async function createSwarmBackend(ctx: ServerContext, env: Record<string,
   const { docker, config } = ctx;
   await checkSwarmManager(docker);
   const nodeAddress = createNodeAddresses(docker);
+  const placer = createPlacer(docker, parsePortRange(env.DEPLOYSTER_SWARM_PORTS));
   /** image → image@digest, resolved once per image (every node runs the same bytes). */
   const pinned = new Map<string, string>();
   const probeOptions = (containerPort: number, failOnTaskFailure: boolean) => ({ containerPort, healthPath: config.healthPath, failOnTaskFailure });
@@ -72,7 +78,9 @@ export async function createSwarmBackend(ctx: ServerContext, env: Record<string,
   /** Keeps the configuration's secrets from being pruned between their creation and the service's. */
   function holdSecrets(service: string, c: ServiceConfig | undefined): () => void {
     const releases = (c?.secrets ?? []).map((s) => ctx.configDir?.hold(service, s.digest) ?? (() => {}));
-    return () => releases.forEach((r) => r());
+    return () => {
+      for (const r of releases) r();
+    };
   }
 
   return {
@@ -99,19 +107,27 @@ export async function createSwarmBackend(ctx: ServerContext, env: Record<string,
       }
       const release = holdSecrets(plan.service, plan.config);
       try {
-        // The node's address is known only once Swarm places the task: the facts name the node (templates) instead.
-        const facts = instanceFacts({ service: plan.service, version: plan.version, timestamp: plan.timestamp, instance: String(k), containerPort: config.containerPort, swarm: true });
-        const spec = buildInstanceSpec({
-          labels: instanceLabels(plan, k, { containerPort: config.containerPort, scope: config.scopeLabels }),
-          instanceName: name,
-          image: pinned.get(plan.image) ?? plan.image,
-          containerPort: config.containerPort,
-          stopGraceSeconds: STOP_GRACE_S,
-          limits: config.limits.instance,
-          env: envList(plan.config?.env, facts),
-          secrets: plan.config ? await ensureSwarmSecrets(docker, plan.config, config.scopeLabels) : undefined,
+        const secrets = plan.config ? await ensureSwarmSecrets(docker, plan.config, config.scopeLabels) : undefined;
+        const labels = instanceLabels(plan, k, { containerPort: config.containerPort, scope: config.scopeLabels });
+        // serve chooses the node and port, so the facts can say both before the task starts.
+        const ID = await placer.place(plan.service, {}, async (p) => {
+          const facts = instanceFacts({
+            service: plan.service, version: plan.version, timestamp: plan.timestamp, instance: String(k),
+            hostIp: p.addr, containerPort: config.containerPort, publishedPort: p.port, swarm: true,
+          });
+          const spec = buildInstanceSpec({
+            labels,
+            instanceName: name,
+            image: pinned.get(plan.image) ?? plan.image,
+            containerPort: config.containerPort,
+            stopGraceSeconds: STOP_GRACE_S,
+            limits: config.limits.instance,
+            env: envList(plan.config?.env, facts),
+            secrets,
+            placement: p,
+          });
+          return (await createService(docker, spec, registryAuthHeader(plan.image, env))).ID;
         });
-        const { ID } = await createService(docker, spec, registryAuthHeader(plan.image, env));
         return { k, id: ID, name, startedAtMs: Date.now() };
       } finally {
         release();
@@ -157,7 +173,8 @@ export async function createSwarmBackend(ctx: ServerContext, env: Record<string,
     },
     machineId: async (i) => i.machineId ?? "",
     watch(c) {
-      const done = watchFailover(c, { intervalMs: watchIntervalMs(env) });
+      const warned = new Set<string>();
+      const done = watchFailover(c, { intervalMs: watchIntervalMs(env), before: () => replaceStranded(c, docker, placer, warned) });
       return { stop: () => done };
     },
   };

@@ -8,6 +8,7 @@
 import type { DockerClient } from "../../../docker/client";
 import { inspectService, listNodes, listTasks } from "../../../docker/swarm";
 import { tcpConnect } from "../../readiness";
+import { isPortConflict } from "./place";
 import { currentTask, publishedPort } from "./spec";
 
 export type SwarmProbe =
@@ -53,7 +54,8 @@ export async function probeSwarmInstance(
   const tasks = await listTasks(d, [serviceId]);
   if (!tasks) return { kind: "failed", why: "the service is gone" };
   if (o.failOnTaskFailure) {
-    const failed = tasks.find((t) => t.Status?.State === "failed" || t.Status?.State === "rejected");
+    // A port found taken is not the app's failure: the instance is re-placed (./replace.ts).
+    const failed = tasks.find((t) => (t.Status?.State === "failed" || t.Status?.State === "rejected") && !isPortConflict(t));
     if (failed) return { kind: "failed", why: describeFailure(failed) };
   }
   const task = currentTask(tasks);

@@ -41,6 +41,8 @@ export interface SwarmSpecOptions {
   env?: string[];
   /** Secret references (./secrets.ts), mounted at /run/secrets/<NAME>. */
   secrets?: Record<string, unknown>[];
+  /** The node the instance is pinned to and its host-mode port there (./place.ts). */
+  placement: { nodeId: string; port: number };
 }
 
 /** A task's Resources: --instance-/--task-memory and -pids as Swarm limits (nothing when unlimited). */
@@ -51,7 +53,11 @@ export function swarmResources(l: ContainerLimits = {}): Record<string, unknown>
   return Object.keys(limits).length ? { Limits: limits } : {};
 }
 
-/** The service spec of one instance: one replica, restarted on failure, its port published in host mode. */
+/**
+ * The service spec of one instance: one replica, restarted on failure, pinned to the node
+ * serve chose, its port published in host mode on the port serve chose (the ingress
+ * routing mesh needs IPVS; host mode does not).
+ */
 export function buildInstanceSpec(o: SwarmSpecOptions): Record<string, unknown> {
   return {
     Name: swarmServiceName(o.instanceName),
@@ -66,16 +72,11 @@ export function buildInstanceSpec(o: SwarmSpecOptions): Record<string, unknown> 
       },
       RestartPolicy: { Condition: "any", Delay: 1e9 },
       Resources: swarmResources(o.limits),
-      // One replica per service: spreading is across services, which Swarm's scheduler does
-      // by placing a task on the node with the fewest tasks; the preference keeps a
-      // rescheduled task off its service's other nodes as well.
-      Placement: { Preferences: [{ Spread: { SpreadDescriptor: "node.id" } }] },
+      Placement: { Constraints: [`node.id==${o.placement.nodeId}`] },
       LogDriver: { Name: "json-file", Options: { "max-size": "10m", "max-file": "3" } },
     },
     Mode: { Replicated: { Replicas: 1 } },
-    // Host mode: the ingress routing mesh needs IPVS; each task's port is read back from
-    // its Status.PortStatus (ports are handed out per node and reused).
-    EndpointSpec: { Ports: [{ Protocol: "tcp", TargetPort: o.containerPort, PublishMode: "host" }] },
+    EndpointSpec: { Ports: [{ Protocol: "tcp", TargetPort: o.containerPort, PublishedPort: o.placement.port, PublishMode: "host" }] },
   };
 }
 

@@ -1,6 +1,7 @@
 /**
- * Failover on Swarm: when a node is drained or dies, Swarm starts the instance's task on
- * another node, with another `<node address>:<published port>`. Every pass (1 s) this
+ * Failover on Swarm: when a node is drained or dies, serve re-places the instance pinned to
+ * it (./replace.ts, the `before` step of every pass) and Swarm starts its task on the new
+ * node, at another `<node address>:<published port>`. Every pass (1 s) this
  * watcher compares the router with the cluster: an instance that was ready once (a rollout
  * or the start-up resumption saw it ready) and now runs at an address the router lacks is
  * probed (TCP, and --health-path) and routed when ready; an upstream no running instance
@@ -14,6 +15,8 @@ import { findInstanceRecord } from "../../reconcile/records";
 
 export interface WatchOptions {
   intervalMs: number;
+  /** Run first in every pass (re-placing stranded instances), with or without a router. */
+  before?: () => Promise<void>;
 }
 
 async function passOnce(ctx: ServerContext, stale: Map<string, number>, known: Set<string>): Promise<void> {
@@ -57,12 +60,13 @@ async function passOnce(ctx: ServerContext, stale: Map<string, number>, known: S
 
 /** Runs until the server shuts down; errors of one pass are logged and the next pass tries again. */
 export function watchFailover(ctx: ServerContext, o: WatchOptions): Promise<void> {
-  if (!ctx.router) return Promise.resolve();
+  if (!ctx.router && !o.before) return Promise.resolve();
   const stale = new Map<string, number>();
   const known = new Set<string>();
   return (async () => {
     while (!ctx.shutdown.aborted) {
-      await passOnce(ctx, stale, known).catch((err) => ctx.logger.debug(`failover watch: ${(err as Error).message}`));
+      await o.before?.().catch((err) => ctx.logger.debug(`re-placement: ${(err as Error).message}`));
+      if (ctx.router) await passOnce(ctx, stale, known).catch((err) => ctx.logger.debug(`failover watch: ${(err as Error).message}`));
       await new Promise<void>((resolve) => {
         const t = setTimeout(done, o.intervalMs);
         function done() {
