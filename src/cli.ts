@@ -1,4 +1,5 @@
 import { cac, type CAC } from "cac";
+import { Shutdown, type ShutdownScope } from "./shutdown";
 import { VERSION } from "./version";
 
 /**
@@ -84,18 +85,13 @@ function clearNegatedDefaults(cli: CAC): void {
   for (const cmd of [cli.globalCommand, ...cli.commands]) for (const o of cmd.options) if (o.negated) o.config.default = undefined;
 }
 
-/** Repeatable options arrive as a string once and as an array when repeated. */
-export function asList(v: unknown): string[] {
-  if (v === undefined || v === null || v === false) return [];
-  return (Array.isArray(v) ? v : [v]).map(String);
-}
-
 /**
  * All cac wiring lives here. Each action imports its command module lazily (start-up stays
  * fast) and returns the exit code. `ctl` is dispatched by main.ts before cac sees argv, so
- * that deployctl's own option rules apply; it is registered here for --help only.
+ * that deployctl's own option rules apply; it is registered here for --help only. The
+ * commands that run containers or serve get `shutdown` (main.ts's): its signal stops them.
  */
-export function buildCli(): CAC {
+export function buildCli(shutdown: ShutdownScope = new Shutdown()): CAC {
   const cli = cac("deployster");
 
   const engineOptions = (c: ReturnType<CAC["command"]>) =>
@@ -118,12 +114,12 @@ export function buildCli(): CAC {
     .option("--detailed-exitcode", "Exit 0 when nothing to do, 2 when changes are pending, 1 on error")
     .option("-o, --out <file>", "Also save the plan to <file>, for `deployster apply <file>`")
     .example("deployster plan deployster.yaml --var env=qa")
-    .action(async (manifests: string[], options) => (await import("./commands/plan")).runPlanCommand(manifests, options));
+    .action(async (manifests: string[], options) => (await import("./commands/plan")).runPlanCommand(manifests, { ...options, shutdown }));
 
   engineOptions(cli.command("apply [...manifests]", "Plan, confirm and converge the resources (or apply a plan saved by plan -o)"))
     .example("deployster plan -o release.plan && deployster apply release.plan")
     .example("deployster apply -y --var-file fixtures/quickstart/vars/site.yaml fixtures/quickstart/*.yaml")
-    .action(async (manifests: string[], options) => (await import("./commands/apply")).runApplyCommand(manifests, options));
+    .action(async (manifests: string[], options) => (await import("./commands/apply")).runApplyCommand(manifests, { ...options, shutdown }));
 
   cli
     .command("graph [...manifests]", "Print the resource graph as Graphviz DOT or Mermaid (--plan: coloured by planned status)")
@@ -131,13 +127,14 @@ export function buildCli(): CAC {
     .option("--plan", "Discover each resource's state (as plan does) and colour it VALID, STALE, PENDING or FAILED")
     .option("--var <NAME=VALUE>", "Set a context variable (repeatable)")
     .option("--var-file <file>", "Load variables from a YAML file (repeatable)")
+    .option("-C, --chdir <dir>", "Run as if started in <dir> (manifests, --var-file and the workspace are relative to it)")
     .option("--work-dir <dir>", "Work directory (default: .deployster/work in the workspace)")
     .option("--parallelism <n>", "How many resources may run at once (--plan)", { default: 10 })
     .option("--state-timeout <duration>", "Timeout of each init/state container (--plan)", { default: "5m" })
     .option("-v, --verbose", "Show stack traces")
     .example("deployster graph fixtures/quickstart/*.yaml --var-file fixtures/quickstart/vars/site.yaml | dot -Tsvg > graph.svg")
     .example("deployster graph --plan --format mermaid")
-    .action(async (manifests: string[], options) => (await import("./commands/graph")).runGraphCommand(manifests, options));
+    .action(async (manifests: string[], options) => (await import("./commands/graph")).runGraphCommand(manifests, { ...options, shutdown }));
 
   cli
     .command("serve", "Serve the v1 deploy REST API (zero-downtime rollouts on the Docker engine)")
@@ -172,7 +169,7 @@ export function buildCli(): CAC {
     .option("--log-format <format>", "Log lines as text or json (one JSON object per line)", { default: "text" })
     .example("DEPLOYSTER_PASSWORD=s3cret deployster serve --listen :3000")
     .example("DOCKER_HOST=unix:///run/manager.sock deployster serve --swarm --registry-url 10.0.0.1:5000")
-    .action(async (options) => (await import("./commands/serve")).runServeCommand(options));
+    .action(async (options) => (await import("./commands/serve")).runServeCommand({ ...options, shutdown }));
 
   cli
     .command("ctl [...args]", "deployctl-compatible client: deploy|d, run|r, destroy|x, list|l, status, rollback")
@@ -187,13 +184,13 @@ export function buildCli(): CAC {
     .option("--action-timeout <duration>", "Timeout of each action container", { default: "30m" })
     .option("-v, --verbose", "Show the type's output as it runs")
     .example("deployster type check example/motd:1.0 --config config.yaml")
-    .action(async (sub: string, image: string, options) => (await import("./commands/type-check")).runTypeCheckCommand(sub, image, options));
+    .action(async (sub: string, image: string, options) => (await import("./commands/type-check")).runTypeCheckCommand(sub, image, { ...options, shutdown }));
 
   cli
     .command("completion <shell>", "Print a completion script for bash, zsh or fish")
     .example("deployster completion bash > /etc/bash_completion.d/deployster")
     .example("deployster completion fish > ~/.config/fish/completions/deployster.fish")
-    .action(async (shell: string) => (await import("./commands/completion/index")).runCompletionCommand(shell));
+    .action(async (shell: string) => (await import("./commands/completion/index")).runCompletionCommand(shell, buildCli()));
 
   cli
     .command("version", "Print the deployster version and the Docker engine's version")

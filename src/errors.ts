@@ -1,5 +1,5 @@
 /**
- * Error classes and how they map to exit codes. Only src/main.ts turns these into exits.
+ * Error classes. src/exit-codes.ts maps them to exit codes; src/main.ts prints them.
  *
  * - UserError: the user's mistake or an environment problem they can fix (bad manifest,
  *   engine down). One clear message, no stack trace unless -v.

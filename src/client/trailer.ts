@@ -19,11 +19,6 @@ export function parseTaskTrailer(text: string): TaskTrailer | undefined {
   return { exitCode: Number.parseInt(m[1], 10), message: m[2] };
 }
 
-/** The process exit code for a task's code: 0..255 as is, anything else (negative, huge) → 1. */
-export function toProcessExitCode(taskCode: number): number {
-  return Number.isInteger(taskCode) && taskCode >= 0 && taskCode <= 255 ? taskCode : 1;
-}
-
 /**
  * Watches a byte stream go by and remembers only its tail, so that the trailer can be found
  * however the chunks split it (even inside a multi-byte character) without holding the

@@ -6,17 +6,18 @@
  * Without -c or --yes it does not ask: reviewing the saved plan was the confirmation.
  */
 import { applyPlan } from "../engine/apply";
-import { prepareRun, type EngineCommandOptions } from "../engine/command-options";
+import { prepareRun, type EngineCommandOptions } from "./command-options";
 import { createPlan } from "../engine/plan";
-import type { Plan } from "../engine/types";
 import { compareWithSaved, savedSources } from "../engine/saved-plan";
 import { readSavedPlan } from "../engine/saved-plan-file";
 import { parseConfirmMode } from "../context/index";
 import { UserError } from "../errors";
-import { onShutdown } from "../shutdown";
+import { EXIT_FAILURE, exitCodeOf } from "../exit-codes";
+import { quietOnceStopped, runInterruptible } from "./interrupt";
 import { createHumanReporter } from "../ui/human";
 import { createNdjsonReporter } from "../ui/json";
 import { createTerminalPrompt } from "../ui/prompt";
+import { openEngineSession } from "./engine-session";
 
 export async function runSavedPlanApply(file: string, options: EngineCommandOptions): Promise<number> {
   const stdout = options.stdout ?? process.stdout;
@@ -35,25 +36,23 @@ export async function runSavedPlanApply(file: string, options: EngineCommandOpti
   if (confirm !== "NO" && !isTTY) throw new UserError(`apply asks for confirmation (-c ${confirm}) but stdin is not a terminal; pass --yes (or -c NO) to apply without asking`);
   const reporter = options.json ? createNdjsonReporter(stdout) : createHumanReporter({ out: stdout, err: stderr, verbose: !!options.verbose });
   const prompt = confirm === "NO" ? undefined : createTerminalPrompt(stdin, stderr);
-  const unregister = onShutdown(() => {
-    reporter.emit({ event: "stopped", reason: "interrupted: running containers were killed and removed" });
-    return 130;
-  });
-  let plan: Plan | undefined;
-  try {
-    if (!options.json) stderr.write(`Applying the saved plan ${file} (made ${saved.created_at}); checking that nothing changed since.\n`);
-    plan = await createPlan(run.manifest, run.context, { ...run.engine, reporter }, "apply");
-    const changed = compareWithSaved(saved, plan);
-    if (changed.length > 0) {
-      const reason = `the world changed since the plan was made, so it was not applied (nothing was changed):\n${changed.map((c) => `  - ${c}`).join("\n")}\nRun plan again and review it.`;
-      reporter.emit({ event: "stopped", reason });
-      return 1;
+  const onInterrupt = () => reporter.emit({ event: "stopped", reason: "interrupted: running containers were killed and removed" });
+  return runInterruptible({ shutdown: run.shutdown, containers: run.engine.containers, onInterrupt }, async () => {
+    const session = openEngineSession(run, quietOnceStopped(reporter, run.shutdown.signal));
+    try {
+      if (!options.json) stderr.write(`Applying the saved plan ${file} (made ${saved.created_at}); checking that nothing changed since.\n`);
+      const plan = await createPlan(session, run.manifest, "apply");
+      const changed = compareWithSaved(saved, plan);
+      if (changed.length > 0) {
+        const reason = `the world changed since the plan was made, so it was not applied (nothing was changed):\n${changed.map((c) => `  - ${c}`).join("\n")}\nRun plan again and review it.`;
+        reporter.emit({ event: "stopped", reason });
+        return EXIT_FAILURE;
+      }
+      const result = await applyPlan(session, plan, { confirm, prompt: prompt?.ask });
+      return exitCodeOf(result.ok);
+    } finally {
+      await session.close();
+      prompt?.close();
     }
-    const result = await applyPlan(plan, { confirm, prompt: prompt?.ask });
-    return result.ok ? 0 : 1;
-  } finally {
-    await plan?.session.close();
-    prompt?.close();
-    unregister();
-  }
+  });
 }

@@ -1,14 +1,15 @@
 import { applyPlan } from "../engine/apply";
 import { resolve } from "node:path";
-import { prepareRun, resolveChdir, type EngineCommandOptions } from "../engine/command-options";
+import { prepareRun, resolveChdir, type EngineCommandOptions } from "./command-options";
 import { looksLikeSavedPlan } from "../engine/saved-plan-file";
 import { createPlan } from "../engine/plan";
-import type { Plan } from "../engine/types";
 import { UserError } from "../errors";
-import { onShutdown } from "../shutdown";
+import { exitCodeOf } from "../exit-codes";
 import { createHumanReporter } from "../ui/human";
 import { createNdjsonReporter } from "../ui/json";
 import { createTerminalPrompt } from "../ui/prompt";
+import { openEngineSession } from "./engine-session";
+import { quietOnceStopped, runInterruptible } from "./interrupt";
 
 /**
  * `deployster apply [manifest...]`: plan, confirm as -c says, execute, summarize.
@@ -30,18 +31,16 @@ export async function runApplyCommand(manifests: string[], options: EngineComman
   }
   const reporter = options.json ? createNdjsonReporter(stdout) : createHumanReporter({ out: stdout, err: stderr, verbose: !!options.verbose });
   const prompt = run.confirm === "NO" ? undefined : createTerminalPrompt(stdin, stderr);
-  const unregister = onShutdown(() => {
-    reporter.emit({ event: "stopped", reason: "interrupted: running containers were killed and removed" });
-    return 130;
+  const onInterrupt = () => reporter.emit({ event: "stopped", reason: "interrupted: running containers were killed and removed" });
+  return runInterruptible({ shutdown: run.shutdown, containers: run.engine.containers, onInterrupt }, async () => {
+    const session = openEngineSession(run, quietOnceStopped(reporter, run.shutdown.signal));
+    try {
+      const plan = await createPlan(session, run.manifest, "apply");
+      const result = await applyPlan(session, plan, { confirm: run.confirm, prompt: prompt?.ask });
+      return exitCodeOf(result.ok);
+    } finally {
+      await session.close();
+      prompt?.close();
+    }
   });
-  let plan: Plan | undefined;
-  try {
-    plan = await createPlan(run.manifest, run.context, { ...run.engine, reporter }, "apply");
-    const result = await applyPlan(plan, { confirm: run.confirm, prompt: prompt?.ask });
-    return result.ok ? 0 : 1;
-  } finally {
-    await plan?.session.close();
-    prompt?.close();
-    unregister();
-  }
 }

@@ -5,13 +5,15 @@
  * status: VALID, STALE, PENDING, FAILED (SKIPPED: behind a failed one). Why a resource
  * failed goes to stderr, one line each; the exit code is 0 once the graph is printed.
  */
-import { prepareRun, type EngineCommandOptions } from "../engine/command-options";
-import { buildGraph } from "../engine/graph";
+import { prepareRun, type EngineCommandOptions } from "./command-options";
+import { openEngineSession } from "./engine-session";
+import { buildGraph } from "../manifest/graph";
+import { createMemoryReporter } from "../engine/events";
 import { createPlan } from "../engine/plan";
 import type { PlannedStatus } from "../engine/types";
 import { UserError } from "../errors";
-import { onShutdown } from "../shutdown";
-import { createMemoryReporter } from "../ui/events";
+import { EXIT_INTERRUPTED, EXIT_OK } from "../exit-codes";
+import { runInterruptible } from "./interrupt";
 import { type GraphFormat, renderDot, renderMermaid } from "../ui/graph";
 
 export interface GraphCommandOptions extends EngineCommandOptions {
@@ -34,24 +36,26 @@ export async function runGraphCommand(manifests: string[], options: GraphCommand
   const graph = buildGraph(run.manifest.resources);
   let statuses: Map<string, PlannedStatus> | undefined;
   if (options.plan) {
-    const unregister = onShutdown(() => {
-      stderr.write("graph interrupted: containers removed\n");
-      return 130;
-    });
-    let plan: Awaited<ReturnType<typeof createPlan>> | undefined;
-    try {
-      plan = await createPlan(run.manifest, run.context, { ...run.engine, reporter: createMemoryReporter() }, "plan");
-      statuses = new Map(plan.resources.map((r) => [r.spec.name, r.status]));
-      for (const r of plan.resources) {
-        if (r.status === "FAILED" && r.error) stderr.write(`${r.spec.name}: FAILED (${r.error.phase}): ${r.error.message.split("\n")[0]}\n`);
+    const onInterrupt = () => stderr.write("graph interrupted: containers removed\n");
+    await runInterruptible({ shutdown: run.shutdown, containers: run.engine.containers, onInterrupt }, async () => {
+      const session = openEngineSession(run, createMemoryReporter());
+      try {
+        const plan = await createPlan(session, run.manifest, "plan");
+        statuses = new Map(plan.resources.map((r) => [r.spec.name, r.status]));
+        if (run.shutdown.signal.aborted) return EXIT_INTERRUPTED;
+        for (const r of plan.resources) {
+          if (r.status === "FAILED" && r.error) stderr.write(`${r.spec.name}: FAILED (${r.error.phase}): ${r.error.message.split("\n")[0]}\n`);
+        }
+        return EXIT_OK;
+      } finally {
+        // The session holds the run's resource-type runners: removed before printing.
+        await session.close();
       }
-    } finally {
-      // The plan's session holds the run's resource-type runners: removed before printing.
-      await plan?.session.close();
-      unregister();
-    }
+    });
+    // Stopped: the shutdown decides the exit, and a half-discovered graph is not printed.
+    if (run.shutdown.signal.aborted) return EXIT_INTERRUPTED;
   }
   const render = format === "dot" ? renderDot : renderMermaid;
   stdout.write(render(graph, specs, { statuses }));
-  return 0;
+  return EXIT_OK;
 }

@@ -1,11 +1,12 @@
-import { prepareRun, type EngineCommandOptions } from "../engine/command-options";
+import { resolve } from "node:path";
 import { summarizePlan } from "../engine/document";
 import { createPlan } from "../engine/plan";
-import { resolve } from "node:path";
-import type { Writer } from "../ui/human";
 import type { Plan } from "../engine/types";
-import type { PreparedRun } from "../engine/command-options";
-import { onShutdown } from "../shutdown";
+import type { Writer } from "../ui/human";
+import { type EngineCommandOptions, type PreparedRun, prepareRun } from "./command-options";
+import { openEngineSession } from "./engine-session";
+import { exitCodeOfPlan } from "../exit-codes";
+import { quietOnceStopped, runInterruptible } from "./interrupt";
 import { createHumanReporter } from "../ui/human";
 import { createPlanDocumentReporter } from "../ui/json";
 
@@ -22,22 +23,18 @@ export async function runPlanCommand(manifests: string[], options: EngineCommand
   const reporter = options.json
     ? createPlanDocumentReporter(stdout, stderr, !!options.verbose)
     : createHumanReporter({ out: stdout, err: stderr, verbose: !!options.verbose });
-  const unregister = onShutdown(() => {
-    stderr.write("plan interrupted: containers removed\n");
-    return 130;
+  const onInterrupt = () => stderr.write("plan interrupted: containers removed\n");
+  return runInterruptible({ shutdown: run.shutdown, containers: run.engine.containers, onInterrupt }, async () => {
+    const session = openEngineSession(run, quietOnceStopped(reporter, run.shutdown.signal));
+    try {
+      const plan = await createPlan(session, run.manifest, "plan");
+      const summary = summarizePlan(plan.resources);
+      if (options.out !== undefined) await savePlan(plan, run, resolve(run.cwd, String(options.out)), stderr);
+      return exitCodeOfPlan(summary, !!options.detailedExitcode);
+    } finally {
+      await session.close();
+    }
   });
-  let plan: Plan | undefined;
-  try {
-    plan = await createPlan(run.manifest, run.context, { ...run.engine, reporter }, "plan");
-    const summary = summarizePlan(plan.resources);
-    if (options.out !== undefined) await savePlan(plan, run, resolve(run.cwd, String(options.out)), stderr);
-    if (summary.failed > 0 || summary.skipped > 0) return 1;
-    if (options.detailedExitcode && summary.changes > 0) return 2;
-    return 0;
-  } finally {
-    await plan?.session.close();
-    unregister();
-  }
 }
 
 /** `plan -o FILE`: the saved plan (see src/engine/saved-plan.ts); refused when the plan has failures. */

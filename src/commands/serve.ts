@@ -1,8 +1,9 @@
 import { ExitError, UserError } from "../errors";
 import { resolveServeConfig, type ServeOptions } from "../server/config";
 import { startServer } from "../server/server";
-import { onShutdown } from "../shutdown";
-import { createServeLog, parseLogFormat } from "../ui/serve-log";
+import { EXIT_OK } from "../exit-codes";
+import { Shutdown, type ShutdownScope } from "../shutdown";
+import { createServeLog, parseLogFormat } from "./serve-log";
 
 /**
  * `deployster serve`: runs until SIGTERM/SIGINT, then stops gracefully (no new requests,
@@ -10,23 +11,24 @@ import { createServeLog, parseLogFormat } from "../ui/serve-log";
  * exits 0. `--log-format json` makes every line it prints one JSON object, start-up
  * failures included.
  */
-export async function runServeCommand(options: ServeOptions & { logFormat?: string }): Promise<number> {
+export async function runServeCommand(options: ServeOptions & { logFormat?: string; shutdown?: ShutdownScope }): Promise<number> {
+  const shutdown = options.shutdown ?? new Shutdown();
   const format = parseLogFormat(options.logFormat);
   const config = resolveServeConfig(options, process.env);
   const { logger, print, error } = createServeLog({ format, verbose: config.verbose });
   let server: Awaited<ReturnType<typeof startServer>>;
   try {
-    server = await startServer(config, { logger, print });
+    server = await startServer(config, { logger, print, signal: shutdown.signal });
   } catch (err) {
     if (format !== "json" || !(err instanceof UserError)) throw err;
     error(err.message);
     throw new ExitError(err.exitCode);
   }
   return new Promise<number>((resolve) => {
-    onShutdown(async () => {
+    shutdown.onShutdown(async () => {
       await server.stop();
-      resolve(0);
-      return 0;
+      resolve(EXIT_OK);
+      return EXIT_OK;
     });
   });
 }

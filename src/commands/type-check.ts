@@ -5,13 +5,16 @@
  */
 import { resolve } from "node:path";
 import { DockerClient } from "../docker/client";
-import { parseDuration } from "../engine/duration";
+import { ContainerTracker } from "../docker/tracking";
+import { parseDuration } from "../duration";
 import { newRunId } from "../engine/session";
 import { UserError } from "../errors";
 import { readYamlFile } from "../manifest/yaml";
 import { checkConformance } from "../resource-types/conformance/check";
 import { formatResult, formatVerdict, skippedPhases } from "../resource-types/conformance/report";
+import { Shutdown, type ShutdownScope } from "../shutdown";
 import type { Writer } from "../ui/human";
+import { EXIT_FAILURE, exitCodeOf } from "../exit-codes";
 
 export interface TypeCheckOptions {
   config?: string;
@@ -21,6 +24,8 @@ export interface TypeCheckOptions {
   env?: Record<string, string | undefined>;
   cwd?: string;
   stdout?: Writer;
+  /** The process's shutdown (main.ts's): its signal stops the check. */
+  shutdown?: ShutdownScope;
 }
 
 async function loadConfig(file: string | undefined, cwd: string): Promise<Record<string, unknown>> {
@@ -49,18 +54,31 @@ export async function runTypeCheckCommand(subcommand: string, image: string, o: 
   await docker.ping();
 
   out.write(`Checking ${image} against the resource protocol (config: ${JSON.stringify(config)})\n`);
-  const results = await checkConformance({
-    image,
-    config,
-    docker,
-    runId,
-    stateTimeoutMs,
-    actionTimeoutMs,
-    verbose: !!o.verbose,
-    onResult: (r) => out.write(`${formatResult(r)}\n`),
-    onOutput: o.verbose ? (phase, stream, line) => out.write(`        ${phase} ${stream}| ${line}\n`) : undefined,
-  });
+  // Stopped (SIGINT/SIGTERM): the running container is removed, and nothing more is reported.
+  const shutdown = o.shutdown ?? new Shutdown();
+  const containers = new ContainerTracker();
+  const unregister = shutdown.onShutdown(() => containers.removeAll().then(() => undefined));
+  const live = () => !shutdown.signal.aborted;
+  let results: Awaited<ReturnType<typeof checkConformance>>;
+  try {
+    results = await checkConformance({
+      image,
+      config,
+      docker,
+      runId,
+      stateTimeoutMs,
+      actionTimeoutMs,
+      verbose: !!o.verbose,
+      signal: shutdown.signal,
+      containers,
+      onResult: (r) => live() && out.write(`${formatResult(r)}\n`),
+      onOutput: o.verbose ? (phase, stream, line) => live() && out.write(`        ${phase} ${stream}| ${line}\n`) : undefined,
+    });
+  } finally {
+    unregister();
+  }
+  if (!live()) return EXIT_FAILURE;
   for (const s of skippedPhases(results)) out.write(`${formatResult(s)}\n`);
   out.write(`${formatVerdict(image, results)}\n`);
-  return results.some((r) => r.status === "fail") ? 1 : 0;
+  return exitCodeOf(!results.some((r) => r.status === "fail"));
 }

@@ -2,6 +2,7 @@ import { DockerClient } from "../docker/client";
 import { DockerUnreachableError } from "../docker/errors";
 import { UserError } from "../errors";
 import { VERSION } from "../version";
+import { EXIT_OK } from "../exit-codes";
 
 export interface VersionOptions {
   env?: Record<string, string | undefined>;
@@ -22,7 +23,7 @@ export async function runVersionCommand(opts: VersionOptions = {}): Promise<numb
     const api = await docker.apiVersion();
     const v = await docker.json<{ Version: string; ApiVersion: string; Os: string; Arch: string }>("GET", "/version");
     write(`engine  ${v.Version} (API ${v.ApiVersion}, speaking ${api}) ${v.Os}/${v.Arch} at ${docker.target}`);
-    return 0;
+    return EXIT_OK;
   } catch (err) {
     if (err instanceof DockerUnreachableError) throw new UserError(err.message, 1, { cause: err });
     throw err;

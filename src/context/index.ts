@@ -5,7 +5,7 @@ import { UserError } from "../errors";
 import { displayPath, readYamlFile } from "../manifest/yaml";
 import { VERSION } from "../version";
 import { createEvaluator, type Evaluator } from "./expressions";
-import { expandPath } from "./paths";
+import { expandPath } from "../paths";
 import { deepMerge, isPlainObject, type VarSource } from "./vars";
 
 export type ConfirmMode = "NO" | "ONCE" | "RESOURCE" | "ACTION";

@@ -5,7 +5,7 @@ import { LineSplitter } from "./demux";
 import { DockerApiError } from "./errors";
 import { pullImage } from "./images";
 import { LABEL_COMPONENT, LABEL_MANAGED } from "./labels";
-import { trackContainer, untrackContainer } from "./tracking";
+import type { ContainerTracker } from "./tracking";
 
 export interface RunOptions {
   image: string;
@@ -20,7 +20,10 @@ export interface RunOptions {
   name?: string;
   stdin?: string | Uint8Array;
   timeoutMs?: number;
+  /** Ends the run: the container is killed and removed, `aborted` is set. */
   signal?: AbortSignal;
+  /** The run's (or server's) containers: this one is in it until it is removed. */
+  containers?: ContainerTracker;
   onStdoutLine?(line: string): void;
   onStderrLine?(line: string): void;
   /**
@@ -106,7 +109,7 @@ async function createPullingIfMissing(d: DockerClient, o: RunOptions): Promise<s
 export async function runContainer(d: DockerClient, o: RunOptions): Promise<RunResult> {
   o.signal?.throwIfAborted();
   const id = await createPullingIfMissing(d, o);
-  trackContainer(d, id);
+  o.containers?.track(d, id);
   const chunks = { stdout: [] as Uint8Array[], stderr: [] as Uint8Array[] };
   const lines = {
     stdout: o.onStdoutLine ? new LineSplitter(o.onStdoutLine) : undefined,
@@ -137,6 +140,8 @@ export async function runContainer(d: DockerClient, o: RunOptions): Promise<RunR
   };
   const timer = o.timeoutMs ? setTimeout(() => ((timedOut = true), stop()), o.timeoutMs) : undefined;
   o.signal?.addEventListener("abort", onAbort, { once: true });
+  // Aborted while the container was being created: it never starts.
+  if (o.signal?.aborted) onAbort();
   const keep = (stream: "stdout" | "stderr", data: Uint8Array) => {
     const room = (o.keepBytes?.[stream] ?? Infinity) - kept[stream];
     const n = Math.min(Math.max(room, 0), data.length);
@@ -202,6 +207,6 @@ export async function runContainer(d: DockerClient, o: RunOptions): Promise<RunR
     life.abort();
     o.signal?.removeEventListener("abort", onAbort);
     if (!removed) await removeContainer(d, id, { force: true }).catch(() => {});
-    untrackContainer(id);
+    o.containers?.untrack(id);
   }
 }

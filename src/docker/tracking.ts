@@ -1,25 +1,27 @@
-import { onShutdown } from "../shutdown";
 import type { DockerClient } from "./client";
 import { removeContainer } from "./containers";
 
 /**
- * Containers this process has created and not yet removed. On SIGINT/SIGTERM they are
- * force-removed (which kills them) before the process exits.
+ * The containers one run (or one server) has created and not yet removed, each with what
+ * removes it. Whoever owns the run calls removeAll() when the process is stopped
+ * (SIGINT/SIGTERM), so nothing is left running once it exits.
  */
-const live = new Map<string, DockerClient>();
-let unregister: (() => void) | undefined;
+export class ContainerTracker {
+  private readonly live = new Map<string, () => Promise<unknown>>();
 
-export function trackContainer(d: DockerClient, id: string): void {
-  live.set(id, d);
-  unregister ??= onShutdown(removeTrackedContainers);
-}
+  /** Until untracked, removeAll() runs `remove` (default: force-remove, which kills it). */
+  track(d: DockerClient, id: string, remove: () => Promise<unknown> = () => removeContainer(d, id, { force: true })): void {
+    this.live.set(id, remove);
+  }
 
-export function untrackContainer(id: string): void {
-  live.delete(id);
-}
+  untrack(id: string): void {
+    this.live.delete(id);
+  }
 
-export async function removeTrackedContainers(): Promise<void> {
-  const all = [...live.entries()];
-  live.clear();
-  await Promise.allSettled(all.map(([id, d]) => removeContainer(d, id, { force: true })));
+  /** Removes every tracked container (side by side); failures are ignored. */
+  async removeAll(): Promise<void> {
+    const all = [...this.live.values()];
+    this.live.clear();
+    await Promise.allSettled(all.map((remove) => remove()));
+  }
 }

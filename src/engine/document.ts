@@ -48,12 +48,26 @@ export function viewPlannedResource(r: PlannedResource): PlannedResourceView {
     dependencies: r.spec.dependencies,
     status: r.status,
   };
-  if (r.state) v.state = r.state;
-  if (r.staleState) v.stale_state = r.staleState;
-  if (r.actions) v.actions = r.actions.map(viewAction);
-  if (r.pendingOn) v.pending_on = r.pendingOn;
-  if (r.error) v.error = r.error;
-  if (r.skippedBecause) v.skipped_because = r.skippedBecause;
+  switch (r.status) {
+    case "VALID":
+      v.state = r.state;
+      break;
+    case "STALE":
+      v.stale_state = r.staleState;
+      v.actions = r.actions.map(viewAction);
+      break;
+    case "PENDING":
+      v.pending_on = r.pendingOn;
+      break;
+    case "FAILED":
+      if (r.staleState) v.stale_state = r.staleState;
+      if (r.actions) v.actions = r.actions.map(viewAction);
+      v.error = r.error;
+      break;
+    case "SKIPPED":
+      v.skipped_because = r.skippedBecause;
+      break;
+  }
   return v;
 }
 

@@ -1,92 +1,77 @@
-import type { Context } from "../context/index";
-import type { Manifest } from "../manifest/index";
-import { viewPlannedResource, toPlanDocument } from "./document";
-import { buildGraph } from "./graph";
-import { initializeResource, renderConfig, type DependencyView } from "./prepare";
-import { withActionDefaults } from "./protocol";
-import { DEFAULT_PARALLELISM, Session, type EngineOptions } from "./session";
+import type { Manifest, ResourceSpec } from "../manifest/index";
+import { buildGraph } from "../manifest/graph";
+import { toPlanDocument, viewPlannedResource } from "./document";
+import { initializeResource, renderConfig } from "./prepare";
+import type { Session } from "./session";
+import { judgeState, viewDependencies } from "./state-rules";
 import type { Plan, PlannedResource } from "./types";
 import { walkGraph } from "./walk";
+
+const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 /**
  * Discovers the current state of every resource without changing anything:
  * init every resource, then walk dependencies first, rendering each config and querying
  * its state. A resource whose config needs the state of a dependency that is STALE (or
- * itself pending) is PENDING on it. The result is a value; applyPlan consumes it. The
- * caller ends the run with `plan.session.close()` (runners stay up for apply until then).
+ * itself pending) is PENDING on it. The result is a value; applyPlan consumes it. The session
+ * is the caller's: it stays open (runners stay up for apply) until the caller closes it.
  */
-export async function createPlan(manifest: Manifest, context: Context, options: EngineOptions, command: "plan" | "apply" = "plan"): Promise<Plan> {
-  const session = new Session(context, options);
+export async function createPlan(session: Session, manifest: Manifest, command: "plan" | "apply" = "plan"): Promise<Plan> {
   const specs = Object.values(manifest.resources);
-  session.checkTypes(specs);
-  await session.checkEngine(specs);
+  await session.checkTypes(specs);
   const graph = buildGraph(manifest.resources);
   const planned = new Map<string, PlannedResource>();
-  session.emit({ event: "run-start", command, runId: session.runId, resources: specs.length, parallelism: options.parallelism ?? DEFAULT_PARALLELISM });
+  session.emit({ event: "run-start", command, runId: session.runId, resources: specs.length, parallelism: session.parallelism });
 
   // Init is independent of dependencies: start every type's init now (once per type).
-  for (const spec of specs) session.init(spec);
+  for (const spec of specs) session.init(spec).catch(() => {});
 
-  const finish = (r: PlannedResource): "ok" | "failed" => {
-    planned.set(r.spec.name, r);
-    session.emit({ event: "planned", resource: viewPlannedResource(r) });
-    return r.status === "FAILED" ? "failed" : "ok";
+  const record = (resource: PlannedResource): "ok" | "failed" => {
+    planned.set(resource.spec.name, resource);
+    session.emit({ event: "planned", resource: viewPlannedResource(resource) });
+    return resource.status === "FAILED" ? "failed" : "ok";
   };
-
-  const visit = async (name: string): Promise<"ok" | "failed"> => {
-    const spec = manifest.resources[name];
-    const initialized = await initializeResource(session, manifest, spec);
-    if (!initialized.ok) return finish({ spec, status: "FAILED", error: initialized.error });
-    const { init, mounts } = initialized;
-
-    const deps: Record<string, DependencyView> = {};
-    for (const [alias, target] of Object.entries(spec.dependencies)) {
-      const d = planned.get(target)!;
-      deps[alias] = d.status === "VALID" ? { known: true, name: target, type: d.spec.type, state: d.state ?? {} } : { known: false, name: target, type: d.spec.type };
-    }
-    const rendered = renderConfig(session, spec, init, deps);
-    if (!rendered.ok) {
-      if (rendered.pending) return finish({ spec, status: "PENDING", pendingOn: [rendered.pendingOn], init, mounts });
-      return finish({ spec, status: "FAILED", error: rendered.error, init, mounts });
-    }
-    const config = rendered.config;
-
-    try {
-      const result = await session.state(spec, config, init, mounts);
-      if (result.status === "VALID") return finish({ spec, status: "VALID", state: result.state, init, mounts, config });
-      const actions = result.actions.map((a) => withActionDefaults(a, spec.type));
-      const staleState = result.staleState ?? {};
-      if (spec.readonly) {
-        const message = `readonly resource '${name}' is STALE (would run: ${actions.map((a) => a.name).join(", ")}); deployster will not change it`;
-        return finish({ spec, status: "FAILED", readonlyStale: true, error: { phase: "state", message }, staleState, actions, init, mounts, config });
-      }
-      return finish({ spec, status: "STALE", staleState, actions, init, mounts, config });
-    } catch (err) {
-      return finish({ spec, status: "FAILED", error: { phase: "state", message: (err as Error).message }, init, mounts, config });
-    }
-  };
-
-  try {
-    await walkGraph({
-      graph,
-      visit,
-      signal: session.signal,
-      onSkip: (name, cause) => finish({ spec: manifest.resources[name], status: "SKIPPED", skippedBecause: cause }),
-    });
-  } catch (err) {
-    await session.close();
-    throw err;
-  }
+  await walkGraph({
+    graph,
+    signal: session.signal,
+    visit: async (name) => record(await planResource(session, manifest, manifest.resources[name], planned)),
+    onSkip: (name, cause) => record({ spec: manifest.resources[name], status: "SKIPPED", skippedBecause: cause }),
+  });
 
   const plan: Plan = {
     runId: session.runId,
     createdAt: new Date().toISOString(),
     manifest,
-    context,
+    workspace: session.context.workspace,
     graph,
     resources: graph.nodes.map((n) => planned.get(n)!),
-    session,
   };
   session.emit({ event: "plan", plan: toPlanDocument(plan) });
   return plan;
+}
+
+/** One resource, its dependencies planned: init and plugs, its config, then its state. Never throws. */
+async function planResource(session: Session, manifest: Manifest, spec: ResourceSpec, planned: Map<string, PlannedResource>): Promise<PlannedResource> {
+  const initialized = await initializeResource(session, manifest, spec);
+  if (!initialized.ok) return { spec, status: "FAILED", error: initialized.error };
+  const { init, mounts } = initialized;
+
+  const deps = viewDependencies(spec, (target) => {
+    const dep = planned.get(target)!;
+    return { type: dep.spec.type, state: dep.status === "VALID" ? dep.state : undefined };
+  });
+  const rendered = renderConfig(session, spec, init, deps);
+  if (!rendered.ok) {
+    if (rendered.pending) return { spec, status: "PENDING", pendingOn: [rendered.pendingOn], init, mounts };
+    return { spec, status: "FAILED", error: rendered.error };
+  }
+  const { config } = rendered;
+
+  try {
+    const judged = judgeState(spec, await session.state(spec, config, init, mounts));
+    if (judged.status === "FAILED") return { spec, ...judged };
+    return { spec, ...judged, init, mounts, config };
+  } catch (err) {
+    return { spec, status: "FAILED", error: { phase: "state", message: message(err) } };
+  }
 }

@@ -2,7 +2,7 @@ import { realpathSync } from "node:fs";
 import { isAbsolute, relative, resolve } from "node:path";
 import { UserError } from "../errors";
 import type { PlugSpec } from "../manifest/index";
-import type { PlugRequest } from "../resource-types/types";
+import type { PlugRequest } from "./resource-type";
 
 /**
  * Whether a plug may be mounted by a resource: any name pattern matching the

@@ -1,17 +1,19 @@
 import { createPendingDependency, PendingDependencyError } from "../context/expressions";
 import type { Manifest, ResourceSpec } from "../manifest/index";
-import type { InitResult } from "../resource-types/types";
-import type { ResourceError } from "../ui/events";
+import type { InitResult } from "./resource-type";
+import type { ResourceError } from "./events";
 import { resolvePlugs } from "./plugs";
 import { validateConfig } from "./protocol";
 import type { Session } from "./session";
+import type { DependencyView } from "./state-rules";
+import type { Initialized } from "./types";
 
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
-export type Initialized = { ok: true; init: InitResult; mounts: string[] } | { ok: false; error: ResourceError };
+export type InitOutcome = ({ ok: true } & Initialized) | { ok: false; error: ResourceError };
 
 /** Init (cached per type) and plug resolution; plug warnings are reported here, once. */
-export async function initializeResource(session: Session, manifest: Manifest, spec: ResourceSpec): Promise<Initialized> {
+export async function initializeResource(session: Session, manifest: Manifest, spec: ResourceSpec): Promise<InitOutcome> {
   let init: InitResult;
   try {
     init = await session.init(spec);
@@ -27,9 +29,6 @@ export async function initializeResource(session: Session, manifest: Manifest, s
     return { ok: false, error: { phase: "plugs", message: message(err) } };
   }
 }
-
-/** What a dependency alias shows to config expressions. */
-export type DependencyView = { known: true; name: string; type: string; state: Record<string, unknown> } | { known: false; name: string; type: string };
 
 export type Rendered =
   | { ok: true; config: Record<string, unknown> }

@@ -1,6 +1,6 @@
 /**
  * JSON Schemas of what resource types answer (src/resource-types/PROTOCOL.md). Precompiled
- * into src/engine/generated/validators.ts by scripts/gen-validators.ts; edit here, then run
+ * into src/schema/generated/validators.ts by scripts/gen-validators.ts; edit here, then run
  * `bun scripts/gen-validators.ts`.
  */
 

@@ -2,16 +2,16 @@ import type Ajv from "ajv";
 import type { ErrorObject, ValidateFunction } from "ajv";
 import { ProtocolError, UserError } from "../errors";
 import { formatPath, pointerSegments } from "../manifest/problems";
-import type { ActionSpec, InitResult, StateResult } from "../resource-types/types";
-import { createAjv, dialectOf, RUNTIME_CONFIG_AJV_OPTIONS, type Dialect } from "./ajv-setup";
-import { fixedValidator } from "./fixed-validators";
-import { UnsupportedPatternError } from "./regexp";
-import { builtinConfigValidators } from "./generated/validators";
+import type { ActionSpec, InitResult, StateResult } from "./resource-type";
+import { createAjv, dialectOf, RUNTIME_CONFIG_AJV_OPTIONS, type Dialect } from "../schema/ajv-setup";
+import { fixedValidator } from "../schema/fixed-validators";
+import { UnsupportedPatternError } from "../schema/regexp";
+import { builtinConfigValidators } from "../schema/generated/validators";
 
 /**
  * Validation of what resource types answer (resource-protocol.md section 5) and of a
  * resource's rendered config against its type's `config_schema`. Our own schemas are
- * precompiled (src/engine/generated/validators.ts); an image's config_schema is compiled by
+ * precompiled (src/schema/generated/validators.ts); an image's config_schema is compiled by
  * Ajv at run time, with an instance of its dialect built on first need.
  */
 
@@ -85,7 +85,9 @@ function validatorFor(schema: Record<string, unknown>): ValidateFunction {
     if (precompiled) v = precompiled() as ValidateFunction;
     else {
       const dialect = dialectOf(schema);
-      v = (drafts[dialect] ??= createAjv(dialect, RUNTIME_CONFIG_AJV_OPTIONS)).compile(schema);
+      const ajv = drafts[dialect] ?? createAjv(dialect, RUNTIME_CONFIG_AJV_OPTIONS);
+      drafts[dialect] = ajv;
+      v = ajv.compile(schema);
     }
     configValidators.set(key, v);
   }

@@ -10,7 +10,7 @@ import type { VarSource } from "../context/vars";
 import { UserError } from "../errors";
 import { VERSION } from "../version";
 import { viewAction } from "./document";
-import type { Plan, PlannedResource, PlannedStatus } from "./types";
+import type { PendingResource, Plan, PlannedResource, PlannedStatus, StaleResource, ValidResource } from "./types";
 
 export const SAVED_PLAN_FORMAT = "deployster-plan";
 export const SAVED_PLAN_VERSION = 1;
@@ -61,7 +61,12 @@ export function digestOf(salt: string, value: unknown): string {
 
 /** The saved form of a plan; refuses plans with failed or skipped resources (nothing sensible to apply). */
 export function createSavedPlan(plan: Plan, run: { cwd: string; sources: VarSource[] }): SavedPlan {
-  const broken = plan.resources.filter((r) => r.status === "FAILED" || r.status === "SKIPPED").map((r) => `'${r.spec.name}'`);
+  const saved: (ValidResource | StaleResource | PendingResource)[] = [];
+  const broken: string[] = [];
+  for (const r of plan.resources) {
+    if (r.status === "FAILED" || r.status === "SKIPPED") broken.push(`'${r.spec.name}'`);
+    else saved.push(r);
+  }
   if (broken.length > 0) throw new UserError(`the plan was not saved: ${broken.join(", ")} failed or ${broken.length > 1 ? "were" : "was"} skipped`);
   const salt = Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString("hex");
   return {
@@ -71,24 +76,24 @@ export function createSavedPlan(plan: Plan, run: { cwd: string; sources: VarSour
     created_at: plan.createdAt,
     run_id: plan.runId,
     cwd: run.cwd,
-    workspace: plan.context.workspace,
+    workspace: plan.workspace,
     manifests: plan.manifest.files,
     variables: run.sources.map((s) => (s.kind === "var" ? { var: s.name, value: s.value } : { var_file: s.path })),
     salt,
-    resources: plan.resources.map((r) => saveResource(r, salt)),
+    resources: saved.map((r) => saveResource(r, salt)),
   };
 }
 
-function saveResource(r: PlannedResource, salt: string): SavedResource {
+function saveResource(r: ValidResource | StaleResource | PendingResource, salt: string): SavedResource {
   const base = { name: r.spec.name, type: r.spec.type, dependencies: r.spec.dependencies };
-  if (r.status === "PENDING") return { ...base, status: "PENDING", pending_on: r.pendingOn ?? [] };
-  if (r.status === "VALID") return { ...base, status: "VALID", config_digest: digestOf(salt, r.config), state_digest: digestOf(salt, r.state ?? {}) };
+  if (r.status === "PENDING") return { ...base, status: "PENDING", pending_on: r.pendingOn };
+  if (r.status === "VALID") return { ...base, status: "VALID", config_digest: digestOf(salt, r.config), state_digest: digestOf(salt, r.state) };
   return {
     ...base,
     status: "STALE",
     config_digest: digestOf(salt, r.config),
-    state_digest: digestOf(salt, r.staleState ?? {}),
-    actions: (r.actions ?? []).map(viewAction),
+    state_digest: digestOf(salt, r.staleState),
+    actions: r.actions.map(viewAction),
   };
 }
 
@@ -97,8 +102,18 @@ export function savedSources(saved: SavedPlan): VarSource[] {
   return saved.variables.map((v) => ("var" in v ? { kind: "var" as const, name: v.var, value: v.value } : { kind: "file" as const, path: v.var_file }));
 }
 
-const describeStatus = (r: PlannedResource): string =>
-  r.status === "STALE" ? `STALE (would run: ${(r.actions ?? []).map((a) => a.name).join(", ")})` : r.status === "FAILED" ? `FAILED (${r.error?.message ?? "error"})` : r.status === "PENDING" ? `pending on ${(r.pendingOn ?? []).join(", ")}` : r.status;
+function describeStatus(r: PlannedResource): string {
+  switch (r.status) {
+    case "STALE":
+      return `STALE (would run: ${r.actions.map((a) => a.name).join(", ")})`;
+    case "FAILED":
+      return `FAILED (${r.error.message})`;
+    case "PENDING":
+      return `pending on ${r.pendingOn.join(", ")}`;
+    default:
+      return r.status;
+  }
+}
 
 /**
  * What changed between the saved plan and a fresh one made from the same inputs, one line per
@@ -111,24 +126,30 @@ export function compareWithSaved(saved: SavedPlan, fresh: Plan): string[] {
   const now = new Map(fresh.resources.map((r) => [r.spec.name, r]));
   for (const s of saved.resources) {
     const r = now.get(s.name);
-    const was = s.status === "PENDING" ? `pending on ${(s.pending_on ?? []).join(", ")}` : s.status;
     if (!r) {
       problems.push(`'${s.name}': no longer in the manifests`);
       continue;
     }
     now.delete(s.name);
-    if (r.spec.type !== s.type) problems.push(`'${s.name}': its type changed from ${s.type} to ${r.spec.type}`);
-    else if (canonical(r.spec.dependencies) !== canonical(s.dependencies)) problems.push(`'${s.name}': its dependencies changed`);
-    else if (r.status !== (s.status as PlannedStatus)) problems.push(`'${s.name}': was ${was} when planned, now ${describeStatus(r)}`);
-    else if (s.status === "PENDING" && canonical([...(r.pendingOn ?? [])].sort()) !== canonical([...(s.pending_on ?? [])].sort())) problems.push(`'${s.name}': was ${was} when planned, now ${describeStatus(r)}`);
-    else if (s.status === "STALE") {
-      if (digestOf(saved.salt, r.config) !== s.config_digest) problems.push(`'${s.name}': its config changed (manifests or variables differ from the plan's)`);
-      else if (digestOf(saved.salt, r.staleState ?? {}) !== s.state_digest) problems.push(`'${s.name}': its current state changed since the plan was made`);
-      else if (canonical((r.actions ?? []).map(viewAction)) !== canonical(s.actions)) {
-        problems.push(`'${s.name}': its actions changed (planned: ${(s.actions ?? []).map((a) => a.name).join(", ")}; now: ${(r.actions ?? []).map((a) => a.name).join(", ")})`);
-      }
-    }
+    const problem = compareResource(saved.salt, s, r);
+    if (problem) problems.push(`'${s.name}': ${problem}`);
   }
   for (const name of now.keys()) problems.push(`'${name}': added to the manifests since the plan was made`);
   return problems;
+}
+
+/** What changed for one resource, if anything the saved plan's apply depends on. */
+function compareResource(salt: string, s: SavedResource, r: PlannedResource): string | undefined {
+  const was = s.status === "PENDING" ? `pending on ${(s.pending_on ?? []).join(", ")}` : s.status;
+  if (r.spec.type !== s.type) return `its type changed from ${s.type} to ${r.spec.type}`;
+  if (canonical(r.spec.dependencies) !== canonical(s.dependencies)) return "its dependencies changed";
+  if (r.status !== (s.status as PlannedStatus)) return `was ${was} when planned, now ${describeStatus(r)}`;
+  if (r.status === "PENDING" && canonical([...r.pendingOn].sort()) !== canonical([...(s.pending_on ?? [])].sort())) return `was ${was} when planned, now ${describeStatus(r)}`;
+  if (r.status !== "STALE") return undefined;
+  if (digestOf(salt, r.config) !== s.config_digest) return "its config changed (manifests or variables differ from the plan's)";
+  if (digestOf(salt, r.staleState) !== s.state_digest) return "its current state changed since the plan was made";
+  if (canonical(r.actions.map(viewAction)) !== canonical(s.actions)) {
+    return `its actions changed (planned: ${(s.actions ?? []).map((a) => a.name).join(", ")}; now: ${r.actions.map((a) => a.name).join(", ")})`;
+  }
+  return undefined;
 }

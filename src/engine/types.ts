@@ -1,47 +1,79 @@
-import type { Context } from "../context/index";
+import type { Graph } from "../manifest/graph";
 import type { Manifest, ResourceSpec } from "../manifest/index";
-import type { ActionSpec, InitResult } from "../resource-types/types";
-import type { ResourceError } from "../ui/events";
-import type { Graph } from "./graph";
-import type { Session } from "./session";
+import type { ResourceError } from "./events";
+import type { ActionSpec, InitResult } from "./resource-type";
 
 export type PlannedStatus = "VALID" | "STALE" | "PENDING" | "FAILED" | "SKIPPED";
 
 /** An action as it will run: the spec's defaults applied (description, image, args). */
 export type PlannedAction = ActionSpec & { description: string; image: string; args: string[] };
 
-/** One resource in a plan. apply consumes these and does not re-decide them. */
-export interface PlannedResource {
-  spec: ResourceSpec;
-  status: PlannedStatus;
-  /** VALID: the state it reported. */
-  state?: Record<string, unknown>;
-  /** STALE: its current state (`{}` when it reported none) and what would run. */
-  staleState?: Record<string, unknown>;
-  actions?: PlannedAction[];
-  /** PENDING: the dependency whose state its config needs (queried during apply). */
-  pendingOn?: string[];
-  /** FAILED: where and why. */
-  error?: ResourceError;
-  /** FAILED because it is readonly and STALE: apply stops before any action at all. */
-  readonlyStale?: boolean;
-  /** SKIPPED: the failed resource at the root of it. */
-  skippedBecause?: string;
-  /** What apply needs to act without asking again. */
-  init?: InitResult;
-  mounts?: string[];
-  config?: Record<string, unknown>;
+/** What apply needs to act on a resource without asking its type again. */
+export interface Initialized {
+  init: InitResult;
+  /** Resolved plug mounts (`host:container:ro|rw`). */
+  mounts: string[];
 }
 
-/** The plan: a value. createPlan builds it without changing anything; applyPlan consumes it. */
+/** Reported VALID: nothing to do. */
+export interface ValidResource extends Initialized {
+  status: "VALID";
+  spec: ResourceSpec;
+  config: Record<string, unknown>;
+  /** The state it reported. */
+  state: Record<string, unknown>;
+}
+
+/** Reported STALE: apply runs these actions, then it must report VALID. */
+export interface StaleResource extends Initialized {
+  status: "STALE";
+  spec: ResourceSpec;
+  config: Record<string, unknown>;
+  /** Its current state (`{}` when it reported none). */
+  staleState: Record<string, unknown>;
+  actions: PlannedAction[];
+}
+
+/** Its config needs the state of a dependency that will change: queried during apply. */
+export interface PendingResource extends Initialized {
+  status: "PENDING";
+  spec: ResourceSpec;
+  pendingOn: string[];
+}
+
+/** Failed while planning: where and why. */
+export interface FailedResource {
+  status: "FAILED";
+  spec: ResourceSpec;
+  error: ResourceError;
+  /** Readonly and STALE: apply stops before any action at all. Shows what would have run. */
+  readonlyStale?: true;
+  staleState?: Record<string, unknown>;
+  actions?: PlannedAction[];
+}
+
+/** Not planned: behind a failed dependency (or the run was interrupted). */
+export interface SkippedResource {
+  status: "SKIPPED";
+  spec: ResourceSpec;
+  /** The failed resource at the root of it, or "aborted". */
+  skippedBecause: string;
+}
+
+/** One resource in a plan. apply consumes these and does not re-decide them. */
+export type PlannedResource = ValidResource | StaleResource | PendingResource | FailedResource | SkippedResource;
+
+/**
+ * The plan: a value. createPlan builds it without changing anything; applyPlan consumes it.
+ * It holds no live session: the caller that made the session closes it.
+ */
 export interface Plan {
   runId: string;
   createdAt: string;
   manifest: Manifest;
-  context: Context;
+  /** The workspace it was made in (a saved plan is applied only there). */
+  workspace: string;
   graph: Graph;
   /** In manifest order. */
   resources: PlannedResource[];
-  /** The engine session the plan was made in (init results, limiter, docker); not data. */
-  session: Session;
 }

@@ -33,7 +33,7 @@ function readKey(raw: string): string | undefined {
   if (k.startsWith('"')) return /^"[^"\\]*"$/.test(k) ? k.slice(1, -1) : undefined;
   // Plain keys: names only. A number, boolean or null as a key is a scalar the parsers may
   // turn into different strings (`1.0`, `True`), so those texts take the slow path.
-  if (!/^[A-Za-z_][\w.\/-]*$/.test(k) || /^(true|false|null)$/i.test(k)) return undefined;
+  if (!/^[A-Za-z_][\w./-]*$/.test(k) || /^(true|false|null)$/i.test(k)) return undefined;
   return k;
 }
 

@@ -1,8 +1,7 @@
 import { UserError, ValidationError } from "../errors";
-import type { Context } from "../context/index";
-import { expandPath } from "../context/paths";
-import { buildGraph, findCycle } from "../engine/graph";
-import { fixedValidator } from "../engine/fixed-validators";
+import { expandPath } from "../paths";
+import { buildGraph, findCycle } from "./graph";
+import { fixedValidator } from "../schema/fixed-validators";
 import { describeSchemaErrors, describeValue } from "./problems";
 import { NAME_RE } from "./schema";
 import { displayPath, readYamlFile, type YamlFile } from "./yaml";
@@ -35,6 +34,17 @@ export interface Manifest {
   resources: Record<string, ResourceSpec>;
 }
 
+/**
+ * What loading needs of the run's context (the context module's Context is one): the
+ * variables, how expressions are evaluated, and where relative and `~` paths lead.
+ */
+export interface ManifestContext {
+  vars: Record<string, unknown>;
+  workspace: string;
+  home: string;
+  evaluator: { evaluate(value: unknown, vars: Record<string, unknown>, path?: string): unknown };
+}
+
 interface RawEntry {
   name: string;
   value: Record<string, unknown>;
@@ -55,7 +65,7 @@ export interface LoadManifestsOptions {
   displayBase?: string;
 }
 
-export async function loadManifests(files: string[], context: Context, options: LoadManifestsOptions = {}): Promise<Manifest> {
+export async function loadManifests(files: string[], context: ManifestContext, options: LoadManifestsOptions = {}): Promise<Manifest> {
   const parsed: YamlFile[] = [];
   for (const file of files) parsed.push(await readYamlFile(file, "manifest", options.displayBase ? displayPath(file, options.displayBase) : file));
 
@@ -118,7 +128,7 @@ function mergeInto(
   }
 }
 
-function evaluateAt(context: Context, value: unknown, path: string, source: string, problems: string[]): unknown {
+function evaluateAt(context: ManifestContext, value: unknown, path: string, source: string, problems: string[]): unknown {
   try {
     return context.evaluator.evaluate(value, context.vars, path);
   } catch (err) {
@@ -127,7 +137,7 @@ function evaluateAt(context: Context, value: unknown, path: string, source: stri
   }
 }
 
-function normalizePlug(raw: RawEntry, context: Context, problems: string[]): PlugSpec | undefined {
+function normalizePlug(raw: RawEntry, context: ManifestContext, problems: string[]): PlugSpec | undefined {
   const before = problems.length;
   const spec = evaluateAt(context, raw.value, `plugs.${raw.name}`, raw.source, problems) as Record<string, unknown> | undefined;
   if (!spec) return undefined;
@@ -138,14 +148,17 @@ function normalizePlug(raw: RawEntry, context: Context, problems: string[]): Plu
   if (typeof readOnly !== "boolean") problems.push(`${where}.read_only: must be a boolean (got ${describeValue(readOnly)})`);
   const patterns = (key: "resource_names" | "resource_types") => {
     const list = (spec[key] as unknown[] | undefined) ?? [];
-    list.forEach((p, i) => {
-      if (typeof p !== "string") return problems.push(`${where}.${key}[${i}]: must be a string (got ${describeValue(p)})`);
+    for (const [i, p] of list.entries()) {
+      if (typeof p !== "string") {
+        problems.push(`${where}.${key}[${i}]: must be a string (got ${describeValue(p)})`);
+        continue;
+      }
       try {
         new RegExp(p);
       } catch (err) {
         problems.push(`${where}.${key}[${i}]: invalid regular expression '${p}': ${(err as Error).message}`);
       }
-    });
+    }
     return list as string[];
   };
   const resourceNames = patterns("resource_names");
@@ -161,7 +174,7 @@ function normalizePlug(raw: RawEntry, context: Context, problems: string[]): Plu
   };
 }
 
-function normalizeResource(raw: RawEntry, context: Context, problems: string[]): ResourceSpec | undefined {
+function normalizeResource(raw: RawEntry, context: ManifestContext, problems: string[]): ResourceSpec | undefined {
   const before = problems.length;
   const where = `${raw.source}: resources.${raw.name}`;
   const base = `resources.${raw.name}`;

@@ -1,6 +1,6 @@
 /**
  * The manifest's JSON Schema (src/manifest/MANIFEST.md), checked with ajv. Precompiled
- * into src/engine/generated/validators.ts: after a change, run `bun scripts/gen-validators.ts`.
+ * into src/schema/generated/validators.ts: after a change, run `bun scripts/gen-validators.ts`.
  */
 export const NAME_PATTERN = "^[a-zA-Z][a-zA-Z0-9_\\-]*$";
 export const NAME_RE = new RegExp(NAME_PATTERN);

@@ -47,7 +47,8 @@ export function parseYamlText(text: string, file: string, what: string): YamlFil
       locate(path, key) {
         const known = key !== undefined && fast.positions.get(JSON.stringify([...path, key]));
         if (known) return `${file}:${known.line}:${known.col}`;
-        return (located ??= parseWithPositions(text, file, what)).locate(path, key);
+        located ??= parseWithPositions(text, file, what);
+        return located.locate(path, key);
       },
     };
   }

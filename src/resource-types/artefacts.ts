@@ -17,16 +17,21 @@ export const ARTEFACT_DIR_MODE = 0o700;
 /** Under the work dir; resource names cannot start with a dot, so it never clashes. */
 export const SCRATCH_FOLDER = ".scratch";
 
-let last = "";
-let seq = 0;
+/**
+ * Sortable, file-name-safe timestamps (`20250101T120000123Z`), unique among those one clock
+ * gave: a second one within the same millisecond gets `-1`, `-2`, ... One clock per run.
+ */
+export class ArtefactClock {
+  private last = "";
+  private seq = 0;
 
-/** A sortable, file-name-safe timestamp, unique within the process (`20250101T120000123Z`). */
-export function artefactTimestamp(now = new Date()): string {
-  const base = now.toISOString().replace(/[-:]/g, "").replace(".", "");
-  if (base === last) return `${base}-${++seq}`;
-  last = base;
-  seq = 0;
-  return base;
+  timestamp(now = new Date()): string {
+    const base = now.toISOString().replace(/[-:]/g, "").replace(".", "");
+    if (base === this.last) return `${base}-${++this.seq}`;
+    this.last = base;
+    this.seq = 0;
+    return base;
+  }
 }
 
 /** A path segment that cannot escape its directory (resource and action names are user data). */
@@ -77,11 +82,12 @@ export interface ArtefactWriter {
 }
 
 /**
- * One invocation's records: `<work>/<resource>/<action>/{stdin,stdout,stderr}-<ts>.json`.
+ * One invocation's records: `<work>/<resource>/<action>/{stdin,stdout,stderr}-<ts>.json`,
+ * `<ts>` from the run's `clock`.
  * Failures to write are not the invocation's failure (and a name already taken, say by a
  * leftover symlink, is never written through).
  */
-export function createArtefactWriter(workDir: string, resource: string, action: string): ArtefactWriter {
+export function createArtefactWriter(workDir: string, resource: string, action: string, clock = new ArtefactClock()): ArtefactWriter {
   const ready = ensurePrivateDir(workDir, [safeSegment(resource), safeSegment(action)]);
   ready.catch(() => {});
   let ts: string | undefined;
@@ -89,7 +95,7 @@ export function createArtefactWriter(workDir: string, resource: string, action: 
   const writeOne = async (kind: ArtefactKind, data: string | Uint8Array) => {
     const dir = await ready;
     if (ts === undefined) {
-      const base = artefactTimestamp();
+      const base = clock.timestamp();
       for (let attempt = 0; attempt < 5; attempt++) {
         const candidate = attempt === 0 ? base : `${base}-${Math.random().toString(36).slice(2, 8)}`;
         try {

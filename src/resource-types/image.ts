@@ -1,16 +1,17 @@
 import type { DockerClient } from "../docker/client";
+import type { ContainerTracker } from "../docker/tracking";
 import { inspectImage, pullImage } from "../docker/images";
 import { LABEL_COMPONENT, LABEL_RUN_ID } from "../docker/labels";
 import { runContainer, type RunResult } from "../docker/run";
 import { ProtocolError, UserError } from "../errors";
-import { formatDuration } from "../engine/duration";
-import { createArtefactWriter, createScratchDir } from "./artefacts";
+import { formatDuration } from "../duration";
+import { ArtefactClock, createArtefactWriter, createScratchDir } from "./artefacts";
 import type { Masker } from "./builtin/common/mask";
 import { parseTypeOutput } from "./output-limits";
 import type { RunnerPool } from "./runners/pool";
 import { SCRATCH_ENV } from "./runners/runner";
 import { maskSecretConfig } from "./secret-config";
-import type { ActionSpec, InitResult, InvocationBase, InvocationIO, Mounts, ResourceType, StateResult } from "./types";
+import type { ActionSpec, InitResult, InvocationBase, InvocationIO, Mounts, ResourceType, StateResult } from "../engine/resource-type";
 
 export const LABEL_RESOURCE = "deployster.resource";
 export const LABEL_PHASE = "deployster.phase";
@@ -38,6 +39,10 @@ export interface ImageTypeOptions {
   maxJsonStdoutBytes?: number;
   /** Runs the invocations of reusable images in runners (see runners/pool.ts); none: fresh containers. */
   runners?: RunnerPool;
+  /** The run's containers (removed if the process is stopped). */
+  containers?: ContainerTracker;
+  /** The run's record timestamps (default: one per type). */
+  clock?: ArtefactClock;
 }
 
 /**
@@ -97,11 +102,12 @@ export function createImageType(type: string, o: ImageTypeOptions): ResourceType
   const what = (inv: Invocation) => (inv.phase === "action" ? `action '${inv.artefact}' of '${inv.req.name}'` : `${inv.phase} of '${inv.req.name}'`);
 
   const maxJson = o.maxJsonStdoutBytes ?? MAX_JSON_STDOUT_BYTES;
+  const clock = o.clock ?? new ArtefactClock();
 
   const run = async (inv: Invocation): Promise<RunResult> => {
     const stdin = JSON.stringify(inv.req);
     const { record, masker } = maskRequest(inv);
-    const art = createArtefactWriter(o.workDir, inv.req.name, inv.artefact);
+    const art = createArtefactWriter(o.workDir, inv.req.name, inv.artefact, clock);
     const pending = [art.write("stdin", record)];
     const json = inv.phase !== "action";
     const timeoutMs = json ? o.stateTimeoutMs : o.actionTimeoutMs;
@@ -132,6 +138,7 @@ export function createImageType(type: string, o: ImageTypeOptions): ResourceType
             stdin,
             timeoutMs,
             signal: inv.io.signal,
+            containers: o.containers,
             onPull: o.onPull,
             ...collect,
           });

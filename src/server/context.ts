@@ -1,5 +1,6 @@
 /** What every handler and rollout step shares: no globals, one object built by startServer. */
 import type { DockerClient } from "../docker/client";
+import type { ContainerTracker } from "../docker/tracking";
 import type { InstanceBackend } from "./backend/types";
 import type { ConfigDir } from "./config-dir";
 import type { ServeConfig } from "./config";
@@ -42,6 +43,8 @@ export interface ServerContext {
   logger: Logger;
   /** Aborted on SIGTERM/SIGINT: rollouts stop at their next safe point, tasks are killed. */
   shutdown: AbortSignal;
+  /** Task containers still running, removed when the server stops. */
+  containers: ContainerTracker;
   /** Instance ids seen ready by this process (units report them as launched). */
   ready: Set<string>;
   /** Instance ids being retired (units report desired_state inactive). */

@@ -7,6 +7,7 @@
 import type { Server } from "bun";
 import { DockerClient } from "../docker/client";
 import { DockerUnreachableError } from "../docker/errors";
+import { ContainerTracker } from "../docker/tracking";
 import { UserError } from "../errors";
 import { VERSION } from "../version";
 import { createApp } from "./app";
@@ -40,6 +41,8 @@ export interface StartServerOptions {
   logger?: Logger;
   /** Pause between unrouting an instance and stopping it (default 1000 ms). */
   drainMs?: number;
+  /** Stops the server (as stop() does) when aborted: the process's shutdown signal. */
+  signal?: AbortSignal;
 }
 
 export async function startServer(config: ServeConfig, o: StartServerOptions = {}): Promise<RunningServer> {
@@ -72,6 +75,7 @@ export async function startServer(config: ServeConfig, o: StartServerOptions = {
     locks: new ServiceLocks(),
     logger,
     shutdown: shutdown.signal,
+    containers: new ContainerTracker(),
     ready: new Set(),
     retiring: new Set(),
     rollouts: new Set(),
@@ -127,7 +131,7 @@ export async function startServer(config: ServeConfig, o: StartServerOptions = {
   const reconciler = backend.watch(ctx);
 
   let stopping: Promise<void> | undefined;
-  return {
+  const running: RunningServer = {
     url,
     port: server.port ?? config.port,
     ctx,
@@ -138,11 +142,15 @@ export async function startServer(config: ServeConfig, o: StartServerOptions = {
         shutdown.abort();
         stopUnitsFeed();
         const closed = server.stop(false);
-        await Promise.allSettled([...ctx.rollouts, reconciler.stop()]);
+        // Task containers are killed by the abort; removed here so none outlives the process.
+        await Promise.allSettled([...ctx.rollouts, reconciler.stop(), ctx.containers.removeAll()]);
         await Promise.race([closed, Bun.sleep(15_000)]);
         logger.info("stopped");
       })();
       return stopping;
     },
   };
+  if (o.signal?.aborted) void running.stop();
+  else o.signal?.addEventListener("abort", () => void running.stop(), { once: true });
+  return running;
 }

@@ -4,7 +4,7 @@
  * when the alias is not the target's own name. Given planned statuses, each node is coloured
  * by its status and the status is part of its label (colour is not the only signal).
  */
-import type { Graph } from "../engine/graph";
+import type { Graph } from "../manifest/graph";
 import type { PlannedStatus } from "../engine/types";
 
 export type GraphFormat = "dot" | "mermaid";

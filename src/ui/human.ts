@@ -1,6 +1,6 @@
 import type { PlanDocument, PlannedResourceView } from "../engine/document";
-import { formatDuration } from "../engine/duration";
-import type { EngineEvent, Reporter } from "./events";
+import { formatDuration } from "../duration";
+import type { EngineEvent, Reporter } from "../engine/events";
 
 export interface Writer {
   write(text: string): unknown;

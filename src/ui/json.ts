@@ -1,5 +1,5 @@
 import { FORMAT_VERSION } from "../engine/document";
-import type { EngineEvent, Reporter } from "./events";
+import type { EngineEvent, Reporter } from "../engine/events";
 import { createHumanReporter, type Writer } from "./human";
 
 /**

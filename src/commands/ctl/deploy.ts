@@ -5,6 +5,7 @@
  */
 import { type CtlContext, reportHttpFailure, writeLine } from "./io";
 import { waitForDeploy } from "./wait";
+import { EXIT_OK } from "../../exit-codes";
 
 export interface DeployOptions {
   service: string;
@@ -26,7 +27,7 @@ export async function runDeploy(ctx: CtlContext, options: DeployOptions): Promis
   if (res.status !== 201) return reportHttpFailure(ctx, "Deploy failed :(", res);
   await res.body?.cancel().catch(() => {});
   writeLine(ctx.stdout, "Deploy triggered!");
-  if (!options.wait) return 0;
+  if (!options.wait) return EXIT_OK;
   const location = res.headers.get("location") ?? undefined;
   return waitForDeploy(
     ctx,

@@ -1,5 +1,6 @@
 /** `destroy <service> <version> [--timestamp TS]`: 204 → `Destroy triggered!`. */
 import { type CtlContext, reportHttpFailure, writeLine } from "./io";
+import { EXIT_OK } from "../../exit-codes";
 
 export interface DestroyOptions {
   service: string;
@@ -12,5 +13,5 @@ export async function runDestroy(ctx: CtlContext, options: DestroyOptions): Prom
   if (res.status !== 204) return reportHttpFailure(ctx, "Destroy failed :(", res);
   await res.body?.cancel().catch(() => {});
   writeLine(ctx.stdout, "Destroy triggered!");
-  return 0;
+  return EXIT_OK;
 }

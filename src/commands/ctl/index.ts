@@ -2,8 +2,9 @@
  * `deployster ctl ...` and `deployctl ...`: a deployctl-compatible client whose exit codes
  * tell the truth (src/commands/ctl/CTL.md). Never exits: returns the code.
  *
- * Exit codes: 0 success; 1 failure (HTTP error, refused credentials, connection problems,
- * a failed --wait); 2 usage errors; `run` exits with the task's own code.
+ * Exit codes (all decided in src/exit-codes.ts): 0 success; 1 failure (HTTP error, refused
+ * credentials, connection problems, a failed --wait); 2 usage errors; `run` exits with the
+ * task's own code.
  */
 import { basename } from "node:path";
 import { UserError } from "../../errors";
@@ -19,8 +20,7 @@ import { runList } from "./list";
 import { runRollback } from "./rollback";
 import { runTask } from "./run";
 import { runStatus } from "./status";
-
-export const USAGE_EXIT_CODE = 2;
+import { EXIT_CTL_USAGE, EXIT_OK, exitCodeOfError } from "../../exit-codes";
 
 export interface RunCtlOptions {
   env: Record<string, string | undefined>;
@@ -67,16 +67,16 @@ export async function runCtl(args: string[], opts: RunCtlOptions): Promise<numbe
   switch (parsed.kind) {
     case "help":
       stdout.write(formatUsage(prog, parsed.command));
-      return 0;
+      return EXIT_OK;
     case "version":
       writeLine(stdout, `${prog} version ${VERSION}`);
-      return 0;
+      return EXIT_OK;
     case "usage-error":
       // The original's "Error: Service required" line, then the usage (on stderr: it's an error).
       writeLine(stderr, `Error: ${parsed.message}`);
       writeLine(stderr);
       stderr.write(formatUsage(prog, parsed.command, true));
-      return USAGE_EXIT_CODE;
+      return EXIT_CTL_USAGE;
   }
   try {
     const ctx: CtlContext = { client: createClient(parsed.global), stdout, stderr, ...(opts.sleep ? { sleep: opts.sleep } : {}) };
@@ -84,7 +84,7 @@ export async function runCtl(args: string[], opts: RunCtlOptions): Promise<numbe
   } catch (err) {
     if (err instanceof UserError) {
       writeLine(stderr, `Error: ${err.message}`);
-      return err.exitCode;
+      return exitCodeOfError(err);
     }
     throw err;
   }

@@ -1,6 +1,7 @@
 /** Output plumbing of the ctl commands: injectable writers (tests collect them). */
 import { formatStatus } from "../../client/status-text";
 import type { DeploysterClient } from "../../client/client";
+import { EXIT_FAILURE } from "../../exit-codes";
 
 export interface CtlWriter {
   write(chunk: string | Uint8Array): unknown;
@@ -92,5 +93,5 @@ export async function reportHttpFailure(ctx: CtlContext, heading: string, res: R
   writeLine(ctx.stdout, heading);
   writeLine(ctx.stdout, `-- Response Status: ${formatStatus(res.status, res.statusText)}`);
   writeLine(ctx.stdout, `-- Response Body: ${body}`);
-  return 1;
+  return EXIT_FAILURE;
 }

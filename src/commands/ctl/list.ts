@@ -6,6 +6,7 @@ import { UserError } from "../../errors";
 import { formatUnitsTable, readUnits } from "../../client/units";
 import { type CtlContext, reportHttpFailure } from "./io";
 import { formatJson, readJsonBody } from "./json";
+import { EXIT_OK } from "../../exit-codes";
 
 export interface ListOptions {
   service: string;
@@ -19,5 +20,5 @@ export async function runList(ctx: CtlContext, options: ListOptions): Promise<nu
   const units = readUnits(doc);
   if (!units) throw new UserError(`unexpected answer from ${ctx.client.origin} for the units: no "units" list`);
   ctx.stdout.write(options.json ? formatJson(doc) : formatUnitsTable(units));
-  return 0;
+  return EXIT_OK;
 }

@@ -6,6 +6,7 @@
 import { normalizeDeploy } from "../../client/deploys";
 import { type CtlContext, reportHttpFailure, writeLine } from "./io";
 import { waitForDeploy } from "./wait";
+import { EXIT_OK } from "../../exit-codes";
 
 export interface RollbackOptions {
   service: string;
@@ -24,7 +25,7 @@ export async function runRollback(ctx: CtlContext, options: RollbackOptions): Pr
     view = undefined;
   }
   writeLine(ctx.stdout, view ? `Rollback triggered! (to ${options.service} ${view.version})` : "Rollback triggered!");
-  if (!options.wait) return 0;
+  if (!options.wait) return EXIT_OK;
   const location = res.headers.get("location") ?? undefined;
   return waitForDeploy(
     ctx,

@@ -4,8 +4,9 @@
  * the final `Exited (N)` line. A stream cut before that line is an error (exit 1).
  */
 import { UserError } from "../../errors";
-import { TaskTrailerScanner, toProcessExitCode } from "../../client/trailer";
+import { TaskTrailerScanner } from "../../client/trailer";
 import { type CtlContext, reportHttpFailure, writeChunk } from "./io";
+import { exitCodeOfTask } from "../../exit-codes";
 
 export interface RunOptions {
   service: string;
@@ -61,5 +62,5 @@ export async function runTask(ctx: CtlContext, options: RunOptions): Promise<num
       `the task's output from ${ctx.client.origin} ended without its "Exited (N)" line; the task's result is unknown`,
     );
   }
-  return toProcessExitCode(trailer.exitCode);
+  return exitCodeOfTask(trailer.exitCode);
 }

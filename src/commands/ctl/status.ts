@@ -6,8 +6,9 @@
 import { UserError } from "../../errors";
 import { type DeployView, countReady, describeDeploy, failureLogs, normalizeDeploy, normalizeDeployList } from "../../client/deploys";
 import { formatTable } from "../../client/table";
-import { type CtlContext, reportHttpFailure, writeLine } from "./io";
+import { type CtlContext, reportHttpFailure } from "./io";
 import { formatJson, readJsonBody } from "./json";
+import { EXIT_OK } from "../../exit-codes";
 
 export interface StatusOptions {
   service: string;
@@ -60,7 +61,7 @@ export async function runStatus(ctx: CtlContext, options: StatusOptions): Promis
   const doc = await readJsonBody(ctx, res, "the deploy status");
   if (options.json) {
     ctx.stdout.write(formatJson(doc));
-    return 0;
+    return EXIT_OK;
   }
   if (options.version) {
     const view = normalizeDeploy(doc);
@@ -71,5 +72,5 @@ export async function runStatus(ctx: CtlContext, options: StatusOptions): Promis
     if (!views) throw new UserError(`unexpected answer from ${ctx.client.origin} for the deploys: no "deploys" list`);
     ctx.stdout.write(formatDeployList(views));
   }
-  return 0;
+  return EXIT_OK;
 }

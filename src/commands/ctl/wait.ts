@@ -6,10 +6,11 @@
 import { UserError } from "../../errors";
 import { ConnectionError } from "../../client/transport";
 import { formatStatus } from "../../client/status-text";
-import { type FollowPoll, followDeploy } from "../../client/follow";
+import { type FollowPoll, type FollowResult, followDeploy } from "../../client/follow";
 import { type DeployView, countReady, describeDeploy, failureLogs, normalizeDeploy, summarizeProgress } from "../../client/deploys";
 import { type CtlContext, type CtlWriter, writeLine } from "./io";
 import { readJsonBody } from "./json";
+import { EXIT_FAILURE, EXIT_OK } from "../../exit-codes";
 
 export interface WaitTarget {
   service: string;
@@ -82,7 +83,7 @@ async function pollOnce(ctx: CtlContext, target: WaitTarget): Promise<FollowPoll
 export async function waitForDeploy(ctx: CtlContext, target: WaitTarget, timeoutMs: number): Promise<number> {
   const label = target.version ? `${target.service} ${target.version}` : target.service;
   const progress = new ProgressPrinter(ctx.stdout, target.service);
-  let result;
+  let result: FollowResult;
   try {
     result = await followDeploy({
       poll: () => pollOnce(ctx, target),
@@ -116,7 +117,7 @@ export function reportOutcome(out: CtlWriter, view: DeployView, service: string)
     case "live": {
       const { ready, total } = countReady(view);
       writeLine(out, `Deploy live: ${who}${total > 0 ? `, ${ready}/${total} instance${total === 1 ? "" : "s"} ready` : ""}`);
-      return 0;
+      return EXIT_OK;
     }
     case "rolled_back":
       writeLine(out, `Deploy rolled back: ${who}${reason}`);
@@ -131,5 +132,5 @@ export function reportOutcome(out: CtlWriter, view: DeployView, service: string)
     writeLine(out, block.instance ? `-- Last log lines of instance ${block.instance}:` : "-- Last log lines:");
     for (const line of block.lines) writeLine(out, `   ${line}`);
   }
-  return 1;
+  return EXIT_FAILURE;
 }

@@ -1,6 +1,6 @@
-import type { ResourceType } from "../types";
+import type { ResourceType } from "../../engine/resource-type";
 import { BurstCache } from "./common/burst-cache";
-import { lazyDockerFromEnv, type BuiltinTypeOptions } from "./common/runtime";
+import type { BuiltinTypeOptions } from "./common/runtime";
 import { createConfigType } from "./config/type";
 import { createContainerType } from "./container/type";
 import { createImageType } from "./image/type";
@@ -11,17 +11,6 @@ import { createVolumeType } from "./volume/type";
 
 /** Types under the reserved `deployster/` prefix, served in-process behind the same interface as image types. */
 export const BUILTIN_PREFIX = "deployster/";
-
-const builtins = new Map<string, ResourceType>();
-
-export function registerBuiltinType(t: ResourceType): void {
-  builtins.set(t.type, t);
-}
-
-/** The built-in type for `type` (tag ignored), or undefined when there is none. */
-export function getBuiltinType(type: string): ResourceType | undefined {
-  return builtins.get(type.replace(/:[^/]*$/, ""));
-}
 
 export function isBuiltinType(type: string): boolean {
   return type.startsWith(BUILTIN_PREFIX);
@@ -44,6 +33,17 @@ export function createDockerBuiltinTypes(opts: BuiltinTypeOptions): ResourceType
   ];
 }
 
-// Registered on import: the engine resolves `deployster/...` types through getBuiltinType.
-// The client is created from the environment (DOCKER_HOST) the first time a type needs it.
-for (const t of createDockerBuiltinTypes({ docker: lazyDockerFromEnv() })) registerBuiltinType(t);
+/** The built-in types of one run, by type name. */
+export interface BuiltinTypes {
+  /** The built-in type for `type` (tag ignored), or undefined when there is none. */
+  get(type: string): ResourceType | undefined;
+}
+
+/**
+ * The Docker built-ins for one run (created per run: they share that run's Docker client,
+ * burst cache and container tracking, and nothing outlives it).
+ */
+export function createBuiltinTypes(opts: BuiltinTypeOptions): BuiltinTypes {
+  const byName = new Map(createDockerBuiltinTypes(opts).map((t) => [t.type, t]));
+  return { get: (type) => byName.get(type.replace(/:[^/]*$/, "")) };
+}

@@ -9,12 +9,13 @@ import { mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { DockerClient } from "../../docker/client";
+import type { ContainerTracker } from "../../docker/tracking";
 import { validateConfig, validateInitResult, validateStateResult, withActionDefaults } from "../../engine/protocol";
 import { NAME_RE } from "../../manifest/schema";
 import { VERSION } from "../../version";
 import { safeSegment } from "../artefacts";
 import { createImageType } from "../image";
-import type { InitResult, InvocationBase, InvocationIO, StateResult } from "../types";
+import type { InitResult, InvocationBase, InvocationIO, StateResult } from "../../engine/resource-type";
 import { type CheckPhase, type CheckResult, diagnoseStdout, fixFor, ruleOfInvocationError, ruleOfValidationError } from "./rules";
 
 export interface ConformanceOptions {
@@ -25,6 +26,10 @@ export interface ConformanceOptions {
   stateTimeoutMs: number;
   actionTimeoutMs: number;
   verbose?: boolean;
+  /** Stops the check: the running container is killed and removed. */
+  signal?: AbortSignal;
+  /** The check's containers (removed if the process is stopped). */
+  containers?: ContainerTracker;
   /** Each result as soon as it is known (the report prints live). */
   onResult?(result: CheckResult): void;
   /** Live output of the type's containers (shown with -v). */
@@ -52,14 +57,14 @@ export async function checkConformance(o: ConformanceOptions): Promise<CheckResu
   const root = await mkdtemp(join(tmpdir(), "deployster-type-check-"));
   const dirs = { workspace: join(root, "workspace"), confDir: join(root, "conf"), workDir: join(root, "work") };
   await Promise.all(Object.values(dirs).map((d) => mkdir(d, { recursive: true })));
-  const type = createImageType(o.image, { docker: o.docker, runId: o.runId, ...dirs, stateTimeoutMs: o.stateTimeoutMs, actionTimeoutMs: o.actionTimeoutMs });
+  const type = createImageType(o.image, { docker: o.docker, runId: o.runId, ...dirs, stateTimeoutMs: o.stateTimeoutMs, actionTimeoutMs: o.actionTimeoutMs, containers: o.containers });
   const base = (name = CHECK_NAME): InvocationBase => ({ name, type: o.image, version: VERSION, verbose: !!o.verbose, workspace: dirs.workspace });
 
   /** Runs one invocation; a thrown error becomes a failed rule (with the last output lines) and stops the check. */
   const invoke = async <T>(phase: CheckPhase, label: string, artefact: string, call: (io: InvocationIO) => Promise<T>): Promise<T> => {
     const tail: string[] = [];
     const io: InvocationIO = {
-      signal: new AbortController().signal,
+      signal: o.signal ?? new AbortController().signal,
       output: (stream, line) => {
         tail.push(`${stream}: ${line}`);
         if (tail.length > TAIL_LINES) tail.shift();

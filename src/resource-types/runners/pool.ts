@@ -1,8 +1,8 @@
 import { inspectImage } from "../../docker/images";
 import { createLimiter } from "../../engine/limiter";
-import { onShutdown } from "../../shutdown";
 import { IDLE_ARCHITECTURES } from "./idle-program";
 import { startRunner, type Runner, type RunnerEnvironment } from "./runner";
+import type { ImageObject } from "../docker-objects";
 
 /** The image label by which a resource type declares that its invocations may share a runner. */
 export const LABEL_REUSABLE = "deployster.reusable";
@@ -52,7 +52,7 @@ export class RunnerPool {
   private readonly started = new Set<Runner>();
   private readonly replaced = new Map<string, number>();
   private closed = false;
-  private unregister?: () => void;
+  private closing?: Promise<void>;
   private readonly starting;
 
   constructor(private readonly o: RunnerPoolOptions) {
@@ -107,13 +107,17 @@ export class RunnerPool {
     this.acquire(image, mounts, entrypoint, args).catch(() => {});
   }
 
-  /** Stops every runner (end of run, error, Ctrl-C); later acquires get none. */
-  async close(): Promise<void> {
+  /**
+   * Stops every runner (end of run, error, abort); later acquires get none. Every call waits
+   * for the same stops, so the last caller before the process exits sees them done.
+   */
+  close(): Promise<void> {
     this.closed = true;
-    this.unregister?.();
-    const all = [...this.started];
-    this.started.clear();
-    await Promise.allSettled(all.map((r) => r.stop()));
+    this.closing ??= (async () => {
+      // Runners still starting are stopped by start() once it sees `closed`.
+      await Promise.allSettled([...this.started].map((r) => r.stop()));
+    })();
+    return this.closing;
   }
 
   private async start(image: string, mounts: string[]): Promise<Runner | undefined> {
@@ -125,9 +129,6 @@ export class RunnerPool {
         return undefined;
       }
       this.started.add(runner);
-      // Ctrl-C/SIGTERM: the containers go with every tracked one; this also removes their
-      // scratch folders before the process exits.
-      this.unregister ??= onShutdown(() => this.close());
       return runner;
     } catch (err) {
       if (!this.closed) this.o.onNotice(`no runner for '${image}' (${(err as Error).message}): its invocations run in fresh containers`);
@@ -136,8 +137,8 @@ export class RunnerPool {
   }
 
   /** An image inspection made anyway (the init cache key), saving the pool its own. */
-  primeImage(image: string, info: unknown): void {
-    if (info && !this.facts.has(image)) this.facts.set(image, Promise.resolve(imageFacts(info as InspectedImage)));
+  primeImage(image: string, info: ImageObject | null): void {
+    if (info && !this.facts.has(image)) this.facts.set(image, Promise.resolve(imageFacts(info)));
   }
 
   private factsOf(image: string): Promise<ImageFacts | undefined> {
@@ -153,14 +154,7 @@ export class RunnerPool {
   }
 }
 
-/** The parts of an image inspection a runner needs (the engine's answer, trusted for nothing more). */
-interface InspectedImage {
-  Os?: unknown;
-  Architecture?: unknown;
-  Config?: { Labels?: Record<string, unknown> | null; Entrypoint?: unknown; Cmd?: unknown } | null;
-}
-
-function imageFacts(info: InspectedImage | undefined): ImageFacts {
+function imageFacts(info: ImageObject): ImageFacts {
   const config = info?.Config ?? {};
   const list = (v: unknown) => (Array.isArray(v) ? v.map(String) : []);
   const os = String(info?.Os ?? "linux");

@@ -6,7 +6,7 @@ import { createContainer, removeContainer, startContainer } from "../../docker/c
 import { execInContainer, type ExecOptions, type ExecResult } from "../../docker/exec";
 import { LABEL_COMPONENT, LABEL_RUN_ID } from "../../docker/labels";
 import { buildRunCreateBody } from "../../docker/run";
-import { trackContainer, untrackContainer } from "../../docker/tracking";
+import type { ContainerTracker } from "../../docker/tracking";
 import { ensurePrivateDir, SCRATCH_FOLDER } from "../artefacts";
 import { buildIdleProgram, IDLE_PATH } from "./idle-program";
 
@@ -23,6 +23,8 @@ export interface RunnerEnvironment {
   workDir: string;
   /** The binds every container of a type gets, given the folder mounted at the work dir's path. */
   baseMounts(scratchDir: string): string[];
+  /** The run's containers: a runner is in it (removed with its scratch folder) until it stops. */
+  containers?: ContainerTracker;
 }
 
 export type RunnerExecOptions = Omit<ExecOptions, "env" | "workdir" | "user">;
@@ -59,9 +61,11 @@ export async function startRunner(env: RunnerEnvironment, image: string, mounts:
   let retired = false;
   let exited = false;
   let inFlight = 0;
+  let stopping: Promise<void> | undefined;
 
-  const stop = async () => {
-    if (stopped) return;
+  // Memoized: every caller (end of run, Ctrl-C, retirement) waits for the same removal.
+  const stop = (): Promise<void> => (stopping ??= removeRunner());
+  const removeRunner = async () => {
     stopped = true;
     if (id) {
       // Removed before the attach connection closes: closing it first would end the idle
@@ -69,7 +73,7 @@ export async function startRunner(env: RunnerEnvironment, image: string, mounts:
       // ("in progress") before the container is gone. The wait makes "removed" true on return.
       await removeContainer(d, id, { force: true }).catch(() => {});
       await d.call("POST", `/containers/${encodeURIComponent(id)}/wait`, { query: { condition: "removed" }, okStatuses: [404], timeoutMs: 15_000 }).catch(() => {});
-      untrackContainer(id);
+      env.containers?.untrack(id);
     }
     attachment?.close();
     await rm(folder, { recursive: true, force: true }).catch(() => {});
@@ -87,7 +91,7 @@ export async function startRunner(env: RunnerEnvironment, image: string, mounts:
       stdin: "",
     });
     id = (await createContainer(d, body)).Id;
-    trackContainer(d, id);
+    env.containers?.track(d, id, stop);
     const attaching = attachContainer(d, id, { stdin: true, onFrame: () => {} });
     attaching.then((a) => (attachment = a)).catch(() => {});
     await attaching;

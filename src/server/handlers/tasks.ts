@@ -171,6 +171,7 @@ async function startTask(
     hostConfig: { ...limitsHostConfig(ctx.config.limits.task), Mounts: secretsMount(secretsDir) },
     timeoutMs,
     signal: stop.signal,
+    containers: ctx.containers,
     keepOutput: false,
     onOutput: (_stream, chunk) => {
       markStarted();

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { DockerClient, type RequestOptions } from "../../../src/docker/client";
 import { BurstCache } from "../../../src/resource-types/builtin/common/burst-cache";
 import { createDockerBuiltinTypes } from "../../../src/resource-types/builtin/index";
-import type { ActionSpec, InvocationIO, ResourceType, StateResult } from "../../../src/resource-types/types";
+import type { ActionSpec, InvocationIO, ResourceType, StateResult } from "../../../src/engine/resource-type";
 import { docker } from "../../support/docker";
 import { BIN, ensureBinary, ROOT } from "../../support/binary";
 import { freePort } from "../../support/registry";

@@ -47,6 +47,15 @@ test("compiled binary: --version, --help, unknown command", () => {
   expect(bad.err).toContain("unknown command: frobnicate");
 });
 
+test("compiled binary: an option without a command is one error line, not the help page", () => {
+  for (const args of [["-e", "1"], ["--bogus"]]) {
+    const r = run(args);
+    expect(r.code).toBe(1);
+    expect(r.out).toBe("");
+    expect(r.err).toBe(`error: unknown option ${args[0]} (see deployster --help)\n`);
+  }
+});
+
 test("compiled binary: a reader that closes stdout early ends it quietly with 141, not an EPIPE stack", async () => {
   await requireDocker();
   const p = Bun.spawn([BIN, "version"], { stdout: "pipe", stderr: "pipe" });

@@ -27,14 +27,29 @@ afterAll(async () => {
   expect(await engineLeftovers()).toEqual([]);
 });
 
-/** Runs `args` with a known run id; returns the result and the containers the engine created for it. */
+/**
+ * Runs `args` with a known run id; returns the result and the containers the engine created for it.
+ * The events are watched live from before the run: replaying them afterwards with `since`
+ * would read the engine's buffer of recent events, which holds only the last 256 (exec events
+ * included), so concurrent runs pushed this run's creates out of it now and then.
+ */
 async function counted(args: string[], cwd: string) {
   const runId = newRunId();
-  const since = (Date.now() / 1000 - 1).toFixed(3);
-  const r = await deployster(args, { cwd, runId, asGiven: true });
   const created: any[] = [];
-  const until = (Date.now() / 1000 + 0.5).toFixed(3);
-  await streamEvents(docker, { since, until, filters: { type: ["container"], event: ["create"], label: [`deployster.run-id=${runId}`] } }, (e) => created.push(e));
+  const stop = new AbortController();
+  let opened!: () => void;
+  const open = new Promise<void>((resolve) => (opened = resolve));
+  const watching = streamEvents(
+    docker,
+    { signal: stop.signal, onOpen: () => opened(), filters: { type: ["container"], event: ["create"], label: [`deployster.run-id=${runId}`] } },
+    (e) => created.push(e),
+  );
+  await Promise.race([open, watching]);
+  const r = await deployster(args, { cwd, runId, asGiven: true });
+  // A create's event is published before the create call answers; give the stream time to deliver it.
+  await Bun.sleep(300);
+  stop.abort();
+  await watching;
   const phases = created.map((e) => e.Actor?.Attributes?.["deployster.phase"]).sort();
   return { ...r, phases };
 }

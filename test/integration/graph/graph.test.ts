@@ -37,6 +37,14 @@ describe("deployster graph", () => {
     expect(existsSync(join(cwd, "files/base.txt"))).toBe(false);
   }, TIMEOUT);
 
+  test("-C DIR reads DIR's deployster.yaml, as plan and apply do", async () => {
+    const project = workspace("graph");
+    const r = await deployster(["graph", "-C", project], { cwd: workspace() });
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(expected("graph.dot"));
+  });
+
   test("an unknown --format is a one-line error", async () => {
     const r = await deployster(["graph", "--format", "svg"], { cwd: workspace("graph") });
     expect(r.code).toBe(1);

@@ -252,14 +252,14 @@ describe("secrets and configs", () => {
 
   test("a new content plans a new version and names the one it replaces; the current version is VALID", () => {
     const s = normalizeObjectConfig("db", { value: "two" }, WS);
-    const r = planObject("secrets", "deployster/docker-secret", s, null, ["db-000000000000"]) as any;
+    const r = planObject("secrets", s, null, ["db-000000000000"]) as any;
     expect(r.actions[0].description).toBe(`create secret ${s.versionedName} (content or labels changed; replaces db-000000000000, removed once no service uses it)`);
     const live = { ID: "x1", Spec: { Name: s.versionedName, Labels: { "deployster.managed": "true" } } };
-    expect(planObject("secrets", "deployster/docker-secret", s, live, [])).toEqual({
+    expect(planObject("secrets", s, live, [])).toEqual({
       status: "VALID",
       state: { id: "x1", name: s.versionedName, logical_name: "db", digest: s.digest.slice(0, 12) },
     });
-    expect(() => planObject("configs", "deployster/docker-config", s, { ID: "x", Spec: { Name: "n", Labels: {} } }, [])).toThrow("not managed by deployster");
+    expect(() => planObject("configs", s, { ID: "x", Spec: { Name: "n", Labels: {} } }, [])).toThrow("not managed by deployster");
   });
 });
 

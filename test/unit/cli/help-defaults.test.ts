@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildCli, parseArgv } from "../../../src/cli";
-import { prepareRun } from "../../../src/engine/command-options";
+import { prepareRun } from "../../../src/commands/command-options";
 import { resolveServeConfig } from "../../../src/server/config";
 import { resolveTypeCheckTimeouts } from "../../../src/commands/type-check";
 

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { TaskTrailerScanner, parseTaskTrailer, toProcessExitCode } from "../../../src/client/trailer";
+import { TaskTrailerScanner, parseTaskTrailer } from "../../../src/client/trailer";
+import { exitCodeOfTask as toProcessExitCode } from "../../../src/exit-codes";
 
 const enc = new TextEncoder();
 

@@ -1,4 +1,4 @@
-import type { ActionSpec, InitResult, InvocationBase, ResourceType, StateResult } from "../../../src/resource-types/types";
+import type { ActionSpec, InitResult, InvocationBase, ResourceType, StateResult } from "../../../src/engine/resource-type";
 
 /**
  * A fake resource type over an in-memory world (unit tests only): a resource is VALID when

@@ -1,9 +1,9 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import type { ValidateFunction } from "ajv";
-import { createAjv, CONFIG_AJV_OPTIONS, PROTOCOL_AJV_OPTIONS } from "../../../src/engine/ajv-setup";
-import { fixedValidator } from "../../../src/engine/fixed-validators";
-import { builtinConfigValidators } from "../../../src/engine/generated/validators";
+import { createAjv, CONFIG_AJV_OPTIONS, PROTOCOL_AJV_OPTIONS } from "../../../src/schema/ajv-setup";
+import { fixedValidator } from "../../../src/schema/fixed-validators";
+import { builtinConfigValidators } from "../../../src/schema/generated/validators";
 import { initSchema, staleSchema } from "../../../src/engine/protocol-schemas";
 import { validateConfig } from "../../../src/engine/protocol";
 import { MANIFEST_AJV_OPTIONS, manifestSchema } from "../../../src/manifest/schema";
@@ -11,7 +11,7 @@ import { containerConfigSchema } from "../../../src/resource-types/builtin/conta
 import { GENERATED_PATH, generateValidatorsSource } from "../../../scripts/gen-validators";
 
 describe("precompiled validators (scripts/gen-validators.ts)", () => {
-  test("the committed src/engine/generated/validators.ts is up to date (else run: bun scripts/gen-validators.ts)", async () => {
+  test("the committed src/schema/generated/validators.ts is up to date (else run: bun scripts/gen-validators.ts)", async () => {
     expect(readFileSync(GENERATED_PATH, "utf8")).toBe(await generateValidatorsSource());
   });
 

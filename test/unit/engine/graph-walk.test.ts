@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { buildGraph, findCycle, topologicalOrder, transitiveDependents } from "../../../src/engine/graph";
+import { buildGraph, findCycle, topologicalOrder, transitiveDependents } from "../../../src/manifest/graph";
 import { createLimiter } from "../../../src/engine/limiter";
 import { walkGraph } from "../../../src/engine/walk";
 
@@ -74,6 +74,27 @@ describe("walk (decision 3)", () => {
       },
     });
     expect(outcomes.get("b")).toEqual({ kind: "skipped", cause: "aborted" });
+  });
+
+  test("never throws: a visitor that throws fails its resource, its dependents are skipped, the rest goes on", async () => {
+    const skipped: Record<string, string> = {};
+    const outcomes = await walkGraph({
+      graph: g({ boom: [], sync: [], child: ["boom"], lone: [] }),
+      visit: (n) => {
+        if (n === "sync") throw new Error("thrown before any promise");
+        if (n === "boom") return Promise.reject(new Error("a bug in the visitor"));
+        return Promise.resolve("ok");
+      },
+      onSkip: (n, cause) => {
+        skipped[n] = cause;
+        throw new Error("onSkip throws too");
+      },
+    });
+    expect(outcomes.get("boom")).toEqual({ kind: "failed" });
+    expect(outcomes.get("sync")).toEqual({ kind: "failed" });
+    expect(outcomes.get("child")).toEqual({ kind: "skipped", cause: "boom" });
+    expect(outcomes.get("lone")).toEqual({ kind: "ok" });
+    expect(skipped).toEqual({ child: "boom" });
   });
 });
 

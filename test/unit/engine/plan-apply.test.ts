@@ -6,8 +6,10 @@ import { buildContext, type ConfirmMode } from "../../../src/context/index";
 import { applyPlan } from "../../../src/engine/apply";
 import { toPlanDocument } from "../../../src/engine/document";
 import { createPlan } from "../../../src/engine/plan";
+import { Session } from "../../../src/engine/session";
+import type { FailedResource, PendingResource, PlannedResource, SkippedResource } from "../../../src/engine/types";
 import { loadManifests } from "../../../src/manifest/index";
-import { createMemoryReporter } from "../../../src/ui/events";
+import { createMemoryReporter } from "../../../src/engine/events";
 import { createFakeWorld } from "./fake-type";
 
 async function setup(yaml: string, o: { parallelism?: number } = {}) {
@@ -18,14 +20,19 @@ async function setup(yaml: string, o: { parallelism?: number } = {}) {
   const fake = createFakeWorld();
   const types = new Map<string, ReturnType<typeof fake.type>>();
   const reporter = createMemoryReporter();
-  const plan = () =>
-    createPlan(manifest, context, {
+  let session: Session | undefined;
+  const plan = () => {
+    session = new Session(context, {
       reporter,
       parallelism: o.parallelism,
-      resolveType: (t) => types.get(t) ?? (types.set(t, fake.type(t)), types.get(t)!),
+      types: { resolve: (t) => types.get(t) ?? types.set(t, fake.type(t)).get(t)! },
     });
-  return { root, context, manifest, fake, reporter, plan };
+    return createPlan(session, manifest);
+  };
+  return { root, context, manifest, fake, reporter, plan, session: () => session! };
 }
+/** A planned resource with its status-specific fields readable (the assertions check them). */
+const fieldsOf = (r: PlannedResource) => r as Partial<Pick<FailedResource, "error"> & Pick<PendingResource, "pendingOn"> & Pick<SkippedResource, "skippedBecause">>;
 const statuses = (p: Awaited<ReturnType<Awaited<ReturnType<typeof setup>>["plan"]>>) => Object.fromEntries(p.resources.map((r) => [r.spec.name, r.status]));
 
 const CHAIN = `
@@ -48,7 +55,7 @@ describe("plan", () => {
     s.fake.world.set("lone", "l");
     const plan = await s.plan();
     expect(statuses(plan)).toEqual({ disk: "STALE", vm: "PENDING", watcher: "STALE", lone: "VALID" });
-    expect(plan.resources[1].pendingOn).toEqual(["disk"]);
+    expect(fieldsOf(plan.resources[1]).pendingOn).toEqual(["disk"]);
     expect(s.fake.calls.filter((c) => c.phase === "action")).toEqual([]);
     expect(s.fake.world.size).toBe(1);
     const doc = toPlanDocument(plan);
@@ -89,17 +96,17 @@ resources:
 `);
     const plan = await s.plan();
     expect(statuses(plan)).toEqual({ bad: "FAILED", child: "SKIPPED", typo: "FAILED", fine: "STALE" });
-    expect(plan.resources[0].error).toEqual({ phase: "state", message: "state of 'bad' terminated with exit code 5" });
-    expect(plan.resources[1].skippedBecause).toBe("bad");
-    expect(plan.resources[2].error!.phase).toBe("config");
-    expect(plan.resources[2].error!.message).toBe("resources.typo.config.nested.value: undefined variable 'nope' (in '{{ nope }}')");
+    expect(fieldsOf(plan.resources[0]).error).toEqual({ phase: "state", message: "state of 'bad' terminated with exit code 5" });
+    expect(fieldsOf(plan.resources[1]).skippedBecause).toBe("bad");
+    expect(fieldsOf(plan.resources[2]).error!.phase).toBe("config");
+    expect(fieldsOf(plan.resources[2]).error!.message).toBe("resources.typo.config.nested.value: undefined variable 'nope' (in '{{ nope }}')");
   });
 
   test("readonly and STALE is an error in the plan (decision 6)", async () => {
     const s = await setup(`resources:\n  ro: {type: fake, readonly: true, config: {value: x}}\n`);
     const plan = await s.plan();
     expect(plan.resources[0]).toMatchObject({ status: "FAILED", readonlyStale: true });
-    expect(plan.resources[0].error!.message).toContain("readonly resource 'ro' is STALE");
+    expect(fieldsOf(plan.resources[0]).error!.message).toContain("readonly resource 'ro' is STALE");
   });
 
   test("the limiter caps concurrent invocations (--parallelism)", async () => {
@@ -117,7 +124,7 @@ describe("apply", () => {
   const apply = async (s: Awaited<ReturnType<typeof setup>>, confirm: ConfirmMode = "NO", answers: boolean[] = []) => {
     const plan = await s.plan();
     const questions: string[] = [];
-    const result = await applyPlan(plan, {
+    const result = await applyPlan(s.session(), plan, {
       confirm,
       prompt: async (q) => {
         questions.push(q);

@@ -5,8 +5,9 @@ import { join } from "node:path";
 import { buildContext } from "../../../src/context/index";
 import { createPlan } from "../../../src/engine/plan";
 import { loadManifests } from "../../../src/manifest/index";
-import type { ResourceType } from "../../../src/resource-types/types";
-import { createMemoryReporter } from "../../../src/ui/events";
+import type { ResourceType } from "../../../src/engine/resource-type";
+import { Session } from "../../../src/engine/session";
+import { createMemoryReporter } from "../../../src/engine/events";
 import { buildExecCreateBody } from "../../../src/docker/exec";
 import { buildIdleProgram } from "../../../src/resource-types/runners/idle-program";
 import { resolveCommand } from "../../../src/resource-types/runners/pool";
@@ -79,8 +80,9 @@ describe("invocations announce themselves before they wait for a parallelism slo
         },
         action: async () => {},
       });
-      const plan = await createPlan(manifest, context, { reporter: createMemoryReporter(), parallelism: 1, resolveType: typeOf });
-      await plan.session.close();
+      const session = new Session(context, { reporter: createMemoryReporter(), parallelism: 1, types: { resolve: typeOf } });
+      await createPlan(session, manifest);
+      await session.close();
       const firstEnd = seen.findIndex((s) => s.startsWith("end "));
       expect(seen.slice(0, firstEnd).filter((s) => s.startsWith("prepare ")).sort()).toEqual(["prepare ta []", "prepare ta []", "prepare tb []"]);
       expect(seen.filter((s) => s.startsWith("end "))).toHaveLength(3);

@@ -5,21 +5,23 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { compareWithSaved, createSavedPlan, digestOf } from "../../../src/engine/saved-plan";
 import { looksLikeSavedPlan, readSavedPlan } from "../../../src/engine/saved-plan-file";
-import type { Plan, PlannedResource } from "../../../src/engine/types";
+import type { Plan, PlannedResource, StaleResource, ValidResource } from "../../../src/engine/types";
 
 const dir = mkdtempSync(join(tmpdir(), "deployster-saved-plan-unit-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const spec = (name: string, dependencies: Record<string, string> = {}) => ({ name, type: "t/x", readonly: false, dependencies, config: {} }) as any;
-const stale = (name: string, config: Record<string, unknown>, staleState: Record<string, unknown> = {}): PlannedResource => ({
+const stale = (name: string, config: Record<string, unknown>, staleState: Record<string, unknown> = {}): StaleResource => ({
   spec: spec(name),
   status: "STALE",
   config,
   staleState,
   actions: [{ name: "create", description: "Create", image: "t/x", args: ["write"] }],
+  init: { state_action: {} },
+  mounts: [],
 });
-const valid = (name: string, state: Record<string, unknown>): PlannedResource => ({ spec: spec(name), status: "VALID", config: {}, state });
-const plan = (resources: PlannedResource[]): Plan => ({ runId: "r", createdAt: "2026-01-01T00:00:00Z", manifest: { files: ["/w/m.yaml"] }, context: { workspace: "/w" }, resources }) as any;
+const valid = (name: string, state: Record<string, unknown>): ValidResource => ({ spec: spec(name), status: "VALID", config: {}, state, init: { state_action: {} }, mounts: [] });
+const plan = (resources: PlannedResource[]): Plan => ({ runId: "r", createdAt: "2026-01-01T00:00:00Z", manifest: { files: ["/w/m.yaml"] }, workspace: "/w", resources }) as any;
 
 describe("saved plans", () => {
   const base = plan([stale("a", { password: "hunter2" }), valid("b", { token: "t0ps3cret" })]);

@@ -1,6 +1,6 @@
 /** The graph renderers (pure): edges toward dependencies, alias labels, escaping, colours. */
 import { describe, expect, test } from "bun:test";
-import { buildGraph } from "../../../src/engine/graph";
+import { buildGraph } from "../../../src/manifest/graph";
 import { type GraphNode, renderDot, renderMermaid } from "../../../src/ui/graph";
 
 const nodes: GraphNode[] = [

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import type { PlanDocument } from "../../../src/engine/document";
-import type { EngineEvent } from "../../../src/ui/events";
+import type { EngineEvent } from "../../../src/engine/events";
 import { createHumanReporter } from "../../../src/ui/human";
 import { createNdjsonReporter, createPlanDocumentReporter } from "../../../src/ui/json";
 

@@ -1,6 +1,6 @@
 /** The serve log on consola: the text lines as before, JSON lines, levels, no throttling. */
 import { describe, expect, test } from "bun:test";
-import { createServeLog, formatEntry, parseLogFormat } from "../../../src/ui/serve-log";
+import { createServeLog, formatEntry, parseLogFormat } from "../../../src/commands/serve-log";
 
 const date = new Date("2026-01-02T03:04:05.678Z");
 

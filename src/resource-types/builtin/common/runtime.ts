@@ -1,22 +1,19 @@
-import { DockerClient } from "../../../docker/client";
+import type { DockerClient } from "../../../docker/client";
+import type { ContainerTracker } from "../../../docker/tracking";
 import { UserError } from "../../../errors";
-import type { ActionSpec, InitResult, InvocationBase, InvocationIO } from "../../types";
+import type { ActionSpec, InitResult, InvocationBase, InvocationIO } from "../../../engine/resource-type";
 import type { BurstCache } from "./burst-cache";
 import { Masker } from "./mask";
 
 /** How a built-in type reaches the engine; injected so tests can pass their own client. */
 export type DockerProvider = () => DockerClient;
 
-/** A provider that creates the client from the environment (DOCKER_HOST) on first use. */
-export function lazyDockerFromEnv(env: Record<string, string | undefined> = process.env): DockerProvider {
-  let client: DockerClient | undefined;
-  return () => (client ??= DockerClient.fromEnv(env));
-}
-
 export interface BuiltinTypeOptions {
   docker: DockerProvider;
   /** Shared by the built-in types of one engine (see BurstCache); each type makes one if absent. */
   cache?: BurstCache;
+  /** The run's containers: those a type creates are in it until they have taken over. */
+  containers?: ContainerTracker;
 }
 
 /**

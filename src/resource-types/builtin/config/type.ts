@@ -1,4 +1,4 @@
-import type { ResourceType } from "../../types";
+import type { ResourceType } from "../../../engine/resource-type";
 import { createObjectType } from "../secret/object";
 import type { BuiltinTypeOptions } from "../common/runtime";
 

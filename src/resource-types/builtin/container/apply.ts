@@ -17,9 +17,8 @@ import {
   renameContainer,
   startContainer,
   stopContainer,
-  trackContainer,
-  untrackContainer,
 } from "../../../docker/index";
+import type { ContainerTracker } from "../../../docker/tracking";
 import { DockerApiError } from "../../../docker/errors";
 import { UserError } from "../../../errors";
 import { shortId } from "../common/hash";
@@ -28,6 +27,7 @@ import { pullWithProgress } from "../common/pull";
 import { buildContainerCreateBody } from "./body";
 import { waitReady } from "./ready";
 import { DEFAULT_MIN_RUNNING_REPLACE_MS, type ContainerOptions, type ContainerSpec } from "./spec";
+import type { ContainerObject } from "../../docker-objects";
 
 export interface StepContext {
   d: DockerClient;
@@ -35,6 +35,8 @@ export interface StepContext {
   options: ContainerOptions;
   log: (line: string) => void;
   signal?: AbortSignal;
+  /** The run's containers: a new one is in it (removed if the process is stopped) until it has taken over. */
+  containers?: ContainerTracker;
 }
 
 const suffix = () => Math.floor(Math.random() * 0x1000000).toString(16).padStart(6, "0");
@@ -91,7 +93,7 @@ export async function ensureImage(ctx: StepContext): Promise<void> {
 async function launch(ctx: StepContext, name: string, replacing = false): Promise<string> {
   const { body, extraNetworks } = buildContainerCreateBody(ctx.spec);
   const { Id } = await createPullingIfMissing(ctx, body, name);
-  trackContainer(ctx.d, Id); // removed on Ctrl-C until it has taken over
+  ctx.containers?.track(ctx.d, Id);
   try {
     for (const n of extraNetworks) await connectNetwork(ctx.d, n.name, Id, { aliases: n.aliases });
     await startContainer(ctx.d, Id);
@@ -103,7 +105,7 @@ async function launch(ctx: StepContext, name: string, replacing = false): Promis
     return Id;
   } catch (err) {
     await removeContainer(ctx.d, Id, { force: true });
-    untrackContainer(Id);
+    ctx.containers?.untrack(Id);
     throw err;
   }
 }
@@ -115,7 +117,8 @@ function failure(ctx: StepContext, what: string, err: unknown, after: string): U
 export async function createFresh(ctx: StepContext): Promise<void> {
   await removeLeftovers(ctx);
   try {
-    untrackContainer(await launch(ctx, ctx.spec.name));
+    const id = await launch(ctx, ctx.spec.name);
+    ctx.containers?.untrack(id);
   } catch (err) {
     throw failure(ctx, "the new container failed", err, " (it was removed)");
   }
@@ -134,7 +137,7 @@ export async function startExisting(ctx: StepContext): Promise<void> {
   }
 }
 
-function stopTimeoutOf(c: any): number {
+function stopTimeoutOf(c: ContainerObject): number {
   return typeof c.Config?.StopTimeout === "number" ? c.Config.StopTimeout : 10;
 }
 
@@ -154,7 +157,7 @@ export async function replaceStartFirst(ctx: StepContext): Promise<void> {
   const aside = `${ctx.spec.name}-old-${suffix()}`;
   await renameContainer(ctx.d, old.Id, aside);
   await renameContainer(ctx.d, id, ctx.spec.name);
-  untrackContainer(id);
+  ctx.containers?.untrack(id);
   ctx.log(`renamed ${temp} to ${ctx.spec.name}`);
   await stopContainer(ctx.d, old.Id, stopTimeoutOf(old));
   await removeContainer(ctx.d, old.Id, { force: true });
@@ -184,6 +187,6 @@ export async function replaceStopFirst(ctx: StepContext): Promise<void> {
     throw failure(ctx, "the replacement failed", err, ` (it was removed; the old container ${shortId(old.Id)} was restored)`);
   }
   await removeContainer(ctx.d, old.Id, { force: true });
-  untrackContainer(id);
+  ctx.containers?.untrack(id);
   ctx.log(`removed the old container ${shortId(old.Id)}`);
 }

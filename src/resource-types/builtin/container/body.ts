@@ -37,7 +37,7 @@ export function buildContainerCreateBody(spec: ContainerSpec): CreatePlan {
   for (const p of spec.ports) {
     const key = `${p.container_port}/${p.protocol}`;
     exposed[key] = {};
-    (bindings[key] ??= []).push({ HostIp: p.host_ip, HostPort: p.host_port ? String(p.host_port) : "" });
+    bindings[key] = [...(bindings[key] ?? []), { HostIp: p.host_ip, HostPort: p.host_port ? String(p.host_port) : "" }];
   }
   const [primary, ...rest] = spec.networks;
   let healthcheck: Record<string, unknown> | undefined;

@@ -1,20 +1,21 @@
 /** The container's drift check: desired spec + live facts → VALID or STALE with actions. Pure. */
 import { UserError } from "../../../errors";
-import type { ActionSpec, StateResult } from "../../types";
+import type { ActionSpec, StateResult } from "../../../engine/resource-type";
 import { diffValues, formatChanges, type FieldChange } from "../common/diff";
 import { hashSpec, shortId } from "../common/hash";
 import { isManaged, LABEL_CONFIG_HASH, readStoredConfig } from "../common/labels";
 import { SECRET_PLACEHOLDER } from "../common/mask";
 import { formatPort, SECRET_MARK, toDisplaySpec, type ContainerOptions, type ContainerSpec } from "./spec";
 import { extractContainerState } from "./state";
+import type { ContainerObject, ImageObject } from "../../docker-objects";
 
 export type ReplaceOrder = "start-first" | "stop-first";
 
 export interface ContainerFacts {
   /** Inspect of the container named spec.name, or null. */
-  container: any | null;
+  container: ContainerObject | null;
   /** Inspect of spec.image, or null when it is not present locally. */
-  image: any | null;
+  image: ImageObject | null;
   /** Names of containers left under a temporary name by an interrupted replacement. */
   leftovers?: string[];
 }

@@ -1,5 +1,6 @@
 import type { DockerClient } from "../../../docker/client";
 import { containerLogs, inspectContainer } from "../../../docker/containers";
+import type { ContainerObject } from "../../docker-objects";
 
 export interface WaitReadyOptions {
   timeoutMs: number;
@@ -20,7 +21,7 @@ export class NotReadyError extends Error {
  * minimum-running rule to containers without a healthcheck.
  */
 export function judgeReadiness(
-  inspect: any | null,
+  inspect: ContainerObject | null,
   minimum: { minRunningMs?: number; runningForMs?: number; firstStartedAt?: string } = {},
 ): { verdict: "ready" | "waiting" | "failed"; reason?: string } {
   if (!inspect) return { verdict: "failed", reason: "the container disappeared" };

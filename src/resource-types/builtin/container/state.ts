@@ -1,3 +1,5 @@
+import type { ContainerObject } from "../../docker-objects";
+
 /** What a container exposes to dependents (`{{ web.state.ip }}`...), from its inspect. Pure. */
 export interface ContainerState extends Record<string, unknown> {
   id: string;
@@ -15,8 +17,8 @@ export interface ContainerState extends Record<string, unknown> {
   host_port: number | null;
 }
 
-export function extractContainerState(inspect: any, primaryNetwork?: string): ContainerState {
-  const nets: Record<string, any> = inspect.NetworkSettings?.Networks ?? {};
+export function extractContainerState(inspect: ContainerObject, primaryNetwork?: string): ContainerState {
+  const nets = inspect.NetworkSettings?.Networks ?? {};
   const networks: ContainerState["networks"] = {};
   const shortId = String(inspect.Id).slice(0, 12);
   for (const name of Object.keys(nets).sort()) {

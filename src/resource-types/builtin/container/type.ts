@@ -1,6 +1,6 @@
 import { inspectContainer, inspectImage } from "../../../docker/index";
 import { BurstCache } from "../common/burst-cache";
-import type { ActionSpec, ResourceType } from "../../types";
+import type { ActionSpec, ResourceType } from "../../../engine/resource-type";
 import { Masker } from "../common/mask";
 import { builtinInit, makeLog, unknownAction, type ActionRequest, type BuiltinTypeOptions, type StateRequest } from "../common/runtime";
 import { createFresh, listLeftoverNames, removeLeftovers, replaceStartFirst, replaceStopFirst, startExisting, type StepContext } from "./apply";
@@ -51,6 +51,7 @@ export function createContainerType(opts: BuiltinTypeOptions): ResourceType {
           options: normalizeContainerOptions(req.config),
           log: makeLog(io, masker),
           signal: io.signal,
+          containers: opts.containers,
         };
         await masked(masker, async () => {
           switch (action.name) {

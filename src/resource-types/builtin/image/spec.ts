@@ -1,6 +1,7 @@
 /** deployster/docker-image: config schema, normalised spec and state (pure). */
 import { normalizeImageReference, parseImageReference } from "../../../docker/reference";
 import { shortId } from "../common/hash";
+import type { ImageObject } from "../../docker-objects";
 
 export const IMAGE_TYPE = "deployster/docker-image";
 
@@ -30,7 +31,7 @@ export function normalizeImageConfig(config: Record<string, unknown>): ImageSpec
 }
 
 /** The local image's digest for the reference's repository, from RepoDigests (`repo@sha256:...`). */
-export function localDigest(inspect: any, reference: string): string | null {
+export function localDigest(inspect: ImageObject, reference: string): string | null {
   const repo = parseImageReference(reference).repository;
   const digests: string[] = inspect?.RepoDigests ?? [];
   const match = digests.find((d) => d.startsWith(`${repo}@`)) ?? null;
@@ -38,7 +39,7 @@ export function localDigest(inspect: any, reference: string): string | null {
 }
 
 /** What dependents see: `{{ img.state.id }}` (use it as a container's image to pin it). */
-export function extractImageState(inspect: any, reference: string): Record<string, unknown> {
+export function extractImageState(inspect: ImageObject, reference: string): Record<string, unknown> {
   return {
     id: inspect.Id,
     short_id: shortId(inspect.Id),
@@ -50,7 +51,7 @@ export function extractImageState(inspect: any, reference: string): Record<strin
 }
 
 /** `remoteDigest`: null = not asked (pull: missing), undefined = the registry could not be asked. */
-export function planImage(spec: ImageSpec, inspect: any | null, remoteDigest?: string | null) {
+export function planImage(spec: ImageSpec, inspect: ImageObject | null, remoteDigest?: string | null) {
   if (!inspect) {
     return { status: "STALE" as const, actions: [{ name: "pull", description: `pull ${spec.reference} (not present)` }] };
   }

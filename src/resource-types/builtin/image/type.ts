@@ -1,7 +1,7 @@
 import { inspectImage, registryAuthHeader } from "../../../docker/index";
 import type { DockerClient } from "../../../docker/client";
 import { BurstCache } from "../common/burst-cache";
-import type { ActionSpec, ResourceType } from "../../types";
+import type { ActionSpec, ResourceType } from "../../../engine/resource-type";
 import { pullWithProgress } from "../common/pull";
 import { builtinInit, makeLog, unknownAction, type ActionRequest, type BuiltinTypeOptions, type StateRequest } from "../common/runtime";
 import { IMAGE_TYPE, imageConfigSchema, normalizeImageConfig, planImage } from "./spec";

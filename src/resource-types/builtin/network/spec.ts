@@ -2,6 +2,7 @@
 import { hashSpec } from "../common/hash";
 import { buildManagedLabels, checkUserLabels } from "../common/labels";
 import { DOCKER_NAME_SCHEMA, normalizeStringMap, STRING_MAP_SCHEMA } from "../common/runtime";
+import type { NetworkObject } from "../../docker-objects";
 
 export const NETWORK_TYPE = "deployster/docker-network";
 
@@ -63,7 +64,7 @@ export function buildNetworkCreateBody(spec: NetworkSpec): Record<string, unknow
 }
 
 /** What dependents see: `{{ net.state.id }}`, `{{ net.state.subnet }}`... */
-export function extractNetworkState(inspect: any): Record<string, unknown> {
+export function extractNetworkState(inspect: NetworkObject): Record<string, unknown> {
   const ipam = inspect.IPAM?.Config?.[0] ?? {};
   return {
     id: inspect.Id,

@@ -1,15 +1,16 @@
 import { connectNetwork, createNetwork, disconnectNetwork, inspectContainer, inspectNetwork, removeNetwork } from "../../../docker/index";
 import { UserError } from "../../../errors";
 import { BurstCache } from "../common/burst-cache";
-import type { ActionSpec, ResourceType, StateResult } from "../../types";
+import type { ActionSpec, ResourceType, StateResult } from "../../../engine/resource-type";
 import { diffValues, formatChanges } from "../common/diff";
 import { hashSpec } from "../common/hash";
 import { isManaged, LABEL_CONFIG_HASH, readStoredConfig } from "../common/labels";
 import { builtinInit, makeLog, unknownAction, type ActionRequest, type BuiltinTypeOptions, type StateRequest } from "../common/runtime";
 import { buildNetworkCreateBody, extractNetworkState, NETWORK_TYPE, networkConfigSchema, normalizeNetworkConfig } from "./spec";
+import type { NetworkObject } from "../../docker-objects";
 
 /** Decides VALID/STALE from the desired spec and the engine's inspect (null = absent). Pure. */
-export function planNetwork(spec: ReturnType<typeof normalizeNetworkConfig>, inspect: any | null): StateResult {
+export function planNetwork(spec: ReturnType<typeof normalizeNetworkConfig>, inspect: NetworkObject | null): StateResult {
   if (!inspect || inspect.Name !== spec.name) {
     return { status: "STALE", actions: [{ name: "create", description: `create network ${spec.name} (driver ${spec.driver})` }] };
   }

@@ -11,11 +11,12 @@ import type { DockerClient } from "../../../docker/client";
 import { DockerApiError } from "../../../docker/errors";
 import { createSwarmObject, inspectSwarmObject, listSwarmObjects, removeSwarmObject, type SwarmObjectKind } from "../../../docker/secrets";
 import { UserError } from "../../../errors";
-import type { ActionSpec, ResourceType, StateResult } from "../../types";
+import type { ActionSpec, ResourceType, StateResult } from "../../../engine/resource-type";
 import { BurstCache } from "../common/burst-cache";
 import { sha256Hex, stableStringify } from "../common/hash";
 import { checkUserLabels, isManaged, LABEL_CONFIG_HASH, LABEL_MANAGED, LABEL_TYPE } from "../common/labels";
 import { builtinInit, makeLog, normalizeStringMap, STRING_MAP_SCHEMA, unknownAction, type BuiltinTypeOptions } from "../common/runtime";
+import type { SwarmObject } from "../../docker-objects";
 
 /** The logical name every version of one object carries (what old versions are found by). */
 export const LABEL_OBJECT_NAME = "deployster.object-name";
@@ -84,12 +85,12 @@ export function normalizeObjectConfig(resourceName: string, config: Record<strin
 }
 
 /** What dependents see: `{{ db_pass.state.name }}` is the versioned object name to reference. */
-export function extractObjectState(inspect: any, spec: ObjectSpec): Record<string, unknown> {
+export function extractObjectState(inspect: SwarmObject, spec: ObjectSpec): Record<string, unknown> {
   return { id: inspect.ID, name: inspect.Spec?.Name, logical_name: spec.name, digest: spec.digest.slice(0, DIGEST_CHARS) };
 }
 
 /** VALID when the current version exists (and is ours); otherwise one `create`. Pure. */
-export function planObject(kind: SwarmObjectKind, type: string, spec: ObjectSpec, current: any | null, versions: string[]): StateResult {
+export function planObject(kind: SwarmObjectKind, spec: ObjectSpec, current: SwarmObject | null, versions: string[]): StateResult {
   const what = kind === "secrets" ? "secret" : "config";
   if (current) {
     if (!isManaged(current.Spec?.Labels)) {
@@ -117,7 +118,7 @@ export function createObjectType(kind: SwarmObjectKind, type: string, opts: Buil
       const d = opts.docker();
       const current = await inspectSwarmObject(d, kind, spec.versionedName);
       const versions = current ? [] : (await versionsOf(d, spec.name)).map((v) => v.name);
-      return planObject(kind, type, spec, current, versions);
+      return planObject(kind, spec, current, versions);
     },
     action(req, action: ActionSpec, _init, _mounts, io) {
       return cache.around(async () => {

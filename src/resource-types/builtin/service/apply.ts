@@ -17,6 +17,7 @@ import { buildServiceBody, digestOf } from "./body";
 import { waitForConvergence } from "./converge";
 import type { FileRef, ServiceSpec } from "./spec";
 import { targetOf } from "./tasks";
+import type { ServiceObject } from "../../docker-objects";
 
 export interface ServiceStepContext {
   d: DockerClient;
@@ -110,18 +111,17 @@ async function waitUntilTasksGone(ctx: ServiceStepContext, id: string): Promise<
 }
 
 /** Secret and config versions the old spec used and the new one does not: removed if ours and unused. */
-async function pruneReplacedObjects(ctx: ServiceStepContext, old: any): Promise<void> {
+async function pruneReplacedObjects(ctx: ServiceStepContext, old: ServiceObject): Promise<void> {
   const cs = old.Spec?.TaskTemplate?.ContainerSpec ?? {};
-  const lists: [SwarmObjectKind, any[], FileRef[], string][] = [
-    ["secrets", cs.Secrets ?? [], ctx.spec.secrets, "SecretID"],
-    ["configs", cs.Configs ?? [], ctx.spec.configs, "ConfigID"],
+  const lists: [SwarmObjectKind, { id?: string; name?: string }[], FileRef[]][] = [
+    ["secrets", (cs.Secrets ?? []).map((r: { SecretID?: string; SecretName?: string }) => ({ id: r.SecretID, name: r.SecretName })), ctx.spec.secrets],
+    ["configs", (cs.Configs ?? []).map((r: { ConfigID?: string; ConfigName?: string }) => ({ id: r.ConfigID, name: r.ConfigName })), ctx.spec.configs],
   ];
-  for (const [kind, oldRefs, newRefs, idKey] of lists) {
+  for (const [kind, oldRefs, newRefs] of lists) {
     const keep = new Set(newRefs.map((r) => r.source));
     for (const ref of oldRefs) {
-      const name = ref[idKey === "SecretID" ? "SecretName" : "ConfigName"];
-      if (keep.has(name)) continue;
-      const obj = await inspectSwarmObject(ctx.d, kind, ref[idKey]);
+      if (!ref.id || (ref.name !== undefined && keep.has(ref.name))) continue;
+      const obj = await inspectSwarmObject(ctx.d, kind, ref.id);
       const type = obj?.Spec?.Labels?.[LABEL_TYPE];
       if (!obj || !isManaged(obj.Spec?.Labels) || (type !== "deployster/docker-secret" && type !== "deployster/docker-config")) continue;
       await removeUnusedObject(ctx.d, kind, obj.ID, obj.Spec.Name, ctx.log);

@@ -11,6 +11,7 @@ import { listServiceTasks } from "../../../docker/tasks";
 import { UserError } from "../../../errors";
 import { isConverged, summarizeTasks, type NodeInfo, type TaskSummary, type TaskTarget } from "./tasks";
 import { sleepUnlessAborted } from "../../../sleep";
+import type { ServiceObject, TaskObject } from "../../docker-objects";
 
 export interface ConvergeOptions {
   /** The spec apply sent: its tasks are "new", every other one is "old". */
@@ -45,12 +46,12 @@ function failure(name: string, what: string, s: TaskSummary): UserError {
  */
 export const GLOBAL_GRACE_MS = 5000;
 
-function awaitingGlobalTasks(service: any, s: TaskSummary, started: number): boolean {
+function awaitingGlobalTasks(service: ServiceObject, s: TaskSummary, started: number): boolean {
   return !!service.Spec?.Mode?.Global && s.desired === 0 && Date.now() - started < GLOBAL_GRACE_MS;
 }
 
 /** Resolves with the converged service and its tasks; throws UserError on failure. */
-export async function waitForConvergence(d: DockerClient, id: string, name: string, o: ConvergeOptions): Promise<{ service: any; tasks: any[]; nodes: Map<string, NodeInfo> }> {
+export async function waitForConvergence(d: DockerClient, id: string, name: string, o: ConvergeOptions): Promise<{ service: ServiceObject; tasks: TaskObject[]; nodes: Map<string, NodeInfo> }> {
   const started = Date.now();
   const deadline = started + o.timeoutMs;
   let nodes = await readNodes(d);

@@ -5,7 +5,7 @@
  * whether the tasks converged (or keep failing).
  */
 import { UserError } from "../../../errors";
-import type { StateResult } from "../../types";
+import type { StateResult } from "../../../engine/resource-type";
 import { diffValues, formatChanges, type FieldChange } from "../common/diff";
 import { hashSpec, shortId } from "../common/hash";
 import { isManaged, LABEL_CONFIG_HASH, readStoredConfig } from "../common/labels";
@@ -15,12 +15,13 @@ import { digestOf, stripDigest } from "./body";
 import { toServiceDisplay, type ServiceSpec } from "./spec";
 import { extractServiceState } from "./state";
 import { isConverged, summarizeTasks, type NodeInfo } from "./tasks";
+import type { ServiceObject, TaskObject } from "../../docker-objects";
 
 export interface ServiceFacts {
   /** The service (with ServiceStatus) named spec.name, or null. */
-  service: any | null;
+  service: ServiceObject | null;
   /** Its tasks: at least those that should run; all of them when it has not converged. */
-  tasks: any[];
+  tasks: TaskObject[];
   nodes: Map<string, NodeInfo>;
   /** The registry's digest of spec.image now; undefined when it could not be asked. */
   registryDigest?: string;

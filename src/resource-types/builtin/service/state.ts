@@ -1,5 +1,14 @@
 /** What a service exposes to dependents (`{{ web.state.endpoints }}`...). Pure. */
 import type { NodeInfo } from "./tasks";
+import type { ServiceObject, TaskObject } from "../../docker-objects";
+
+/** One of a task's published ports (Status.PortStatus.Ports). */
+interface PortStatusEntry {
+  PublishMode?: string;
+  TargetPort?: number;
+  PublishedPort?: number;
+  Protocol?: string;
+}
 
 export interface ServiceTaskState {
   id: string;
@@ -28,7 +37,7 @@ export interface ServiceState extends Record<string, unknown> {
   virtual_ip: string | null;
 }
 
-export function extractServiceState(service: any, tasks: any[], nodes: Map<string, NodeInfo>): ServiceState {
+export function extractServiceState(service: ServiceObject, tasks: TaskObject[], nodes: Map<string, NodeInfo>): ServiceState {
   const running = tasks
     .filter((t) => t.ServiceID === service.ID && t.DesiredState === "running" && t.Status?.State === "running")
     .sort((a, b) => (a.Slot ?? 0) - (b.Slot ?? 0) || String(a.NodeID).localeCompare(String(b.NodeID)));
@@ -37,10 +46,10 @@ export function extractServiceState(service: any, tasks: any[], nodes: Map<strin
   const taskStates: ServiceTaskState[] = running.map((t) => {
     const seen = new Set<string>();
     const ports = (t.Status?.PortStatus?.Ports ?? [])
-      .filter((p: any) => p.PublishMode === "host" || p.PublishMode === undefined)
-      .map((p: any) => ({ target: p.TargetPort, published: p.PublishedPort, protocol: p.Protocol ?? "tcp" }))
+      .filter((p: PortStatusEntry) => p.PublishMode === "host" || p.PublishMode === undefined)
+      .map((p: PortStatusEntry) => ({ target: p.TargetPort, published: p.PublishedPort, protocol: p.Protocol ?? "tcp" }))
       // The engine lists a port once per address family: keep each once.
-      .filter((p: any) => !seen.has(`${p.target}/${p.protocol}:${p.published}`) && seen.add(`${p.target}/${p.protocol}:${p.published}`));
+      .filter((p: { target?: number; published?: number; protocol: string }) => !seen.has(`${p.target}/${p.protocol}:${p.published}`) && seen.add(`${p.target}/${p.protocol}:${p.published}`));
     const node = nodes.get(t.NodeID);
     return { id: t.ID, slot: t.Slot ?? null, node: node?.hostname ?? t.NodeID, address: node?.addr ?? "", ports };
   });

@@ -3,6 +3,7 @@
  * errors of those that failed. Shared by plan (drift) and apply (convergence). Pure.
  */
 import { LABEL_TASK_HASH } from "./body";
+import type { ServiceObject, TaskObject } from "../../docker-objects";
 
 export interface NodeInfo {
   hostname: string;
@@ -32,20 +33,27 @@ export interface TaskTarget {
 }
 
 /** The target of a task template (a service's Spec.TaskTemplate, or a body apply sends). */
-export function targetOf(taskTemplate: any): TaskTarget {
+export function targetOf(taskTemplate: unknown): TaskTarget {
+  const template = fieldsOf(taskTemplate);
+  const container = fieldsOf(template.ContainerSpec);
+  const hash = fieldsOf(container.Labels)[LABEL_TASK_HASH];
   return {
-    hash: taskTemplate?.ContainerSpec?.Labels?.[LABEL_TASK_HASH],
-    forceUpdate: taskTemplate?.ForceUpdate ?? 0,
-    image: taskTemplate?.ContainerSpec?.Image,
+    hash: typeof hash === "string" ? hash : undefined,
+    forceUpdate: typeof template.ForceUpdate === "number" ? template.ForceUpdate : 0,
+    image: typeof container.Image === "string" ? container.Image : undefined,
   };
 }
 
-export function isCurrentTask(target: TaskTarget, task: any): boolean {
+function fieldsOf(v: unknown): Record<string, unknown> {
+  return v !== null && typeof v === "object" ? (v as Record<string, unknown>) : {};
+}
+
+export function isCurrentTask(target: TaskTarget, task: TaskObject): boolean {
   const have = targetOf(task.Spec);
   return have.hash === target.hash && have.forceUpdate === target.forceUpdate && have.image === target.image;
 }
 
-export function describeTask(service: any, task: any, nodes: Map<string, NodeInfo>): string {
+export function describeTask(service: ServiceObject, task: TaskObject, nodes: Map<string, NodeInfo>): string {
   const name = `${service.Spec?.Name}.${task.Slot ?? task.NodeID?.slice(0, 12) ?? "?"}`;
   const node = nodes.get(task.NodeID)?.hostname;
   const why = task.Status?.Err || task.Status?.Message || task.Status?.State;
@@ -53,7 +61,7 @@ export function describeTask(service: any, task: any, nodes: Map<string, NodeInf
 }
 
 /** `target`: the spec tasks should run; by default the service's live one. */
-export function summarizeTasks(service: any, tasks: any[], nodes: Map<string, NodeInfo>, target = targetOf(service.Spec?.TaskTemplate)): TaskSummary {
+export function summarizeTasks(service: ServiceObject, tasks: TaskObject[], nodes: Map<string, NodeInfo>, target = targetOf(service.Spec?.TaskTemplate)): TaskSummary {
   const mine = tasks.filter((t) => t.ServiceID === service.ID);
   const shouldRun = mine.filter((t) => t.DesiredState === "running");
   const replicas = service.Spec?.Mode?.Replicated?.Replicas;

@@ -1,7 +1,7 @@
 import type { DockerClient } from "../../../docker/client";
 import { findServices, resolveRegistryDigest } from "../../../docker/services";
 import { listServiceTasks } from "../../../docker/tasks";
-import type { ActionSpec, ResourceType } from "../../types";
+import type { ActionSpec, ResourceType } from "../../../engine/resource-type";
 import { BurstCache } from "../common/burst-cache";
 import { LABEL_MANAGED } from "../common/labels";
 import { Masker } from "../common/mask";
@@ -12,6 +12,7 @@ import { planService } from "./plan";
 import { serviceConfigSchema } from "./schema";
 import { convergeTimeoutMs, normalizeServiceConfig, SERVICE_TYPE, serviceSecretValues } from "./spec";
 import { isConverged, summarizeTasks } from "./tasks";
+import type { ServiceObject, TaskObject } from "../../docker-objects";
 
 async function masked<T>(masker: Masker, fn: () => Promise<T>): Promise<T> {
   try {
@@ -30,14 +31,14 @@ function createFactReader(cache: BurstCache) {
   const services = (d: DockerClient) =>
     cache.get("swarm:services", () => findServices(d, { labels: [`${LABEL_MANAGED}=true`], status: true }));
   return {
-    async service(d: DockerClient, name: string): Promise<any | null> {
+    async service(d: DockerClient, name: string): Promise<ServiceObject | null> {
       const mine = (await services(d)).find((s) => s.Spec?.Name === name);
       if (mine) return mine;
       // Not ours (or absent): ask by name, so that a foreign service of that name is reported.
       const other = await findServices(d, { names: [name], status: true });
       return other.find((s) => s.Spec?.Name === name) ?? null;
     },
-    async runningTasks(d: DockerClient): Promise<any[]> {
+    async runningTasks(d: DockerClient): Promise<TaskObject[]> {
       return cache.get("swarm:running-tasks", async () => {
         const ids = (await services(d)).map((s) => s.ID as string);
         return listServiceTasks(d, { services: ids, desiredState: ["running"] });

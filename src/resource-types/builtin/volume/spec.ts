@@ -2,6 +2,7 @@
 import { hashSpec } from "../common/hash";
 import { buildManagedLabels, checkUserLabels } from "../common/labels";
 import { DOCKER_NAME_SCHEMA, normalizeStringMap, STRING_MAP_SCHEMA } from "../common/runtime";
+import type { VolumeObject } from "../../docker-objects";
 
 export const VOLUME_TYPE = "deployster/docker-volume";
 
@@ -44,6 +45,6 @@ export function buildVolumeCreateBody(spec: VolumeSpec): Record<string, unknown>
 }
 
 /** What dependents see: `{{ data.state.name }}`, `{{ data.state.mountpoint }}`. */
-export function extractVolumeState(inspect: any): Record<string, unknown> {
+export function extractVolumeState(inspect: VolumeObject): Record<string, unknown> {
   return { name: inspect.Name, driver: inspect.Driver, mountpoint: inspect.Mountpoint, scope: inspect.Scope ?? "local" };
 }

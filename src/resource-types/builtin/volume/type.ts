@@ -1,15 +1,16 @@
 import { createVolume, inspectVolume, removeVolume } from "../../../docker/index";
 import { UserError } from "../../../errors";
 import { BurstCache } from "../common/burst-cache";
-import type { ActionSpec, ResourceType, StateResult } from "../../types";
+import type { ActionSpec, ResourceType, StateResult } from "../../../engine/resource-type";
 import { diffValues, formatChanges } from "../common/diff";
 import { hashSpec } from "../common/hash";
 import { isManaged, LABEL_CONFIG_HASH, readStoredConfig } from "../common/labels";
 import { builtinInit, makeLog, unknownAction, type ActionRequest, type BuiltinTypeOptions, type StateRequest } from "../common/runtime";
 import { buildVolumeCreateBody, extractVolumeState, normalizeVolumeConfig, VOLUME_TYPE, volumeConfigSchema, type VolumeSpec } from "./spec";
+import type { VolumeObject } from "../../docker-objects";
 
 /** Decides VALID/STALE from the desired spec and the engine's inspect (null = absent). Pure. */
-export function planVolume(spec: VolumeSpec, inspect: any | null): StateResult {
+export function planVolume(spec: VolumeSpec, inspect: VolumeObject | null): StateResult {
   if (!inspect) {
     return { status: "STALE", actions: [{ name: "create", description: `create volume ${spec.name} (driver ${spec.driver})` }] };
   }
@@ -45,7 +46,7 @@ export function createVolumeType(opts: BuiltinTypeOptions): ResourceType {
         const spec = normalizeVolumeConfig(req.name, req.config);
         const log = makeLog(io);
         if (action.name === "recreate") {
-          const users: any[] = await d.json("GET", "/containers/json", { query: { all: true, filters: { volume: [spec.name] } } });
+          const users = await d.json<{ Id: string; Names?: string[] }[]>("GET", "/containers/json", { query: { all: true, filters: { volume: [spec.name] } } });
           if (users.length) {
             const names = users.map((c) => String(c.Names?.[0] ?? c.Id).replace(/^\//, "")).join(", ");
             throw new UserError(`volume '${spec.name}' must be recreated but is in use by: ${names} (remove those containers first)`);

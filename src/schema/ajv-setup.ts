@@ -5,7 +5,7 @@ import { re2RegExp } from "./regexp";
 /**
  * How deployster sets up Ajv, shared by the engine at run time and by
  * scripts/gen-validators.ts, which precompiles our fixed schemas (manifest, protocol
- * results, built-in config schemas) with these very options into src/engine/generated/.
+ * results, built-in config schemas) with these very options into src/schema/generated/.
  *
  * Ajv is loaded with `require` on first use: building an instance compiles its meta-schema
  * (tens of ms in a fresh process), which a run whose schemas are all precompiled never needs.
@@ -17,7 +17,7 @@ export type Dialect = "draft04" | "draft07" | "draft2019" | "draft2020";
 export const CONFIG_AJV_OPTIONS: Options = { allErrors: true, strict: false, validateFormats: false, logger: false };
 /**
  * For compiling a `config_schema` at run time (a type's schema is untrusted input): its
- * patterns run on RE2, which cannot backtrack (src/engine/regexp.ts). Our own schemas are
+ * patterns run on RE2, which cannot backtrack (src/schema/regexp.ts). Our own schemas are
  * precompiled with CONFIG_AJV_OPTIONS and native RegExps.
  */
 export const RUNTIME_CONFIG_AJV_OPTIONS: Options = { ...CONFIG_AJV_OPTIONS, code: { regExp: re2RegExp } };

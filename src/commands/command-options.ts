@@ -3,11 +3,13 @@ import { resolve } from "node:path";
 import { buildContext, parseConfirmMode, type ConfirmMode, type Context } from "../context/index";
 import { orderVarSources, type VarSource } from "../context/vars";
 import type { DockerClient } from "../docker/client";
+import { ContainerTracker } from "../docker/tracking";
 import { UserError } from "../errors";
 import { loadManifests, type Manifest } from "../manifest/index";
+import { Shutdown, type ShutdownScope } from "../shutdown";
 import type { Writer } from "../ui/human";
-import { parseDuration } from "./duration";
-import { DEFAULT_PARALLELISM, type EngineOptions, type EngineStats } from "./session";
+import { parseDuration } from "../duration";
+import { DEFAULT_PARALLELISM, type EngineStats } from "../engine/session";
 
 /** The options of `plan` and `apply` as cac hands them over, plus injectable I/O. */
 export interface EngineCommandOptions {
@@ -42,7 +44,8 @@ export interface EngineCommandOptions {
   isTTY?: boolean;
   docker?: DockerClient;
   stats?: EngineStats;
-  signal?: AbortSignal;
+  /** The process's shutdown (main.ts's); default: one nothing triggers. */
+  shutdown?: ShutdownScope;
 }
 
 export interface PreparedRun {
@@ -55,7 +58,25 @@ export interface PreparedRun {
   confirm: ConfirmMode;
   parallelism: number;
   runId?: string;
-  engine: Omit<EngineOptions, "reporter">;
+  /** Its signal is the run's: SIGINT/SIGTERM stop the engine. */
+  shutdown: ShutdownScope;
+  engine: EngineRunOptions;
+}
+
+/** How the engine and the resource types run, from the flags (see src/commands/engine-session.ts). */
+export interface EngineRunOptions {
+  docker?: DockerClient;
+  parallelism: number;
+  initCache: boolean;
+  runners: boolean;
+  stateTimeoutMs: number;
+  actionTimeoutMs: number;
+  runId?: string;
+  stats?: EngineStats;
+  /** Stops the run: nothing new starts, running containers are killed and removed. */
+  signal: AbortSignal;
+  /** The run's containers, removed by the command when the process is stopped. */
+  containers: ContainerTracker;
 }
 
 const asList = (v: unknown): string[] => (v === undefined || v === null || v === false ? [] : (Array.isArray(v) ? v : [v]).map(String));
@@ -79,6 +100,7 @@ export async function prepareRun(manifestArgs: string[], o: EngineCommandOptions
   const manifest = await loadManifests(files, context, { displayBase: cwd });
   const runId = env.DEPLOYSTER_RUN_ID || undefined;
   if (runId !== undefined && !/^[A-Za-z0-9_.-]{1,64}$/.test(runId)) throw new UserError(`invalid DEPLOYSTER_RUN_ID '${runId}'`);
+  const shutdown = o.shutdown ?? new Shutdown();
   return {
     cwd,
     sources,
@@ -87,6 +109,7 @@ export async function prepareRun(manifestArgs: string[], o: EngineCommandOptions
     confirm,
     parallelism,
     runId,
+    shutdown,
     engine: {
       docker: o.docker,
       parallelism,
@@ -96,7 +119,8 @@ export async function prepareRun(manifestArgs: string[], o: EngineCommandOptions
       actionTimeoutMs,
       runId,
       stats: o.stats,
-      signal: o.signal,
+      signal: shutdown.signal,
+      containers: new ContainerTracker(),
     },
   };
 }

@@ -2,8 +2,8 @@
  * What the engine tells the outside world. The engine never prints: it emits these events
  * to a Reporter, and the renderers (human, JSON) decide what the user sees.
  */
-import type { PlanDocument, PlannedResourceView } from "../engine/document";
-import type { PlannedStatus } from "../engine/types";
+import type { PlanDocument, PlannedResourceView } from "./document";
+import type { PlannedStatus } from "./types";
 
 export type InvocationPhase = "init" | "state" | "action";
 /** Where a resource failed: an invocation phase or an engine step around them. */
@@ -50,8 +50,6 @@ export type EngineEvent =
 
 export interface Reporter {
   emit(event: EngineEvent): void;
-  /** Flushes what a renderer holds back (the plan --json document); called once at the end. */
-  close?(): void;
 }
 
 /** A reporter that keeps every event (tests, the benchmark). */
