@@ -1,108 +1,79 @@
 /**
- * Deploy records (spec api-v1.md 6.8): GET /v1/services/{name}/deploys[/{version}].
- * The server's shape is read leniently (a `{deploy: {...}}` / `{deploys: [...]}` wrapper or
- * not; instance progress as `state` words or `ready` booleans; log lines as a list or one
- * string) and normalized to DeployView, which is all the ctl commands use.
+ * Deploy records as ctl reads them (GET /v1/services/{name}/deploys[/{version}]): the
+ * server's `{deploy: {...}}` and `{deploys: [...]}` bodies (src/api/v1.ts), read by the
+ * server's own field names and nothing else. The answer is untrusted JSON: a record whose
+ * fields do not have the wire types is not a record. Only `version` and `state` are
+ * required; a missing list reads as empty.
  */
-export type DeployState = "rolling" | "live" | "failed" | "rolled_back" | "destroyed" | string;
+import { isJsonObject, type JsonFields } from "../api/json";
+import { type DeployRecord, type InstanceRecord, isDeployState, isInstanceProgress } from "../api/v1";
 
-export interface InstanceView {
-  instance: string;
-  state: string;
-  ready: boolean;
-  failed: boolean;
-  reason?: string;
-  hostPort?: string;
-  container?: string;
-  logs: string[];
+/** The part of an instance's record ctl shows. */
+export type InstanceView = Pick<InstanceRecord, "instance" | "state"> & Partial<Pick<InstanceRecord, "container" | "reason">>;
+
+/** The part of a deploy record ctl shows. */
+export type DeployView = Pick<DeployRecord, "version" | "state" | "log_tail"> &
+  Partial<Pick<DeployRecord, "service" | "timestamp" | "reason">> & { instances: InstanceView[] };
+
+function isStringList(v: unknown): v is string[] {
+  return Array.isArray(v) && v.every((x) => typeof x === "string");
 }
 
-export interface DeployView {
-  service?: string;
-  version: string;
-  timestamp?: string;
-  state: DeployState;
-  reason?: string;
-  instances: InstanceView[];
-  /** Log lines the record carries at its top level (the failing instance's, per spec 6.3). */
-  logs: string[];
+/** A string field that may be absent or null; undefined when it has another type. */
+function optionalText(o: JsonFields, key: string): { ok: boolean; value?: string } {
+  const v = o[key];
+  if (v === undefined || v === null) return { ok: true };
+  return typeof v === "string" ? { ok: true, value: v } : { ok: false };
 }
 
-export const TERMINAL_STATES = new Set(["live", "failed", "rolled_back", "destroyed"]);
-
-const READY_WORDS = /^(ready|live|launched|healthy|routed|serving)$/i;
-const FAILED_WORDS = /^(failed|unhealthy|exited|dead|inactive|removed|error)$/i;
-
-type Obj = Record<string, unknown>;
-
-function str(v: unknown): string | undefined {
-  if (v === undefined || v === null || v === "") return undefined;
-  return typeof v === "string" ? v : typeof v === "number" || typeof v === "boolean" ? String(v) : undefined;
-}
-
-function lines(v: unknown): string[] {
-  if (typeof v === "string") return v.replace(/\n$/, "").split("\n").filter((l, i, all) => l !== "" || i < all.length - 1);
-  if (Array.isArray(v)) return v.flatMap((x) => (typeof x === "string" ? x.replace(/\n$/, "").split("\n") : []));
-  return [];
-}
-
-function firstOf(o: Obj, keys: string[]): unknown {
-  for (const k of keys) if (o[k] !== undefined && o[k] !== null) return o[k];
-  return undefined;
-}
-
-export function normalizeInstance(raw: unknown, index: number): InstanceView {
-  const o = (raw && typeof raw === "object" ? raw : {}) as Obj;
-  const state = str(firstOf(o, ["state", "status", "phase"])) ?? (o.ready === true ? "ready" : "");
-  const ready = o.ready === true || READY_WORDS.test(state);
-  const failed = o.failed === true || (!ready && FAILED_WORDS.test(state));
-  const hostPort = str(firstOf(o, ["host_port", "port"]));
-  const reason = str(firstOf(o, ["reason", "error", "message"]));
-  const container = str(firstOf(o, ["container", "name", "container_name"]));
+function readInstance(raw: unknown): InstanceView | undefined {
+  if (!isJsonObject(raw) || typeof raw.instance !== "string" || !isInstanceProgress(raw.state)) return undefined;
+  const container = optionalText(raw, "container");
+  const reason = optionalText(raw, "reason");
+  if (!container.ok || !reason.ok) return undefined;
   return {
-    instance: str(firstOf(o, ["instance", "number", "index"])) ?? String(index + 1),
-    state,
-    ready,
-    failed,
-    ...(reason ? { reason } : {}),
-    ...(hostPort ? { hostPort } : {}),
-    ...(container ? { container } : {}),
-    logs: lines(firstOf(o, ["logs", "last_logs", "log", "log_tail"])),
+    instance: raw.instance,
+    state: raw.state,
+    ...(container.value ? { container: container.value } : {}),
+    ...(reason.value ? { reason: reason.value } : {}),
   };
 }
 
-/** Unwraps `{deploy: {...}}` and normalizes one record; undefined when it isn't one. */
-export function normalizeDeploy(doc: unknown): DeployView | undefined {
-  let o = (doc && typeof doc === "object" ? doc : undefined) as Obj | undefined;
-  if (o && o.deploy && typeof o.deploy === "object" && !Array.isArray(o.deploy)) o = o.deploy as Obj;
-  if (!o) return undefined;
-  const state = str(firstOf(o, ["state", "status"]));
-  const version = str(o.version);
-  if (!state || !version) return undefined;
-  const rawInstances = firstOf(o, ["instances", "units", "progress"]);
-  const reason = str(firstOf(o, ["reason", "error", "failure_reason", "message"]));
-  const service = str(o.service);
-  const timestamp = str(firstOf(o, ["timestamp", "deploy_timestamp"]));
+/** One record (the inside of `{deploy: ...}` or an item of `deploys`); undefined when it is not one. */
+export function readDeployRecord(raw: unknown): DeployView | undefined {
+  if (!isJsonObject(raw) || typeof raw.version !== "string" || !isDeployState(raw.state)) return undefined;
+  const service = optionalText(raw, "service");
+  const timestamp = optionalText(raw, "timestamp");
+  const reason = optionalText(raw, "reason");
+  const logTail = raw.log_tail ?? [];
+  const rawInstances = raw.instances ?? [];
+  if (!service.ok || !timestamp.ok || !reason.ok || !isStringList(logTail) || !Array.isArray(rawInstances)) return undefined;
+  const instances = rawInstances.map(readInstance);
+  if (!instances.every((i): i is InstanceView => i !== undefined)) return undefined;
   return {
-    ...(service ? { service } : {}),
-    version,
-    ...(timestamp ? { timestamp } : {}),
-    state,
-    ...(reason ? { reason } : {}),
-    instances: Array.isArray(rawInstances) ? rawInstances.map(normalizeInstance) : [],
-    logs: lines(firstOf(o, ["logs", "last_logs", "log", "log_tail"])),
+    ...(service.value ? { service: service.value } : {}),
+    version: raw.version,
+    ...(timestamp.value ? { timestamp: timestamp.value } : {}),
+    state: raw.state,
+    ...(reason.value ? { reason: reason.value } : {}),
+    instances,
+    log_tail: logTail,
   };
 }
 
-/** Unwraps `{deploys: [...]}` (or a bare list). */
-export function normalizeDeployList(doc: unknown): DeployView[] | undefined {
-  const list = Array.isArray(doc) ? doc : (doc as Obj | null)?.deploys;
-  if (!Array.isArray(list)) return undefined;
-  return list.map(normalizeDeploy).filter((d): d is DeployView => d !== undefined);
+/** The record of a `{deploy: {...}}` answer (DeployResponse); undefined when it is not one. */
+export function readDeployResponse(doc: unknown): DeployView | undefined {
+  return isJsonObject(doc) ? readDeployRecord(doc.deploy) : undefined;
+}
+
+/** The records of a `{deploys: [...]}` answer (DeployListResponse), items that are no record left out; undefined when it is not one. */
+export function readDeployList(doc: unknown): DeployView[] | undefined {
+  if (!isJsonObject(doc) || !Array.isArray(doc.deploys)) return undefined;
+  return doc.deploys.map(readDeployRecord).filter((v): v is DeployView => v !== undefined);
 }
 
 export function countReady(view: DeployView): { ready: number; total: number } {
-  return { ready: view.instances.filter((i) => i.ready).length, total: view.instances.length };
+  return { ready: view.instances.filter((i) => i.state === "ready").length, total: view.instances.length };
 }
 
 /** `rolling, 1/2 instances ready` */
@@ -119,17 +90,11 @@ export function describeDeploy(view: DeployView, service?: string): string {
 }
 
 /**
- * The log lines worth showing for a failed deploy: the failing instances' own, else the
- * record's (serve keeps the failing instance's tail on the record, as `log_tail`), named
- * after that instance when exactly one failed.
+ * The log lines worth showing for a failed deploy: the failing instance's tail the server
+ * keeps on the record (`log_tail`), named after that instance when exactly one failed.
  */
 export function failureLogs(view: DeployView): { instance?: string; lines: string[] }[] {
-  const out: { instance?: string; lines: string[] }[] = view.instances
-    .filter((i) => i.failed && i.logs.length > 0)
-    .map((i) => ({ instance: i.instance, lines: i.logs }));
-  if (out.length === 0 && view.logs.length > 0) {
-    const failed = view.instances.filter((i) => i.failed);
-    out.push(failed.length === 1 ? { instance: failed[0].instance, lines: view.logs } : { lines: view.logs });
-  }
-  return out;
+  if (view.log_tail.length === 0) return [];
+  const failed = view.instances.filter((i) => i.state === "failed");
+  return [failed.length === 1 ? { instance: failed[0]!.instance, lines: view.log_tail } : { lines: view.log_tail }];
 }

@@ -4,7 +4,8 @@
  * server keeps saying it doesn't know the deploy. The poll itself is injected (the HTTP
  * part lives in the command), so this loop is tested with scripted answers.
  */
-import { type DeployView, TERMINAL_STATES } from "./deploys";
+import { TERMINAL_DEPLOY_STATES } from "../api/v1";
+import type { DeployView } from "./deploys";
 
 export type FollowPoll =
   | { kind: "record"; view: DeployView }
@@ -48,7 +49,7 @@ export async function followDeploy(options: FollowOptions): Promise<FollowResult
       notFoundSince = unreachableSince = undefined;
       last = answer.view;
       options.onProgress?.(answer.view, t - start);
-      if (TERMINAL_STATES.has(answer.view.state)) return { outcome: "terminal", view: answer.view };
+      if (TERMINAL_DEPLOY_STATES.has(answer.view.state)) return { outcome: "terminal", view: answer.view };
     } else if (answer.kind === "not-found") {
       unreachableSince = undefined;
       notFoundSince ??= t;

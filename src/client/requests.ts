@@ -4,6 +4,7 @@
  * transport (transport.ts) sends them. Every path segment is escaped with
  * encodeURIComponent: a service called `a/b` must not turn into another path.
  */
+import type { DeployRequestBody, RollbackRequestBody, TaskRequestBody } from "../api/v1";
 import { UserError } from "../errors";
 import { VERSION } from "../version";
 
@@ -87,13 +88,15 @@ export function buildDeployRequest(
   version: string,
   options: DeployRequestOptions,
 ): ApiRequest {
-  const deploy: Record<string, unknown> = {
-    version,
-    destroy_previous: options.destroyPrevious,
-    instance_count: options.instanceCount,
+  const body: DeployRequestBody = {
+    deploy: {
+      version,
+      destroy_previous: options.destroyPrevious,
+      instance_count: options.instanceCount,
+      ...(options.timestamp !== undefined ? { timestamp: options.timestamp } : {}),
+    },
   };
-  if (options.timestamp !== undefined) deploy.timestamp = options.timestamp;
-  return buildRequest(baseUrl, creds, "POST", `${servicePath(service)}/deploys`, { body: { deploy } });
+  return buildRequest(baseUrl, creds, "POST", `${servicePath(service)}/deploys`, { body });
 }
 
 /** POST /v1/services/{name}/tasks; `command` is the task's words joined by single spaces. */
@@ -104,9 +107,8 @@ export function buildTaskRequest(
   version: string,
   command: string,
 ): ApiRequest {
-  return buildRequest(baseUrl, creds, "POST", `${servicePath(service)}/tasks`, {
-    body: { task: { version, command } },
-  });
+  const body: TaskRequestBody = { task: { version, command } };
+  return buildRequest(baseUrl, creds, "POST", `${servicePath(service)}/tasks`, { body });
 }
 
 /** DELETE /v1/services/{name}/deploys/{version}[?timestamp=TS] */
@@ -170,5 +172,6 @@ export function buildLocationRequest(baseUrl: URL | string, creds: ApiCredential
 
 /** POST /v1/services/{name}/rollback (spec 6.8) */
 export function buildRollbackRequest(baseUrl: URL | string, creds: ApiCredentials, service: string): ApiRequest {
-  return buildRequest(baseUrl, creds, "POST", `${servicePath(service)}/rollback`, { body: {} });
+  const body: RollbackRequestBody = {};
+  return buildRequest(baseUrl, creds, "POST", `${servicePath(service)}/rollback`, { body });
 }

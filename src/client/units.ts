@@ -3,16 +3,12 @@
  * `{"units": [{"service", "instance", "version", "current_state", "desired_state",
  * "machine_id", "deploy_timestamp", ...additions}]}`.
  */
+import { fieldsOf } from "../api/json";
+import type { Unit } from "../api/v1";
 import { formatTable } from "./table";
 
-export interface UnitRow {
-  instance: string;
-  version: string;
-  current_state: string;
-  desired_state: string;
-  machine_id: string;
-  deploy_timestamp: string;
-}
+/** The original's columns of a unit (src/api/v1.ts Unit), each read as text. */
+export type UnitRow = Record<keyof Pick<Unit, "instance" | "version" | "current_state" | "desired_state" | "machine_id" | "deploy_timestamp">, string>;
 
 function text(v: unknown): string {
   return v === undefined || v === null ? "" : String(v);
@@ -20,16 +16,19 @@ function text(v: unknown): string {
 
 /** Reads the units out of the answer; undefined when it isn't `{units: [...]}`. */
 export function readUnits(doc: unknown): UnitRow[] | undefined {
-  const units = (doc as { units?: unknown } | null)?.units;
+  const units = fieldsOf(doc)?.units;
   if (!Array.isArray(units)) return undefined;
-  return units.map((u: Record<string, unknown>) => ({
-    instance: text(u?.instance),
-    version: text(u?.version),
-    current_state: text(u?.current_state),
-    desired_state: text(u?.desired_state),
-    machine_id: text(u?.machine_id),
-    deploy_timestamp: text(u?.deploy_timestamp),
-  }));
+  return units.map((raw: unknown) => {
+    const u = fieldsOf(raw);
+    return {
+      instance: text(u?.instance),
+      version: text(u?.version),
+      current_state: text(u?.current_state),
+      desired_state: text(u?.desired_state),
+      machine_id: text(u?.machine_id),
+      deploy_timestamp: text(u?.deploy_timestamp),
+    };
+  });
 }
 
 /** The original deployctl's list table (tabwriter, padding 4), header and dash row included. */

@@ -1,5 +1,5 @@
 import { negotiateApiVersion } from "./api-version";
-import { describeConnectError, DockerUnreachableError, toApiError } from "./errors";
+import { describeConnectError, DockerUnreachableError, isNotFound, toApiError } from "./errors";
 import { parseDockerHost, type DockerHost } from "./host";
 
 export interface RequestOptions {
@@ -73,10 +73,20 @@ export class DockerClient {
     return res;
   }
 
-  async json<T = any>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+  async json<T = unknown>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
     const res = await this.request(method, path, opts);
     const text = await res.text();
     return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  /** GET of one object (`/containers/{id}/json` and the like); null when the engine answers 404. */
+  async inspect<T>(path: string, opts: RequestOptions = {}): Promise<T | null> {
+    try {
+      return await this.json<T>("GET", path, opts);
+    } catch (err) {
+      if (isNotFound(err)) return null;
+      throw err;
+    }
   }
 
   /** A request whose body is drained and ignored (204s and friends). */

@@ -1,12 +1,32 @@
 import type { DockerClient } from "./client";
 import { FrameDemuxer } from "./demux";
-import { isNotFound } from "./errors";
+import { isMissingImage } from "./errors";
 import { labelFilters } from "./labels";
+import type { ContainerInspect, ContainerSummary } from "./types";
 
 const enc = encodeURIComponent;
 
 export async function createContainer(d: DockerClient, body: Record<string, unknown>, name?: string): Promise<{ Id: string; Warnings?: string[] }> {
   return d.json("POST", "/containers/create", { query: { name }, body });
+}
+
+/**
+ * Creates a container; when the engine lacks its image, runs `pull` and creates again. The
+ * create comes first: an image that is there (the usual case) costs no extra call.
+ */
+export async function createContainerPullingIfMissing(
+  d: DockerClient,
+  body: Record<string, unknown>,
+  name: string | undefined,
+  pull: () => Promise<void>,
+): Promise<{ Id: string; Warnings?: string[] }> {
+  try {
+    return await createContainer(d, body, name);
+  } catch (err) {
+    if (!isMissingImage(err)) throw err;
+    await pull();
+    return createContainer(d, body, name);
+  }
 }
 
 export async function startContainer(d: DockerClient, id: string): Promise<void> {
@@ -33,24 +53,21 @@ export async function removeContainer(d: DockerClient, id: string, opts: { force
   });
 }
 
-export async function inspectContainer(d: DockerClient, idOrName: string): Promise<any | null> {
-  try {
-    return await d.json("GET", `/containers/${enc(idOrName)}/json`);
-  } catch (err) {
-    if (isNotFound(err)) return null;
-    throw err;
-  }
+export async function inspectContainer(d: DockerClient, idOrName: string): Promise<ContainerInspect | null> {
+  return d.inspect<ContainerInspect>(`/containers/${enc(idOrName)}/json`);
 }
 
 export interface ListContainersOptions {
   all?: boolean;
   labels?: string[];
   name?: string;
+  /** Only containers using this volume (name or mount point). */
+  volume?: string;
 }
 
-export async function listContainers(d: DockerClient, opts: ListContainersOptions = {}): Promise<any[]> {
-  const filters = labelFilters(opts.labels, opts.name ? { name: [opts.name] } : {});
-  return d.json("GET", "/containers/json", { query: { all: opts.all ?? true, filters } });
+export async function listContainers(d: DockerClient, opts: ListContainersOptions = {}): Promise<ContainerSummary[]> {
+  const filters = labelFilters(opts.labels, { ...(opts.name ? { name: [opts.name] } : {}), ...(opts.volume ? { volume: [opts.volume] } : {}) });
+  return d.json<ContainerSummary[]>("GET", "/containers/json", { query: { all: opts.all ?? true, filters } });
 }
 
 /** Waits for the container to exit and returns its exit code. */

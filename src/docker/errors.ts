@@ -32,6 +32,11 @@ export async function toApiError(res: Response, method: string, endpoint: string
   return new DockerApiError(res.status, method, endpoint, message);
 }
 
+/** The engine's answer to a create whose image it does not have (404 "No such image"). */
+export function isMissingImage(err: unknown): boolean {
+  return err instanceof DockerApiError && err.status === 404 && /no such image/i.test(err.engineMessage);
+}
+
 export function isNotFound(err: unknown): boolean {
   return err instanceof DockerApiError && err.status === 404;
 }
@@ -44,6 +49,6 @@ export function describeConnectError(err: unknown): string | undefined {
   if (code === "ENOENT" || /ENOENT|no such file/i.test(msg)) return "no such socket";
   if (code === "ECONNREFUSED" || /ECONNREFUSED|refused/i.test(msg)) return "connection refused";
   if (code === "EACCES" || /EACCES|permission denied/i.test(msg)) return "permission denied";
-  if (/FailedToOpenSocket|Unable to connect|ConnectionClosed|ECONNRESET|socket/i.test(code + " " + msg)) return msg;
+  if (/FailedToOpenSocket|Unable to connect|ConnectionClosed|ECONNRESET|socket/i.test(`${code} ${msg}`)) return msg;
   return undefined;
 }

@@ -1,4 +1,5 @@
 import type { DockerClient } from "./client";
+import type { EngineEvent } from "./types";
 
 export interface EventsOptions {
   filters?: Record<string, string[]>;
@@ -16,7 +17,7 @@ export interface EventsOptions {
 const MAX_LINE = 1024 * 1024;
 
 /** Streams engine events (NDJSON) to `onEvent` until `until`, the signal, or the engine ends it. */
-export async function streamEvents(d: DockerClient, opts: EventsOptions, onEvent: (ev: any) => void): Promise<void> {
+export async function streamEvents(d: DockerClient, opts: EventsOptions, onEvent: (ev: EngineEvent) => void): Promise<void> {
   let signal = opts.signal;
   let timer: ReturnType<typeof setTimeout> | undefined;
   if (opts.openTimeoutMs) {
@@ -39,7 +40,7 @@ export async function streamEvents(d: DockerClient, opts: EventsOptions, onEvent
       const lines = (rest + decoder.decode(chunk, { stream: true })).split("\n");
       rest = lines.pop() ?? "";
       if (rest.length > MAX_LINE) throw new Error(`Docker engine: an event line is longer than ${MAX_LINE} bytes`);
-      for (const l of lines) if (l.trim()) onEvent(JSON.parse(l));
+      for (const l of lines) if (l.trim()) onEvent(JSON.parse(l) as EngineEvent);
     }
   } catch (err) {
     if ((err as Error)?.name === "AbortError" || opts.signal?.aborted) return;
@@ -66,14 +67,17 @@ export interface WatchEventsOptions extends Omit<EventsOptions, "until" | "since
  * reached: a restarted dockerd is followed again within maxBackoffMs of its return. A
  * stream that stayed open for a while starts again from the shortest pause. Never rejects.
  */
-export async function watchEvents(d: DockerClient, opts: WatchEventsOptions, onEvent: (ev: any) => void): Promise<void> {
+export async function watchEvents(d: DockerClient, opts: WatchEventsOptions, onEvent: (ev: EngineEvent) => void): Promise<void> {
   const min = opts.minBackoffMs ?? 100;
   const max = opts.maxBackoffMs ?? 2000;
   let pause = min;
   while (!opts.signal?.aborted) {
     let openedAt = 0;
     try {
-      const onOpen = () => ((openedAt = Date.now()), opts.onConnect?.());
+      const onOpen = () => {
+        openedAt = Date.now();
+        opts.onConnect?.();
+      };
       await streamEvents(d, { filters: opts.filters, signal: opts.signal, openTimeoutMs: 5000, onOpen }, onEvent);
       if (opts.signal?.aborted) return;
       opts.onDisconnect?.(new Error("the engine ended the events stream"));

@@ -66,9 +66,16 @@ export async function execInContainer(d: DockerClient, containerId: string, o: E
   const interrupt = new AbortController();
   const interrupted = new Promise<void>((resolve) => interrupt.signal.addEventListener("abort", () => resolve(), { once: true }));
   const out = new OutputCollector(o, () => interrupt.abort());
-  const onAbort = () => ((aborted = true), interrupt.abort());
+  const onAbort = () => {
+    aborted = true;
+    interrupt.abort();
+  };
   o.signal?.addEventListener("abort", onAbort, { once: true });
-  const timer = o.timeoutMs ? setTimeout(() => ((timedOut = true), interrupt.abort()), o.timeoutMs) : undefined;
+  const onTimeout = () => {
+    timedOut = true;
+    interrupt.abort();
+  };
+  const timer = o.timeoutMs ? setTimeout(onTimeout, o.timeoutMs) : undefined;
   const result = (exitCode: number | null): ExecResult => ({
     exitCode,
     ...out.finish(),

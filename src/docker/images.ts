@@ -1,23 +1,19 @@
 import { registryAuthHeader } from "./auth";
 import type { DockerClient } from "./client";
-import { DockerApiError, isNotFound } from "./errors";
+import { DockerApiError } from "./errors";
 import { labelFilters } from "./labels";
 import { parseImageReference } from "./reference";
+import type { ImageInspect, ImageSummary } from "./types";
 
 const enc = encodeURIComponent;
 
-export async function inspectImage(d: DockerClient, ref: string): Promise<any | null> {
-  try {
-    return await d.json("GET", `/images/${enc(ref)}/json`);
-  } catch (err) {
-    if (isNotFound(err)) return null;
-    throw err;
-  }
+export async function inspectImage(d: DockerClient, ref: string): Promise<ImageInspect | null> {
+  return d.inspect<ImageInspect>(`/images/${enc(ref)}/json`);
 }
 
-export async function listImages(d: DockerClient, opts: { labels?: string[]; reference?: string } = {}): Promise<any[]> {
+export async function listImages(d: DockerClient, opts: { labels?: string[]; reference?: string } = {}): Promise<ImageSummary[]> {
   const filters = labelFilters(opts.labels, opts.reference ? { reference: [opts.reference] } : {});
-  return d.json("GET", "/images/json", { query: { filters } });
+  return d.json<ImageSummary[]>("GET", "/images/json", { query: { filters } });
 }
 
 export async function removeImage(d: DockerClient, ref: string, opts: { force?: boolean } = {}): Promise<void> {
@@ -80,6 +76,25 @@ export async function pullImage(d: DockerClient, ref: string, opts: PullOptions 
     timeoutMs: 0,
   });
   await consumeProgress(res, "POST", `/images/create?fromImage=${fromImage}`, opts.onProgress);
+}
+
+export interface EnsureImageOptions extends PullOptions {
+  /** Told before the pull starts, when the engine lacks the image. */
+  onPull?: (ref: string) => void;
+}
+
+/**
+ * The image's inspection, pulled first when the engine does not have it. Throws when the
+ * pull fails, or when the image is still missing after it.
+ */
+export async function ensureImage(d: DockerClient, ref: string, opts: EnsureImageOptions = {}): Promise<ImageInspect> {
+  const found = await inspectImage(d, ref);
+  if (found) return found;
+  opts.onPull?.(ref);
+  await pullImage(d, ref, opts);
+  const pulled = await inspectImage(d, ref);
+  if (!pulled) throw new Error(`image ${ref} is still missing after the pull`);
+  return pulled;
 }
 
 export async function tagImage(d: DockerClient, source: string, repo: string, tag: string): Promise<void> {

@@ -14,3 +14,4 @@ export * from "./events";
 export * from "./attach";
 export * from "./run";
 export * from "./tracking";
+export * from "./types";

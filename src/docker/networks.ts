@@ -1,24 +1,19 @@
 import type { DockerClient } from "./client";
-import { isNotFound } from "./errors";
 import { labelFilters } from "./labels";
+import type { NetworkInspect } from "./types";
 
 const enc = encodeURIComponent;
 
 export async function createNetwork(d: DockerClient, body: Record<string, unknown>): Promise<{ Id: string }> {
-  return d.json("POST", "/networks/create", { body: { CheckDuplicate: true, ...body } });
+  return d.json<{ Id: string }>("POST", "/networks/create", { body: { CheckDuplicate: true, ...body } });
 }
 
-export async function inspectNetwork(d: DockerClient, idOrName: string): Promise<any | null> {
-  try {
-    return await d.json("GET", `/networks/${enc(idOrName)}`);
-  } catch (err) {
-    if (isNotFound(err)) return null;
-    throw err;
-  }
+export async function inspectNetwork(d: DockerClient, idOrName: string): Promise<NetworkInspect | null> {
+  return d.inspect<NetworkInspect>(`/networks/${enc(idOrName)}`);
 }
 
-export async function listNetworks(d: DockerClient, opts: { labels?: string[] } = {}): Promise<any[]> {
-  return d.json("GET", "/networks", { query: { filters: labelFilters(opts.labels) } });
+export async function listNetworks(d: DockerClient, opts: { labels?: string[] } = {}): Promise<NetworkInspect[]> {
+  return d.json<NetworkInspect[]>("GET", "/networks", { query: { filters: labelFilters(opts.labels) } });
 }
 
 export async function removeNetwork(d: DockerClient, idOrName: string): Promise<void> {

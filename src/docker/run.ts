@@ -1,8 +1,7 @@
 import type { DockerClient } from "./client";
 import { attachContainer } from "./attach";
-import { createContainer, killContainer, removeContainer, startContainer } from "./containers";
+import { createContainerPullingIfMissing, killContainer, removeContainer, startContainer } from "./containers";
 import { LineSplitter } from "./demux";
-import { DockerApiError } from "./errors";
 import { pullImage } from "./images";
 import { LABEL_COMPONENT, LABEL_MANAGED } from "./labels";
 import type { ContainerTracker } from "./tracking";
@@ -84,20 +83,12 @@ export function buildRunCreateBody(o: RunOptions): Record<string, unknown> {
 
 class RunInterruptedError extends Error {}
 
-function isMissingImage(err: unknown): boolean {
-  return err instanceof DockerApiError && err.status === 404 && /no such image/i.test(err.engineMessage);
-}
-
 async function createPullingIfMissing(d: DockerClient, o: RunOptions): Promise<string> {
-  const body = buildRunCreateBody(o);
-  try {
-    return (await createContainer(d, body, o.name)).Id;
-  } catch (err) {
-    if (!isMissingImage(err)) throw err;
+  const pull = async () => {
     o.onPull?.(o.image);
     await pullImage(d, o.image, { signal: o.signal });
-    return (await createContainer(d, body, o.name)).Id;
-  }
+  };
+  return (await createContainerPullingIfMissing(d, buildRunCreateBody(o), o.name, pull)).Id;
 }
 
 /**
@@ -138,7 +129,11 @@ export async function runContainer(d: DockerClient, o: RunOptions): Promise<RunR
     aborted = true;
     stop();
   };
-  const timer = o.timeoutMs ? setTimeout(() => ((timedOut = true), stop()), o.timeoutMs) : undefined;
+  const onTimeout = () => {
+    timedOut = true;
+    stop();
+  };
+  const timer = o.timeoutMs ? setTimeout(onTimeout, o.timeoutMs) : undefined;
   o.signal?.addEventListener("abort", onAbort, { once: true });
   // Aborted while the container was being created: it never starts.
   if (o.signal?.aborted) onAbort();

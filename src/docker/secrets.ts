@@ -4,25 +4,20 @@
  * endpoint family (/secrets or /configs), whose shapes are the same.
  */
 import type { DockerClient } from "./client";
-import { isNotFound } from "./errors";
 import { labelFilters } from "./labels";
+import type { SwarmObject } from "./types";
 
 const enc = encodeURIComponent;
 
 export type SwarmObjectKind = "secrets" | "configs";
 
-export async function listSwarmObjects(d: DockerClient, kind: SwarmObjectKind, o: { labels?: string[]; names?: string[] } = {}): Promise<any[]> {
+export async function listSwarmObjects(d: DockerClient, kind: SwarmObjectKind, o: { labels?: string[]; names?: string[] } = {}): Promise<SwarmObject[]> {
   const extra: Record<string, string[]> = o.names?.length ? { name: o.names } : {};
-  return d.json<any[]>("GET", `/${kind}`, { query: { filters: labelFilters(o.labels, extra) } });
+  return d.json<SwarmObject[]>("GET", `/${kind}`, { query: { filters: labelFilters(o.labels, extra) } });
 }
 
-export async function inspectSwarmObject(d: DockerClient, kind: SwarmObjectKind, idOrName: string): Promise<any | null> {
-  try {
-    return await d.json("GET", `/${kind}/${enc(idOrName)}`);
-  } catch (err) {
-    if (isNotFound(err)) return null;
-    throw err;
-  }
+export async function inspectSwarmObject(d: DockerClient, kind: SwarmObjectKind, idOrName: string): Promise<SwarmObject | null> {
+  return d.inspect<SwarmObject>(`/${kind}/${enc(idOrName)}`);
 }
 
 /** `data` is sent base64-encoded, as the API wants it; it never appears in an error message. */
@@ -32,7 +27,7 @@ export async function createSwarmObject(
   spec: { Name: string; Labels: Record<string, string>; data: Uint8Array },
 ): Promise<{ ID: string }> {
   const body = { Name: spec.Name, Labels: spec.Labels, Data: Buffer.from(spec.data).toString("base64") };
-  return d.json("POST", `/${kind}/create`, { body });
+  return d.json<{ ID: string }>("POST", `/${kind}/create`, { body });
 }
 
 /** Removes one; gone already is fine. An object still used by a service answers 400 (thrown). */

@@ -7,6 +7,7 @@ import type { DockerClient } from "./client";
 import { registryAuthHeader } from "./auth";
 import { labelFilters } from "./labels";
 import { distributionDigest } from "./swarm";
+import type { SwarmService } from "./types";
 
 const enc = encodeURIComponent;
 
@@ -20,11 +21,11 @@ export interface ListServicesOptions {
 }
 
 /** Services matching labels, IDs or names (prefix matches: callers compare exactly), with their task counts if asked. */
-export async function findServices(d: DockerClient, o: ListServicesOptions = {}): Promise<any[]> {
+export async function findServices(d: DockerClient, o: ListServicesOptions = {}): Promise<SwarmService[]> {
   const extra: Record<string, string[]> = {};
   if (o.ids?.length) extra.id = o.ids;
   if (o.names?.length) extra.name = o.names;
-  return d.json<any[]>("GET", "/services", { query: { filters: labelFilters(o.labels, extra), status: o.status || undefined } });
+  return d.json<SwarmService[]>("GET", "/services", { query: { filters: labelFilters(o.labels, extra), status: o.status || undefined } });
 }
 
 
@@ -37,7 +38,7 @@ export async function updateService(
   spec: Record<string, unknown>,
   registryAuth?: string,
 ): Promise<{ Warnings?: string[] | null }> {
-  return d.json("POST", `/services/${enc(id)}/update`, {
+  return d.json<{ Warnings?: string[] | null }>("POST", `/services/${enc(id)}/update`, {
     query: { version },
     body: spec,
     headers: registryAuth ? { "X-Registry-Auth": registryAuth } : undefined,

@@ -5,25 +5,26 @@
 import type { DockerClient } from "./client";
 import { FrameDemuxer, type StreamName } from "./demux";
 import { isNotFound } from "./errors";
+import type { SwarmNode, SwarmService, SwarmTask, SystemInfo } from "./types";
 
 const enc = encodeURIComponent;
 
 /** GET /info's Swarm section: whether this engine is an active manager. */
 export async function swarmRole(d: DockerClient): Promise<{ state: string; manager: boolean; nodeId: string }> {
-  const info = await d.json<any>("GET", "/info");
+  const info = await d.json<SystemInfo>("GET", "/info");
   const s = info?.Swarm ?? {};
   return { state: String(s.LocalNodeState ?? "inactive"), manager: !!s.ControlAvailable, nodeId: String(s.NodeID ?? "") };
 }
 
-export async function listServices(d: DockerClient, labels: string[]): Promise<any[]> {
-  return d.json<any[]>("GET", "/services", { query: { filters: { label: labels } } });
+export async function listServices(d: DockerClient, labels: string[]): Promise<SwarmService[]> {
+  return d.json<SwarmService[]>("GET", "/services", { query: { filters: { label: labels } } });
 }
 
 /** A service by ID or name; null when there is none. */
-export async function inspectService(d: DockerClient, idOrName: string): Promise<any | null> {
+export async function inspectService(d: DockerClient, idOrName: string): Promise<SwarmService | null> {
   const res = await d.request("GET", `/services/${enc(idOrName)}`, { okStatuses: [404] });
   const text = await res.text();
-  return res.status === 404 ? null : JSON.parse(text);
+  return res.status === 404 ? null : (JSON.parse(text) as SwarmService);
 }
 
 /** POST /services/create; `registryAuth` is the X-Registry-Auth value the nodes pull with. */
@@ -52,18 +53,18 @@ export async function removeService(d: DockerClient, idOrName: string): Promise<
  * Tasks of the given services (one request, however many). The engine answers 404 when one
  * of them is gone (removed since it was listed): then undefined, and the caller lists again.
  */
-export async function listTasks(d: DockerClient, serviceIds: string[]): Promise<any[] | undefined> {
+export async function listTasks(d: DockerClient, serviceIds: string[]): Promise<SwarmTask[] | undefined> {
   if (serviceIds.length === 0) return [];
   try {
-    return await d.json<any[]>("GET", "/tasks", { query: { filters: { service: serviceIds } } });
+    return await d.json<SwarmTask[]>("GET", "/tasks", { query: { filters: { service: serviceIds } } });
   } catch (err) {
     if (isNotFound(err)) return undefined;
     throw err;
   }
 }
 
-export async function listNodes(d: DockerClient): Promise<any[]> {
-  return d.json<any[]>("GET", "/nodes");
+export async function listNodes(d: DockerClient): Promise<SwarmNode[]> {
+  return d.json<SwarmNode[]>("GET", "/nodes");
 }
 
 export interface ServiceLogsOptions {
@@ -91,7 +92,7 @@ export async function serviceLogs(d: DockerClient, id: string, o: ServiceLogsOpt
 
 /** The registry's digest of an image (GET /distribution/{name}/json), so every node runs the same bytes. */
 export async function distributionDigest(d: DockerClient, image: string, registryAuth?: string, signal?: AbortSignal): Promise<string> {
-  const info = await d.json<any>("GET", `/distribution/${image}/json`, {
+  const info = await d.json<{ Descriptor?: { digest?: unknown } }>("GET", `/distribution/${image}/json`, {
     headers: registryAuth ? { "X-Registry-Auth": registryAuth } : undefined,
     signal,
     timeoutMs: 30_000,

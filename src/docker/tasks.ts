@@ -1,6 +1,7 @@
 /** Swarm tasks (GET /tasks) through a manager. */
 import type { DockerClient } from "./client";
 import { isNotFound } from "./errors";
+import type { SwarmTask } from "./types";
 
 export interface ListTasksOptions {
   services?: string[];
@@ -12,11 +13,11 @@ export interface ListTasksOptions {
  * The engine answers 404 for the whole request when one of the services is gone (removed
  * meanwhile): the tasks are then listed unfiltered and picked by service ID here.
  */
-export async function listServiceTasks(d: DockerClient, o: ListTasksOptions = {}): Promise<any[]> {
+export async function listServiceTasks(d: DockerClient, o: ListTasksOptions = {}): Promise<SwarmTask[]> {
   if (o.services && o.services.length === 0) return [];
   const filters: Record<string, string[]> = {};
   if (o.desiredState) filters["desired-state"] = o.desiredState;
-  const get = (f: Record<string, string[]>) => d.json<any[]>("GET", "/tasks", { query: { filters: Object.keys(f).length ? f : undefined } });
+  const get = (f: Record<string, string[]>) => d.json<SwarmTask[]>("GET", "/tasks", { query: { filters: Object.keys(f).length ? f : undefined } });
   if (!o.services) return get(filters);
   try {
     return await get({ ...filters, service: o.services });

@@ -1,24 +1,19 @@
 import type { DockerClient } from "./client";
-import { isNotFound } from "./errors";
 import { labelFilters } from "./labels";
+import type { VolumeInspect } from "./types";
 
 const enc = encodeURIComponent;
 
-export async function createVolume(d: DockerClient, body: Record<string, unknown>): Promise<any> {
-  return d.json("POST", "/volumes/create", { body });
+export async function createVolume(d: DockerClient, body: Record<string, unknown>): Promise<VolumeInspect> {
+  return d.json<VolumeInspect>("POST", "/volumes/create", { body });
 }
 
-export async function inspectVolume(d: DockerClient, name: string): Promise<any | null> {
-  try {
-    return await d.json("GET", `/volumes/${enc(name)}`);
-  } catch (err) {
-    if (isNotFound(err)) return null;
-    throw err;
-  }
+export async function inspectVolume(d: DockerClient, name: string): Promise<VolumeInspect | null> {
+  return d.inspect<VolumeInspect>(`/volumes/${enc(name)}`);
 }
 
-export async function listVolumes(d: DockerClient, opts: { labels?: string[] } = {}): Promise<any[]> {
-  const r = await d.json<{ Volumes: any[] | null }>("GET", "/volumes", { query: { filters: labelFilters(opts.labels) } });
+export async function listVolumes(d: DockerClient, opts: { labels?: string[] } = {}): Promise<VolumeInspect[]> {
+  const r = await d.json<{ Volumes: VolumeInspect[] | null }>("GET", "/volumes", { query: { filters: labelFilters(opts.labels) } });
   return r.Volumes ?? [];
 }
 

@@ -1,6 +1,6 @@
 import type { DockerClient } from "../docker/client";
 import type { ContainerTracker } from "../docker/tracking";
-import { inspectImage, pullImage } from "../docker/images";
+import { ensureImage } from "../docker/images";
 import { LABEL_COMPONENT, LABEL_RUN_ID } from "../docker/labels";
 import { runContainer, type RunResult } from "../docker/run";
 import { ProtocolError, UserError } from "../errors";
@@ -175,16 +175,17 @@ export function createImageType(type: string, o: ImageTypeOptions): ResourceType
     type,
 
     async initCacheKey() {
-      let image = await inspectImage(o.docker, type);
-      if (!image) {
+      let pulling = false;
+      const onPull = () => {
+        pulling = true;
         o.onPull?.(type);
-        await pullImage(o.docker, type).catch((err) => {
-          throw new UserError(`cannot pull resource type image '${type}': ${(err as Error).message}`, 1, { cause: err });
-        });
-        image = await inspectImage(o.docker, type);
-      }
+      };
+      const image = await ensureImage(o.docker, type, { onPull }).catch((err) => {
+        if (!pulling) throw err;
+        throw new UserError(`cannot pull resource type image '${type}': ${(err as Error).message}`, 1, { cause: err });
+      });
       o.runners?.primeImage(type, image);
-      return image?.Id as string | undefined;
+      return image.Id;
     },
 
     prepareInvocation(init, mounts, action) {

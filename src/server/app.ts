@@ -98,7 +98,13 @@ async function dispatch(ctx: ServerContext, req: Request, url: URL, deadline: Id
   const needsEngine = isUiRoute(name) ? name === "listServices" : name !== "listDeploys" && name !== "showDeploy" && name !== "showConfig";
   if (ctx.engineDown && needsEngine) await checkEngine(ctx);
   // The event stream lifts its idle deadline for as long as it is watched: keep it lifted.
-  if (isUiRoute(name)) return handleUiRoute(ctx, name, params, req, url, { timeout: (_req, seconds) => (seconds === 0 ? (deadline.streaming = true) : deadline.restore()) });
+  if (isUiRoute(name)) {
+    const timeout = (_req: Request, seconds: number) => {
+      if (seconds === 0) deadline.streaming = true;
+      else deadline.restore();
+    };
+    return handleUiRoute(ctx, name, params, req, url, { timeout });
+  }
   const service = checkServiceName(params.name!);
   switch (name) {
     case "createDeploy":

@@ -3,7 +3,7 @@
  * is a UserError with one line: a server that starts must start the way it was asked to
  * (no silent fallback to plain HTTP, no public default password).
  */
-import { createPrivateKey, randomBytes, X509Certificate } from "node:crypto";
+import { createPrivateKey, type KeyObject, randomBytes, X509Certificate } from "node:crypto";
 import { readFileSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { defaultSecretsRoot } from "./config-dir";
@@ -11,7 +11,7 @@ import { isIP } from "node:net";
 import { UserError } from "../errors";
 import { parseDuration } from "./duration";
 import { type LimitOptions, resolveLimits, type ServeLimits } from "./limits";
-import { parseScopeLabels } from "./naming";
+import { parseScopeLabels } from "./labels";
 
 export interface ServeOptions extends LimitOptions {
   listen?: string;
@@ -106,7 +106,7 @@ export function loadTls(certPath: string | undefined, keyPath: string | undefine
   } catch (err) {
     throw new UserError(`--cert: ${certPath} is not a PEM certificate (${(err as Error).message})`);
   }
-  let privateKey;
+  let privateKey: KeyObject;
   try {
     privateKey = createPrivateKey(key);
   } catch (err) {

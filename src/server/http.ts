@@ -1,4 +1,6 @@
 /** Response helpers shared by the handlers: the original's JSON error shape and status texts. */
+import type { ErrorBody } from "../api/v1";
+
 
 export const STATUS_TEXT: Record<number, string> = {
   400: "Bad Request",
@@ -16,7 +18,8 @@ export const STATUS_TEXT: Record<number, string> = {
 
 /** An error answer: `{"description": "<why>", "error": "<status text>"}`, application/json. */
 export function errorResponse(status: number, description: string, headers: Record<string, string> = {}): Response {
-  const body = JSON.stringify({ description, error: STATUS_TEXT[status] ?? "Error" });
+  const error: ErrorBody = { description, error: STATUS_TEXT[status] ?? "Error" };
+  const body = JSON.stringify(error);
   return new Response(`${body}\n`, { status, headers: { "Content-Type": "application/json", ...headers } });
 }
 

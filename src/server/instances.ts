@@ -4,7 +4,7 @@
  */
 import type { DiscardTarget } from "./backend/types";
 import type { ServerContext } from "./context";
-import type { Instance } from "./naming";
+import type { Instance } from "./instance-model";
 
 /** This server's instances (of one service when given), parsed from their labels. */
 export function listInstances(ctx: ServerContext, service?: string): Promise<Instance[]> {

@@ -5,7 +5,7 @@
  * marker, the instance component, its scope labels, and the identity it expects.
  */
 import { LABEL_COMPONENT, LABEL_MANAGED } from "../docker/labels";
-import { COMPONENT_INSTANCE, LABEL_INSTANCE, LABEL_SERVICE, LABEL_TIMESTAMP, LABEL_VERSION } from "./naming";
+import { COMPONENT_INSTANCE, LABEL_INSTANCE, LABEL_SERVICE, LABEL_TIMESTAMP, LABEL_VERSION } from "./labels";
 
 export interface ExpectedInstance {
   service: string;

@@ -12,6 +12,7 @@
  */
 import type { DockerClient } from "../docker/client";
 import { containerLogs, inspectContainer } from "../docker/containers";
+import type { ContainerInspect } from "../docker/types";
 import { sleepUnlessAborted } from "../sleep";
 
 export interface ProbeOptions {
@@ -60,16 +61,16 @@ export function tcpConnect(hostname: string, port: number, timeoutMs = 1000): Pr
   });
 }
 
-function containerAddress(info: any): string | undefined {
-  const ns = info?.NetworkSettings;
+function containerAddress(info: ContainerInspect): string | undefined {
+  const ns = info.NetworkSettings;
   if (ns?.IPAddress) return ns.IPAddress;
-  for (const n of Object.values<any>(ns?.Networks ?? {})) if (n?.IPAddress) return n.IPAddress;
+  for (const n of Object.values(ns?.Networks ?? {})) if (n?.IPAddress) return n.IPAddress;
   return undefined;
 }
 
-function publishedPort(info: any, containerPort: number): number | undefined {
-  const b = info?.NetworkSettings?.Ports?.[`${containerPort}/tcp`];
-  const p = Array.isArray(b) ? b.find((x: any) => x?.HostPort) : undefined;
+function publishedPort(info: ContainerInspect, containerPort: number): number | undefined {
+  const b = info.NetworkSettings?.Ports?.[`${containerPort}/tcp`];
+  const p = Array.isArray(b) ? b.find((x) => x?.HostPort) : undefined;
   return p ? Number(p.HostPort) : undefined;
 }
 
@@ -109,7 +110,7 @@ export async function probeInstance(d: DockerClient, id: string, o: ProbeOptions
   return { kind: "ready", hostPort };
 }
 
-export interface WaitReadyOptions extends ProbeOptions {
+export interface ProbeUntilReadyOptions extends ProbeOptions {
   /** Epoch ms after which the instance has failed. */
   deadline: number;
   signal?: AbortSignal;
@@ -121,8 +122,8 @@ export type ReadyOutcome =
   | { ready: true; hostPort?: number }
   | { ready: false; why: string; aborted?: boolean; timedOut?: boolean };
 
-/** Polls until ready, failed, past the deadline, or aborted. */
-export async function waitReady(d: DockerClient, id: string, o: WaitReadyOptions): Promise<ReadyOutcome> {
+/** Polls probeInstance until ready, failed, past the deadline, or aborted; never throws: the outcome says which. */
+export async function probeUntilReady(d: DockerClient, id: string, o: ProbeUntilReadyOptions): Promise<ReadyOutcome> {
   const interval = o.intervalMs ?? 1000;
   const early = [50, 100, 150, 200, 300, 500];
   let lastWhy = "no probe ran";

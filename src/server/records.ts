@@ -10,48 +10,10 @@
  * record written after the newest deploy started (e.g. that deploy's own failure, whose
  * containers were removed) when no later deploy exists.
  */
-import { deployKey, type Instance, splitDeployKey } from "./naming";
+import type { DeployRecord, DeployState, VersionRef } from "../api/v1";
+import { type Instance, newestInstance } from "./instance-model";
+import { deployKey, splitDeployKey } from "./names";
 import { observe } from "./observe";
-
-export type DeployState = "rolling" | "live" | "failed" | "rolled_back" | "destroyed";
-export type InstanceProgress = "pending" | "booting" | "ready" | "failed" | "removed";
-
-export interface InstanceRecord {
-  instance: string;
-  container: string;
-  state: InstanceProgress;
-  /** Old instance this one replaces (destroyed once this one is ready). */
-  replaces: string | null;
-  /** True once `replaces` has been retired. */
-  retired: boolean;
-  reason: string | null;
-  /** Where it runs, once known (Swarm: the node ID, updated when Swarm moves it; the engine: its ID). */
-  machine_id?: string | null;
-}
-
-export interface VersionRef {
-  version: string;
-  timestamp: string;
-}
-
-/** The wire shape (snake_case like the rest of the v1 API). */
-export interface DeployRecord {
-  service: string;
-  version: string;
-  timestamp: string;
-  state: DeployState;
-  instance_count: number;
-  destroy_previous: boolean;
-  previous: VersionRef | null;
-  rollback_of: VersionRef | null;
-  /** Digest of the configuration (--config-dir) its instances started with; null without one. */
-  config_digest?: string | null;
-  started_at: string;
-  finished_at: string | null;
-  reason: string | null;
-  log_tail: string[];
-  instances: InstanceRecord[];
-}
 
 const MAX_RECORDS = 20;
 const MAX_HISTORY = 10;
@@ -145,7 +107,7 @@ export class DeployLog {
       const k = deployKey(i.version, i.timestamp);
       groups.set(k, [...(groups.get(k) ?? []), i]);
     }
-    const newest = [...instances].sort((a, b) => b.startedAt.localeCompare(a.startedAt))[0];
+    const newest = newestInstance(instances);
     let history: HistoryEntry[] = [];
     try {
       history = newest?.history ? (JSON.parse(newest.history) as HistoryEntry[]) : [];

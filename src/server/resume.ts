@@ -13,7 +13,8 @@
  */
 import type { ServerContext } from "./context";
 import { dialOf, forEachLimited, listInstances, routeInstance } from "./instances";
-import { deployKey, type Instance, isFailed } from "./naming";
+import { type Instance, isFailed, newestInstance } from "./instance-model";
+import { deployKey } from "./names";
 import { type DeployPlan, planFromLabels } from "./rollout/plan";
 import { newRecord, runRollout } from "./rollout/run";
 
@@ -42,7 +43,7 @@ export async function prepareResume(ctx: ServerContext): Promise<ServiceResume[]
     });
     for (const id of ready) ctx.ready.add(id);
     const entry: ServiceResume = { service, instances, ready };
-    const newest = [...instances].sort((a, b) => b.startedAt.localeCompare(a.startedAt))[0]!;
+    const newest = newestInstance(instances)!;
     const key = deployKey(newest.version, newest.timestamp);
     const mine = instances.filter((i) => deployKey(i.version, i.timestamp) === key);
     // A not-ready instance means an unfinished rollout only while it is within its readiness

@@ -12,6 +12,7 @@
  * and are retired within milliseconds of each other, so a rollout costs two reloads, not
  * two per instance.
  */
+import { fieldsOf } from "../api/json";
 import { type $Fetch, createFetch } from "ofetch";
 import { KeyedMutex } from "./mutex";
 
@@ -75,13 +76,23 @@ export function buildRoute(service: string, domain: string, dials: string[]): Re
   };
 }
 
+/** An upstream's `dial` (`host:port`); undefined when the item has none. */
+function dialOf(upstream: unknown): string | undefined {
+  const dial = fieldsOf(upstream)?.dial;
+  return typeof dial === "string" ? dial : undefined;
+}
+
 /** Index of the first route not created by deployster whose host matcher names `host` exactly; -1 when none. */
 export function findHostRoute(routes: unknown[], host: string): number {
   const want = host.toLowerCase();
-  return routes.findIndex((r: any) => {
-    if (!r || typeof r !== "object" || String(r["@id"] ?? "").startsWith("deployster-route-")) return false;
-    const matchers: any[] = Array.isArray(r.match) ? r.match : [];
-    return matchers.some((m) => Array.isArray(m?.host) && m.host.some((h: unknown) => String(h).toLowerCase() === want));
+  return routes.findIndex((raw) => {
+    const r = fieldsOf(raw);
+    if (!r || String(r["@id"] ?? "").startsWith("deployster-route-")) return false;
+    const matchers: unknown[] = Array.isArray(r.match) ? r.match : [];
+    return matchers.some((m) => {
+      const hosts = fieldsOf(m)?.host;
+      return Array.isArray(hosts) && hosts.some((h: unknown) => String(h).toLowerCase() === want);
+    });
   });
 }
 
@@ -108,7 +119,7 @@ export class CaddyRouter implements Router {
    * One admin API call through ofetch (JSON bodies, a 15 s timeout, no retries: the router's
    * own queue decides what to try again). HTTP error statuses are answers, not exceptions.
    */
-  private async call(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
+  private async call(method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }> {
     try {
       const res = await this.fetch.raw(path, {
         baseURL: this.o.adminUrl,
@@ -132,9 +143,12 @@ export class CaddyRouter implements Router {
     }
   }
 
-  private async must(method: string, path: string, body?: unknown): Promise<any> {
+  private async must(method: string, path: string, body?: unknown): Promise<unknown> {
     const r = await this.call(method, path, body);
-    if (r.status >= 300) throw new RouterError(`Caddy: ${method} ${path} failed (${r.status}): ${r.json?.error ?? JSON.stringify(r.json)}`);
+    if (r.status >= 300) {
+      const error = fieldsOf(r.json)?.error;
+      throw new RouterError(`Caddy: ${method} ${path} failed (${r.status}): ${error ?? JSON.stringify(r.json)}`);
+    }
     return r.json;
   }
 
@@ -146,15 +160,21 @@ export class CaddyRouter implements Router {
     const r = await this.call("GET", `/id/${proxyId(service, this.o.domain)}/upstreams`);
     if (r.status === 404) return [];
     if (r.status >= 300) throw new RouterError(`Caddy: reading the upstreams of ${service} failed (${r.status})`);
-    return (Array.isArray(r.json) ? r.json : []).map((u: any) => String(u?.dial ?? "")).filter(Boolean);
+    return (Array.isArray(r.json) ? r.json : []).map((u) => dialOf(u) ?? "").filter(Boolean);
   }
 
   addUpstream(service: string, dial: string): Promise<void> {
-    return this.change(service, (p) => (p.removes.delete(dial), p.adds.add(dial)));
+    return this.change(service, (p) => {
+      p.removes.delete(dial);
+      p.adds.add(dial);
+    });
   }
 
   removeUpstream(service: string, dial: string): Promise<void> {
-    return this.change(service, (p) => (p.adds.delete(dial), p.removes.add(dial)));
+    return this.change(service, (p) => {
+      p.adds.delete(dial);
+      p.removes.add(dial);
+    });
   }
 
   /** Queues a change; all changes of a service within BATCH_MS are applied with one write. */
@@ -167,8 +187,12 @@ export class CaddyRouter implements Router {
       setTimeout(() => {
         if (this.pending.get(service) === batch) this.pending.delete(service);
         this.mutex.run(service, () => this.apply(service, batch)).then(
-          () => batch.waiters.forEach((w) => w.resolve()),
-          (err) => batch.waiters.forEach((w) => w.reject(err)),
+          () => {
+            for (const w of batch.waiters) w.resolve();
+          },
+          (err) => {
+            for (const w of batch.waiters) w.reject(err);
+          },
         );
       }, BATCH_MS);
     }
@@ -182,13 +206,13 @@ export class CaddyRouter implements Router {
     const r = await this.call("GET", path);
     if (r.status >= 300 && r.status !== 404) throw new RouterError(`Caddy: reading the upstreams of ${service} failed (${r.status})`);
     const exists = r.status !== 404;
-    const current: any[] = exists && Array.isArray(r.json) ? r.json : [];
-    const next = current.filter((u) => !change.removes.has(u?.dial));
-    for (const dial of change.adds) if (!next.some((u) => u?.dial === dial)) next.push({ dial });
+    const current: unknown[] = exists && Array.isArray(r.json) ? r.json : [];
+    const next = current.filter((u) => !change.removes.has(dialOf(u) ?? ""));
+    for (const dial of change.adds) if (!next.some((u) => dialOf(u) === dial)) next.push({ dial });
     const same = next.length === current.length && next.every((u, i) => u === current[i]);
     if (same && exists) return;
     if (!exists) {
-      if (next.length > 0) await this.createRoute(service, next.map((u) => String(u.dial)));
+      if (next.length > 0) await this.createRoute(service, next.map((u) => String(dialOf(u))));
       return;
     }
     if (next.length === 0) await this.must("DELETE", `/id/${routeId(service, this.o.domain)}`);
@@ -203,14 +227,14 @@ export class CaddyRouter implements Router {
    */
   private async createRoute(service: string, dials: string[]): Promise<void> {
     const route = buildRoute(service, this.o.domain, dials);
-    const servers = (await this.call("GET", "/config/apps/http/servers")).json;
-    if (!servers || typeof servers !== "object" || Object.keys(servers).length === 0) {
+    const servers = fieldsOf((await this.call("GET", "/config/apps/http/servers")).json);
+    if (!servers || Object.keys(servers).length === 0) {
       await this.must("PUT", "/config/apps/http/servers/deployster", { listen: [":80"], routes: [route] });
       return;
     }
     const names = Object.keys(servers).sort();
     const name = this.o.server ?? (names.includes("srv0") ? "srv0" : names[0]!);
-    const routes = servers[name]?.routes;
+    const routes = fieldsOf(servers[name])?.routes;
     const base = `/config/apps/http/servers/${encodeURIComponent(name)}/routes`;
     const host = `${service}.${this.o.domain}`;
     const taken = Array.isArray(routes) ? findHostRoute(routes, host) : -1;

@@ -3,20 +3,8 @@
  * tasks this server ran, with their exit codes. Not rebuilt after a restart: task containers
  * are removed once they exit, so the engine keeps nothing to rebuild it from.
  */
+import type { TaskRecord } from "../api/v1";
 
-export interface TaskRecord {
-  service: string;
-  version: string;
-  /** The command as given (a string, or argv joined by spaces), cut to 200 characters. */
-  command: string;
-  container: string;
-  state: "running" | "exited" | "failed";
-  exit_code: number | null;
-  /** Why it ended other than by itself (timeout, client gone, shutdown, start failure). */
-  reason: string | null;
-  started_at: string;
-  finished_at: string | null;
-}
 
 const MAX_TASKS = 50;
 

@@ -21,7 +21,9 @@ export function createTaskStream(onCancel: () => void) {
   };
   const stream = new ReadableStream<Uint8Array>(
     {
-      start: (c) => void (controller = c),
+      start: (c) => {
+        controller = c;
+      },
       pull: release,
       cancel: () => {
         open = false;
@@ -42,7 +44,10 @@ export function createTaskStream(onCancel: () => void) {
     if ((controller.desiredSize ?? 1) > 0) return undefined;
     return new Promise<void>((resolve) => {
       const before = wake;
-      wake = () => (before?.(), resolve());
+      wake = () => {
+        before?.();
+        resolve();
+      };
     });
   };
   const close = () => {

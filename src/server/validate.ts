@@ -3,30 +3,14 @@
  * image reference, a container name or a label; bodies are parsed into typed requests or
  * rejected with one readable reason (HttpError 400).
  */
+import { isJsonObject } from "../api/json";
+import { isValidTimestamp, NAME_PATTERN } from "../api/v1";
 import { HttpError } from "./http";
 
-export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
-export const TIMESTAMP_PATTERN = /^(\d{4})\.(\d{2})\.(\d{2})-(\d{2})\.(\d{2})\.(\d{2})$/;
 export const MAX_INSTANCES = 100;
 
 export function isValidName(s: unknown): s is string {
   return typeof s === "string" && NAME_PATTERN.test(s);
-}
-
-/** `YYYY.MM.DD-hh.mm.ss` that is also a real calendar date and time. */
-export function isValidTimestamp(s: unknown): s is string {
-  if (typeof s !== "string") return false;
-  const m = TIMESTAMP_PATTERN.exec(s);
-  if (!m) return false;
-  const [y, mo, d, h, mi, se] = m.slice(1).map(Number) as [number, number, number, number, number, number];
-  const date = new Date(Date.UTC(y, mo - 1, d, h, mi, se));
-  return date.getUTCFullYear() === y && date.getUTCMonth() === mo - 1 && date.getUTCDate() === d && h < 24 && mi < 60 && se < 60;
-}
-
-/** The current UTC time as a deploy timestamp (Go layout 2006.01.02-15.04.05). */
-export function formatTimestamp(date = new Date()): string {
-  const p = (n: number) => String(n).padStart(2, "0");
-  return `${date.getUTCFullYear()}.${p(date.getUTCMonth() + 1)}.${p(date.getUTCDate())}-${p(date.getUTCHours())}.${p(date.getUTCMinutes())}.${p(date.getUTCSeconds())}`;
 }
 
 const nameRule = `must match ${NAME_PATTERN.source}`;
@@ -52,11 +36,8 @@ export function checkTimestamp(ts: string, field = "timestamp"): string {
 function printable(s: unknown): string {
   const text = typeof s === "string" ? s : JSON.stringify(s) ?? String(s);
   const short = text.length > 80 ? `${text.slice(0, 80)}...` : text;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is this regex's purpose (they are escaped).
   return short.replace(/[\u0000-\u001f\u007f"\\]/g, (c) => (c === '"' ? '\\"' : c === "\\" ? "\\\\" : `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`));
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
 export interface DeployRequest {
@@ -70,7 +51,7 @@ export interface DeployRequest {
 
 /** `{"deploy": {"version", "destroy_previous"?, "timestamp"?, "instance_count"?}}`; null = absent. */
 export function parseDeployBody(body: unknown): DeployRequest {
-  if (!isObject(body) || !isObject(body.deploy)) {
+  if (!isJsonObject(body) || !isJsonObject(body.deploy)) {
     throw new HttpError(400, 'The request body must be a JSON object with a "deploy" object, e.g. {"deploy": {"version": "v2"}}.');
   }
   const d = body.deploy;
@@ -108,7 +89,7 @@ const MAX_ARGS = 1000;
 
 /** `{"task": {"version", "command"}}`; command is a non-empty string or array of strings. */
 export function parseTaskBody(body: unknown): TaskRequest {
-  if (!isObject(body) || !isObject(body.task)) {
+  if (!isJsonObject(body) || !isJsonObject(body.task)) {
     throw new HttpError(400, 'The request body must be a JSON object with a "task" object, e.g. {"task": {"version": "v2", "command": "echo hi"}}.');
   }
   const t = body.task;

@@ -10,6 +10,7 @@
  * - every mistake is a usage error (exit code 2 with the usage text), never a silent 0.
  */
 
+import { isValidTimestamp } from "../../api/v1";
 import { BARE_SECONDS, parseDurationParts } from "../../duration";
 
 export type CtlCommand = "deploy" | "run" | "destroy" | "list" | "status" | "rollback";
@@ -72,8 +73,6 @@ export const OPTIONS: Record<string, OptionSpec> = {
 };
 
 const SHORT_OPTIONS: Record<string, string> = { h: "help", v: "version" };
-
-export const TIMESTAMP_PATTERN = /^\d{4}\.\d{2}\.\d{2}-\d{2}\.\d{2}\.\d{2}$/;
 
 interface Scanned {
   positionals: string[];
@@ -161,7 +160,7 @@ function requireArgs(command: CtlCommand, positionals: string[], max: number): v
 
 function readTimestamp(options: Map<string, string | boolean>): string | undefined {
   const ts = options.get("timestamp") as string | undefined;
-  if (ts !== undefined && !TIMESTAMP_PATTERN.test(ts))
+  if (ts !== undefined && !isValidTimestamp(ts))
     throw new UsageError(`invalid --timestamp "${ts}" (expected YYYY.MM.DD-hh.mm.ss, e.g. 2015.01.31-23.59.59)`);
   return ts;
 }

@@ -1,9 +1,10 @@
 /**
- * `rollback <service> [--wait]`: POST /v1/services/{name}/rollback, in the
- * original's style: `Rollback triggered!` or `Rollback failed :(` + status + body. With
- * --wait, follows the deploy the server names in its Location header (or in its JSON body).
+ * `rollback <service> [--wait]`: POST /v1/services/{name}/rollback, in the original's
+ * style: `Rollback triggered!` or `Rollback failed :(` + status + body. The 201 has no body:
+ * its Location header names the deploy the rollback started (version and timestamp), which
+ * --wait follows.
  */
-import { normalizeDeploy } from "../../client/deploys";
+import { parseDeployStatusPath } from "../../api/v1";
 import { type CtlContext, reportHttpFailure, writeLine } from "./io";
 import { waitForDeploy } from "./wait";
 import { EXIT_OK } from "../../exit-codes";
@@ -16,22 +17,17 @@ export interface RollbackOptions {
 
 export async function runRollback(ctx: CtlContext, options: RollbackOptions): Promise<number> {
   const res = await ctx.client.rollback(options.service);
-  if (res.status !== 201 && res.status !== 200 && res.status !== 202) return reportHttpFailure(ctx, "Rollback failed :(", res);
-  const body = await res.text().catch(() => "");
-  let view;
-  try {
-    view = body ? normalizeDeploy(JSON.parse(body)) : undefined;
-  } catch {
-    view = undefined;
-  }
-  writeLine(ctx.stdout, view ? `Rollback triggered! (to ${options.service} ${view.version})` : "Rollback triggered!");
-  if (!options.wait) return EXIT_OK;
+  if (res.status !== 201) return reportHttpFailure(ctx, "Rollback failed :(", res);
+  await res.arrayBuffer().catch(() => undefined);
   const location = res.headers.get("location") ?? undefined;
+  const started = location ? parseDeployStatusPath(location) : undefined;
+  writeLine(ctx.stdout, started ? `Rollback triggered! (to ${options.service} ${started.version})` : "Rollback triggered!");
+  if (!options.wait) return EXIT_OK;
   return waitForDeploy(
     ctx,
     {
       service: options.service,
-      ...(view ? { version: view.version, ...(view.timestamp ? { timestamp: view.timestamp } : {}) } : {}),
+      ...(started ? { version: started.version, timestamp: started.timestamp } : {}),
       ...(location ? { location } : {}),
     },
     options.waitTimeoutMs,

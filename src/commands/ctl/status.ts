@@ -4,7 +4,7 @@
  * --json prints the server's document as it sent it (pretty-printed).
  */
 import { UserError } from "../../errors";
-import { type DeployView, countReady, describeDeploy, failureLogs, normalizeDeploy, normalizeDeployList } from "../../client/deploys";
+import { type DeployView, countReady, describeDeploy, failureLogs, readDeployList, readDeployResponse } from "../../client/deploys";
 import { formatTable } from "../../client/table";
 import { type CtlContext, reportHttpFailure } from "./io";
 import { formatJson, readJsonBody } from "./json";
@@ -64,11 +64,11 @@ export async function runStatus(ctx: CtlContext, options: StatusOptions): Promis
     return EXIT_OK;
   }
   if (options.version) {
-    const view = normalizeDeploy(doc);
+    const view = readDeployResponse(doc);
     if (!view) throw new UserError(`unexpected answer from ${ctx.client.origin} for the deploy status: no deploy record`);
     ctx.stdout.write(formatDeployDetail(view, options.service));
   } else {
-    const views = normalizeDeployList(doc);
+    const views = readDeployList(doc);
     if (!views) throw new UserError(`unexpected answer from ${ctx.client.origin} for the deploys: no "deploys" list`);
     ctx.stdout.write(formatDeployList(views));
   }

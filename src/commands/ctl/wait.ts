@@ -7,7 +7,7 @@ import { UserError } from "../../errors";
 import { ConnectionError } from "../../client/transport";
 import { formatStatus } from "../../client/status-text";
 import { type FollowPoll, type FollowResult, followDeploy } from "../../client/follow";
-import { type DeployView, countReady, describeDeploy, failureLogs, normalizeDeploy, summarizeProgress } from "../../client/deploys";
+import { type DeployView, countReady, describeDeploy, failureLogs, readDeployResponse, summarizeProgress } from "../../client/deploys";
 import { type CtlContext, type CtlWriter, writeLine } from "./io";
 import { readJsonBody } from "./json";
 import { EXIT_FAILURE, EXIT_OK } from "../../exit-codes";
@@ -67,7 +67,7 @@ async function pollOnce(ctx: CtlContext, target: WaitTarget): Promise<FollowPoll
   }
   if (res.status === 200) {
     const doc = await readJsonBody(ctx, res, "the deploy's status");
-    const view = normalizeDeploy(doc);
+    const view = readDeployResponse(doc);
     if (!view) throw new UserError(`unexpected answer from ${ctx.client.origin} for the deploy's status: ${JSON.stringify(doc).slice(0, 200)}`);
     return { kind: "record", view };
   }

@@ -7,10 +7,11 @@
 import { inspectContainer, listContainers, removeContainer, stopContainer } from "../../docker/containers";
 import type { ServerContext } from "../context";
 import { LABEL_MANAGED } from "../../docker/labels";
-import { instanceFilters, type Instance, LABEL_CONFIG_DIGEST, LABEL_SERVICE, parseInstance } from "../naming";
-import { dialHost, lastLogLines, probeInstance, tcpConnect, waitReady } from "../readiness";
+import { type Instance, parseInstance } from "../instance-model";
+import { instanceFilters, LABEL_CONFIG_DIGEST, LABEL_SERVICE } from "../labels";
+import { dialHost, lastLogLines, probeInstance, probeUntilReady, tcpConnect } from "../readiness";
 import { startReconciler } from "../reconcile/index";
-import { bootInstance, ensureImage, removeLeftovers } from "../rollout/boot";
+import { bootInstance, prepareImage, removeLeftovers } from "../rollout/boot";
 import type { InstanceBackend } from "./types";
 
 /** Grace for the app to finish its requests after SIGTERM. */
@@ -52,11 +53,11 @@ export function createEngineBackend(ctx: ServerContext): InstanceBackend {
       return !!(await inspectContainer(docker, id));
     },
     dial: (i) => (i.hostPort ? dialTo(i.hostPort, i.hostIp) : undefined),
-    prepareImage: (image, signal) => ensureImage(ctx, image, signal),
+    prepareImage: (image, signal) => prepareImage(ctx, image, signal),
     removeLeftovers: (plan) => removeLeftovers(ctx, plan),
     boot: (plan, k) => bootInstance(ctx, plan, k),
     async waitReady(booted, w) {
-      const r = await waitReady(docker, booted.id, { ...probeOptions(config.containerPort), deadline: w.deadline, signal: w.signal });
+      const r = await probeUntilReady(docker, booted.id, { ...probeOptions(config.containerPort), deadline: w.deadline, signal: w.signal });
       if (!r.ready) return r;
       return { ready: true, dial: r.hostPort ? dialTo(r.hostPort) : undefined, machineId: await engineId().catch(() => undefined) };
     },
@@ -84,7 +85,7 @@ export function createEngineBackend(ctx: ServerContext): InstanceBackend {
         // Instances and tasks of the service, in any state: their labels say which secrets they mount.
         const scope = Object.entries(config.scopeLabels).map(([k, v]) => `${k}=${v}`);
         const list = await listContainers(docker, { all: true, labels: [`${LABEL_MANAGED}=true`, `${LABEL_SERVICE}=${s}`, ...scope] });
-        const inUse = new Set(list.map((c: any) => c?.Labels?.[LABEL_CONFIG_DIGEST]).filter(Boolean) as string[]);
+        const inUse = new Set(list.map((c) => c.Labels?.[LABEL_CONFIG_DIGEST]).filter((d): d is string => !!d));
         dir.pruneEngine(s, inUse);
       }
     },

@@ -6,7 +6,7 @@
  * behaves the same on both.
  */
 import type { ServerContext } from "../context";
-import type { Instance } from "../naming";
+import type { Instance } from "../instance-model";
 import type { DeployPlan } from "../rollout/plan";
 
 export interface BootedInstance {

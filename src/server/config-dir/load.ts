@@ -10,7 +10,7 @@
  * Names of variables starting with DEPLOYSTER_ are refused: those are the instance facts.
  */
 import { createHash } from "node:crypto";
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readdirSync, readFileSync, type Stats, statSync } from "node:fs";
 import { join } from "node:path";
 import { HttpError } from "../http";
 import { isValidName } from "../validate";
@@ -59,7 +59,7 @@ function sha(...parts: (string | Buffer)[]): string {
 
 /** The file's text, undefined when it does not exist; a ConfigError when it cannot be used. */
 function readSmall(path: string): Buffer | undefined {
-  let st;
+  let st: Stats;
   try {
     st = statSync(path);
   } catch (err) {

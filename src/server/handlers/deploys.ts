@@ -1,16 +1,14 @@
 /** POST/GET/DELETE .../deploys, POST .../rollback (spec section 3 and decisions 7, 8). */
+import { type DeployListResponse, type DeployResponse, deployStatusPath, formatTimestamp } from "../../api/v1";
 import type { ServerContext } from "../context";
 import { emptyResponse, errorResponse, HttpError, jsonResponse } from "../http";
 import { forEachLimited, listInstances, retireInstance, discardInstance } from "../instances";
-import { deployKey, isFailed, splitDeployKey } from "../naming";
+import { isFailed, newestInstance } from "../instance-model";
+import { deployKey, splitDeployKey } from "../names";
 import { findForeignNames } from "../rollout/boot";
 import { type DeployPlan, planDeploy } from "../rollout/plan";
 import { newRecord, runRollout } from "../rollout/run";
-import { type DeployRequest, formatTimestamp } from "../validate";
-
-export function deployLocation(service: string, version: string, timestamp: string): string {
-  return `/v1/services/${encodeURIComponent(service)}/deploys/${encodeURIComponent(version)}?timestamp=${encodeURIComponent(timestamp)}`;
-}
+import type { DeployRequest } from "../validate";
 
 function conflict(service: string): HttpError {
   return new HttpError(409, `A rollout of ${service} is already in progress.  Try again when it has finished (GET /v1/services/${service}/deploys shows its progress).`);
@@ -61,11 +59,12 @@ export async function startDeploy(ctx: ServerContext, service: string, request: 
     .finally(() => ctx.locks.release(service));
   ctx.rollouts.add(work);
   work.finally(() => ctx.rollouts.delete(work));
-  return emptyResponse(201, { Location: deployLocation(service, plan.version, plan.timestamp) });
+  return emptyResponse(201, { Location: deployStatusPath(service, plan.version, plan.timestamp) });
 }
 
 export function listDeploys(ctx: ServerContext, service: string): Response {
-  return jsonResponse(200, { deploys: ctx.log.list(service) });
+  const body: DeployListResponse = { deploys: ctx.log.list(service) };
+  return jsonResponse(200, body);
 }
 
 export function showDeploy(ctx: ServerContext, service: string, version: string, timestamp?: string): Response {
@@ -74,7 +73,8 @@ export function showDeploy(ctx: ServerContext, service: string, version: string,
     const which = timestamp ? `${version} with timestamp ${timestamp}` : version;
     return errorResponse(404, `No recent deploy of ${service} ${which} is known.`);
   }
-  return jsonResponse(200, { deploy: record });
+  const body: DeployResponse = { deploy: record };
+  return jsonResponse(200, body);
 }
 
 const DESTROY_LOCK_WAIT_MS = 30_000;
@@ -119,7 +119,7 @@ export async function rollbackDeploy(ctx: ServerContext, service: string): Promi
   if (ctx.locks.isHeld(service)) throw conflict(service);
   const instances = await listInstances(ctx, service);
   const active = instances.filter((i) => !isFailed(i));
-  const current = [...active].sort((a, b) => b.startedAt.localeCompare(a.startedAt))[0];
+  const current = newestInstance(active);
   if (!current) throw new HttpError(409, `Nothing of ${service} is running, so there is nothing to roll back.`);
   const currentKey = deployKey(current.version, current.timestamp);
   let target = current.previous;

@@ -7,7 +7,8 @@
  * server's shutdown (with a trailer). Output is never kept: a slow client slows the task.
  */
 import { randomBytes } from "node:crypto";
-import { inspectImage, pullImage } from "../../docker/images";
+import { ensureImage } from "../../docker/images";
+import type { ImageInspect } from "../../docker/types";
 import { streamEvents } from "../../docker/events";
 import { runContainer, type RunResult } from "../../docker/run";
 import type { ServerContext } from "../context";
@@ -16,7 +17,8 @@ import { formatGoDuration } from "../duration";
 import { HttpError } from "../http";
 import { limitsHostConfig } from "../limits";
 import { instanceFacts, type ServiceConfig } from "../config-dir";
-import { baseLabels, COMPONENT_TASK, imageRef, LABEL_CONFIG_DIGEST, LABEL_SERVICE, LABEL_VERSION, taskName } from "../naming";
+import { baseLabels, COMPONENT_TASK, LABEL_CONFIG_DIGEST, LABEL_SERVICE, LABEL_VERSION } from "../labels";
+import { imageRef, taskName } from "../names";
 import { secretsMount } from "../rollout/boot";
 import type { TaskRequest } from "../validate";
 import { runSwarmTask } from "../backend/swarm/task";
@@ -38,16 +40,6 @@ export function timeoutTrailer(timeoutMs: number): string {
 
 export function plainError(status: number, message: string): Response {
   return new Response(`ERROR: ${message}\n`, { status, headers: { "Content-Type": "text/plain" } });
-}
-
-/** Pulls a missing image; `signal` ends the pull (client gone, shutdown, --pull-timeout). */
-export async function ensureTaskImage(ctx: ServerContext, image: string, signal: AbortSignal): Promise<any> {
-  const found = await inspectImage(ctx.docker, image);
-  if (found) return found;
-  await pullImage(ctx.docker, image, { signal });
-  const pulled = await inspectImage(ctx.docker, image);
-  if (!pulled) throw new Error(`image ${image} is still missing after the pull`);
-  return pulled;
 }
 
 /** `onStreamEnd` runs once a 200's stream has ended (not for other answers). */
@@ -113,8 +105,12 @@ async function startTask(
   // Ends the task: the client went away, or the server is stopping.
   const stop = new AbortController();
   let stopReason: "client" | "shutdown" | undefined;
-  const onClientGone = () => ((stopReason ??= "client"), stop.abort());
-  const onShutdown = () => ((stopReason ??= "shutdown"), stop.abort());
+  const stopFor = (reason: "client" | "shutdown") => () => {
+    stopReason ??= reason;
+    stop.abort();
+  };
+  const onClientGone = stopFor("client");
+  const onShutdown = stopFor("shutdown");
   request.signal.addEventListener("abort", onClientGone, { once: true });
   ctx.shutdown.addEventListener("abort", onShutdown, { once: true });
   const detach = () => {
@@ -123,10 +119,11 @@ async function startTask(
   };
   if (request.signal.aborted) onClientGone();
 
-  let info: any;
+  let info: ImageInspect;
   try {
     const pullTimeout = ctx.config.limits.pullTimeoutMs;
-    info = await ensureTaskImage(ctx, image, AbortSignal.any([stop.signal, AbortSignal.timeout(pullTimeout)]));
+    // `signal` ends the pull: client gone, shutdown, --pull-timeout.
+    info = await ensureImage(ctx.docker, image, { signal: AbortSignal.any([stop.signal, AbortSignal.timeout(pullTimeout)]) });
   } catch (err) {
     detach();
     const e = err as Error;

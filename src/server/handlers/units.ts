@@ -3,35 +3,12 @@
  * `launched`; created/starting (or running, not ready yet) → `loaded`; exited/dead →
  * `inactive`. Extra fields (container, port, health, routing) follow the original ones.
  */
+import type { Unit, UnitsResponse } from "../../api/v1";
 import type { ServerContext } from "../context";
 import { jsonResponse } from "../http";
 import { dialOf, listInstances } from "../instances";
-import type { Instance } from "../naming";
+import type { Instance } from "../instance-model";
 
-export interface Unit {
-  service: string;
-  instance: string;
-  version: string;
-  current_state: "launched" | "loaded" | "inactive";
-  desired_state: "launched" | "inactive";
-  machine_id: string;
-  deploy_timestamp: string;
-  container_id: string;
-  container_name: string;
-  container_state: string;
-  host_port: number | null;
-  health: string | null;
-  ready: boolean;
-  routed: boolean | null;
-  /** Where the instance answers: host:port (node:port on Swarm), when published. */
-  address: string | null;
-  /** When its container was created (ISO 8601). */
-  created_at: string | null;
-  /** Digest of the configuration (--config-dir) the instance started with; null without one. */
-  config_digest: string | null;
-  /** Whether that is the configuration its version would get now; null when unknown (no --config-dir, or it does not parse). */
-  config_current: boolean | null;
-}
 
 /** The digest of the configuration each version would get now (undefined: none, or unreadable). */
 function currentDigests(ctx: ServerContext, service: string, versions: string[]): Map<string, string | undefined> {
@@ -59,7 +36,8 @@ export function isConfigCurrent(started: string | undefined, now: string | undef
 }
 
 export async function listUnits(ctx: ServerContext, service: string): Promise<Response> {
-  return jsonResponse(200, { units: await collectUnits(ctx, service) });
+  const body: UnitsResponse = { units: await collectUnits(ctx, service) };
+  return jsonResponse(200, body);
 }
 
 /** The units of a service, as GET .../units shows them (also the status page's instances). */

@@ -17,7 +17,7 @@
 import { inspectContainer, startContainer } from "../../docker/containers";
 import type { ServerContext } from "../context";
 import { dialOf, routeInstance } from "../instances";
-import { waitReady } from "../readiness";
+import { probeUntilReady } from "../readiness";
 import { unrouteStale } from "./routes";
 import { markAttempt, markDown, markLeftDown, markRemoved, markUp, stillWanted, type InstanceRef } from "./records";
 import { sleepUnlessAborted } from "../../sleep";
@@ -92,7 +92,7 @@ export async function healInstance(ctx: ServerContext, t: HealTarget, why: strin
         say("the container is gone; not restarted");
         return;
       }
-      const outcome = await waitReady(ctx.docker, t.id, {
+      const outcome = await probeUntilReady(ctx.docker, t.id, {
         containerPort: ctx.config.containerPort,
         publishHost: ctx.config.publishHost,
         instanceHost: ctx.config.instanceHost,

@@ -15,10 +15,12 @@
  * Ends with the server's shutdown signal; `stop()` waits for the loops and heals in flight.
  */
 import { watchEvents } from "../../docker/events";
+import type { EngineEvent } from "../../docker/types";
 import { DockerUnreachableError } from "../../docker/errors";
 import type { ServerContext } from "../context";
 import { dialOf, listInstances } from "../instances";
-import { instanceFilters, type Instance, isFailed } from "../naming";
+import { type Instance, isFailed } from "../instance-model";
+import { instanceFilters } from "../labels";
 import { healInstance } from "./heal";
 import { markRemoved, wasServing, type InstanceRef } from "./records";
 import { syncRoutes } from "./routes";
@@ -34,7 +36,7 @@ export interface Reconciler {
 }
 
 /** The instance identity carried by an event's attributes (its labels and name). */
-export function refFromEvent(ev: any): (InstanceRef & { id: string }) | undefined {
+export function refFromEvent(ev: EngineEvent): (InstanceRef & { id: string }) | undefined {
   const a = ev?.Actor?.Attributes ?? {};
   const instance = Number(a["deployster.instance"]);
   const id = String(ev?.Actor?.ID ?? ev?.id ?? "");
@@ -81,12 +83,12 @@ export function startReconciler(ctx: ServerContext, o: ReconcilerOptions = {}): 
     kick();
   };
 
-  const onEvent = (ev: any) => {
+  const onEvent = (ev: EngineEvent) => {
     if (ev?.Type !== "container") return;
     const ref = refFromEvent(ev);
     if (!ref) return;
     const action = String(ev.Action ?? "");
-    if (action === "die") heal(ref, `Instance ${ref.instance} (${ref.name}) exited with code ${ev.Actor.Attributes.exitCode ?? "?"} at ${new Date().toISOString()}`);
+    if (action === "die") heal(ref, `Instance ${ref.instance} (${ref.name}) exited with code ${ev.Actor?.Attributes?.exitCode ?? "?"} at ${new Date().toISOString()}`);
     else if (action.startsWith("health_status") && action.includes("unhealthy")) heal(ref, `Instance ${ref.instance} (${ref.name}) turned unhealthy at ${new Date().toISOString()}`);
     else if (action === "destroy" && !healing.has(ref.id)) {
       const dial = dials.get(ref.id);

@@ -3,7 +3,8 @@
  * live (worth healing) when its deploy is live or rolling and its record says it was ready;
  * a rollout's own new instances (booting, failed) are the rollout's business.
  */
-import type { DeployLog, DeployRecord, InstanceRecord } from "../records";
+import type { DeployRecord, InstanceRecord } from "../../api/v1";
+import type { DeployLog } from "../records";
 
 export interface InstanceRef {
   service: string;

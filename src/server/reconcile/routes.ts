@@ -11,7 +11,7 @@
  */
 import type { ServerContext } from "../context";
 import { dialOf, listInstances, routeInstance } from "../instances";
-import type { Instance } from "../naming";
+import type { Instance } from "../instance-model";
 
 export interface RouteCandidate {
   id: string;

@@ -1,6 +1,6 @@
 /** Boot step of the engine backend: pull the image when missing, then create and start the new instances. */
 import { createContainer, inspectContainer, removeContainer, startContainer } from "../../docker/containers";
-import { inspectImage, pullImage } from "../../docker/images";
+import { ensureImage } from "../../docker/images";
 import type { BootedInstance } from "../backend/types";
 import type { ServerContext } from "../context";
 import { envList, instanceFacts } from "../config-dir";
@@ -8,23 +8,7 @@ import { formatGoDuration } from "../duration";
 import { forEachLimited } from "../instances";
 import { type ContainerLimits, limitsHostConfig } from "../limits";
 import { ForeignContainerError, foreignReason } from "../ownership";
-import {
-  baseLabels,
-  COMPONENT_INSTANCE,
-  LABEL_CONFIG_DIGEST,
-  LABEL_COUNT,
-  LABEL_DESTROY_PREVIOUS,
-  LABEL_HISTORY,
-  LABEL_INSTANCE,
-  LABEL_PORT,
-  LABEL_PREVIOUS,
-  LABEL_REPLACES,
-  LABEL_ROLLBACK_OF,
-  LABEL_SERVICE,
-  LABEL_STARTED_AT,
-  LABEL_TIMESTAMP,
-  LABEL_VERSION,
-} from "../naming";
+import { baseLabels, COMPONENT_INSTANCE, LABEL_CONFIG_DIGEST, LABEL_COUNT, LABEL_DESTROY_PREVIOUS, LABEL_HISTORY, LABEL_INSTANCE, LABEL_PORT, LABEL_PREVIOUS, LABEL_REPLACES, LABEL_ROLLBACK_OF, LABEL_SERVICE, LABEL_STARTED_AT, LABEL_TIMESTAMP, LABEL_VERSION } from "../labels";
 import { isPortTaken, pickHostPort, PORT_ATTEMPTS } from "./host-port";
 import { type DeployPlan, newInstanceName } from "./plan";
 
@@ -32,12 +16,11 @@ import { type DeployPlan, newInstanceName } from "./plan";
  * Pulls `image` when the engine does not have it (credentials from the Docker client
  * config), for at most --pull-timeout, and no longer than `signal` allows.
  */
-export async function ensureImage(ctx: ServerContext, image: string, signal: AbortSignal = ctx.shutdown): Promise<void> {
-  if (await inspectImage(ctx.docker, image)) return;
-  ctx.logger.info(`pulling ${image}`);
+export async function prepareImage(ctx: ServerContext, image: string, signal: AbortSignal = ctx.shutdown): Promise<void> {
   const limit = ctx.config.limits.pullTimeoutMs;
   try {
-    await pullImage(ctx.docker, image, { signal: AbortSignal.any([signal, AbortSignal.timeout(limit)]) });
+    const onPull = () => ctx.logger.info(`pulling ${image}`);
+    await ensureImage(ctx.docker, image, { onPull, signal: AbortSignal.any([signal, AbortSignal.timeout(limit)]) });
   } catch (err) {
     if ((err as Error)?.name === "TimeoutError") throw new Error(`the pull took longer than ${formatGoDuration(limit)} (--pull-timeout)`);
     throw err;

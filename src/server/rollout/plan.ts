@@ -6,7 +6,8 @@
  */
 import type { ServiceConfig } from "../config-dir";
 import { HttpError } from "../http";
-import { deployKey, imageRef, type Instance, instanceName, isFailed } from "../naming";
+import { type Instance, isFailed } from "../instance-model";
+import { deployKey, imageRef, instanceName } from "../names";
 import type { DeployRequest } from "../validate";
 
 export const TOO_MANY_VERSIONS =

@@ -10,12 +10,14 @@
  * restarted server resumes with the same code (resume.ts). On shutdown, readiness waits end
  * at once and no new step starts: the rollout stops at a safe point and is resumed later.
  */
+import type { BootedInstance } from "../backend/types";
 import type { ServerContext } from "../context";
 import { formatGoDuration } from "../duration";
 import { discardInstance, forEachLimited, listInstances, retireInstance, routeInstance } from "../instances";
-import { deployKey, type Instance, instanceName, isFailed, splitDeployKey } from "../naming";
-import type { DeployRecord, InstanceRecord } from "../records";
-import type { DeployPlan } from "./plan";
+import { type Instance, isFailed } from "../instance-model";
+import { deployKey, splitDeployKey } from "../names";
+import type { DeployRecord, InstanceRecord } from "../../api/v1";
+import { type DeployPlan, newInstanceName } from "./plan";
 
 const PIPELINES = 8;
 
@@ -46,7 +48,7 @@ export function newRecord(plan: DeployPlan): DeployRecord {
     log_tail: [],
     instances: Array.from({ length: plan.count }, (_, i): InstanceRecord => ({
       instance: String(i + 1),
-      container: instanceName(plan.service, plan.version, plan.timestamp, i + 1),
+      container: newInstanceName(plan, i + 1),
       state: "pending",
       replaces: plan.replaces.get(i + 1) ?? null,
       retired: false,
@@ -112,7 +114,7 @@ async function rolloutInstance(ctx: ServerContext, plan: DeployPlan, record: Dep
     ctx.logger.warn(`${plan.service}: ${reason}`);
     return { k, ok: false, reason, logTail };
   };
-  let booted;
+  let booted: BootedInstance;
   try {
     booted = await ctx.backend.boot(plan, k);
   } catch (err) {

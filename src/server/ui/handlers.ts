@@ -3,6 +3,7 @@
  * read-only overviews it loads (every service's units and deploys, recent tasks). All of
  * them sit behind the same authentication and cross-site guard as the rest of the API.
  */
+import type { ServicesResponse, TasksResponse } from "../../api/v1";
 import type { RequestControl } from "../app";
 import type { ServerContext } from "../context";
 import { errorResponse, jsonResponse } from "../http";
@@ -59,9 +60,13 @@ export async function handleUiRoute(
       const stream = createEventStream(ctx.events, { service, signal: AbortSignal.any([req.signal, ctx.shutdown]) });
       return eventStreamResponse(stream);
     }
-    case "listServices":
-      return jsonResponse(200, { services: await collectOverview(ctx) });
-    case "listTasks":
-      return jsonResponse(200, { tasks: ctx.taskLog.list() });
+    case "listServices": {
+      const body: ServicesResponse = { services: await collectOverview(ctx) };
+      return jsonResponse(200, body);
+    }
+    case "listTasks": {
+      const body: TasksResponse = { tasks: ctx.taskLog.list() };
+      return jsonResponse(200, body);
+    }
   }
 }

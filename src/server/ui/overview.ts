@@ -4,15 +4,9 @@
  * and GET .../deploys, so the page looks the same whichever backend runs the instances.
  */
 import type { ServerContext } from "../context";
-import { collectUnits, type Unit } from "../handlers/units";
+import type { ServiceOverview } from "../../api/v1";
+import { collectUnits } from "../handlers/units";
 import { forEachLimited, listInstances } from "../instances";
-import type { DeployRecord } from "../records";
-
-export interface ServiceOverview {
-  service: string;
-  units: Unit[];
-  deploys: DeployRecord[];
-}
 
 export async function collectOverview(ctx: ServerContext): Promise<ServiceOverview[]> {
   const names = new Set(ctx.log.services());

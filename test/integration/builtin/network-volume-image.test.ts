@@ -62,7 +62,7 @@ describe("deployster/docker-network", () => {
     const { state } = await converge(net({ internal: true, subnet: "10.213.7.0/24" }));
     expect(state.id).not.toBe(first.state.id);
     expect(state).toMatchObject({ internal: true, subnet: "10.213.7.0/24" });
-    const c = await inspectContainer(docker, `${P}-app`);
+    const c = (await inspectContainer(docker, `${P}-app`))!;
     expect(c.NetworkSettings.Networks[`${P}-net`].Aliases).toEqual(expect.arrayContaining(["www", `${P}-app`]));
     expect(c.NetworkSettings.Networks[`${P}-net`].IPAddress).toStartWith("10.213.7.");
     expect((await planOf(app)).status).toBe("VALID");
@@ -107,7 +107,7 @@ describe("deployster/docker-image", () => {
     expect(actionsOf(plan)).toEqual([`pull: pull ${IMAGE_REF} (not present)`]);
     expect(io.lines[0]).toBe(`pulling ${IMAGE_REF}`);
     expect(io.lines.some((l) => l.startsWith("Status: "))).toBe(true);
-    expect(state.id).toBe((await inspectImage(docker, "deployster-fixture/web:1")).Id);
+    expect(state.id).toBe((await inspectImage(docker, "deployster-fixture/web:1"))!.Id);
     expect(state.digest).toStartWith("sha256:");
   }, 60_000);
 
@@ -120,7 +120,7 @@ describe("deployster/docker-image", () => {
     const plan = await planOf(img("always"));
     expect(actionsOf(plan)[0]).toMatch(new RegExp(`^pull: pull ${IMAGE_REF.replace(/\./g, "\\.")} \\(registry has [0-9a-f]{12}, local [0-9a-f]{12}\\)$`));
     const { state } = await converge(img("always"));
-    expect(state.id).toBe((await inspectImage(docker, "deployster-fixture/web:2")).Id);
+    expect(state.id).toBe((await inspectImage(docker, "deployster-fixture/web:2"))!.Id);
   }, 60_000);
 
   test("a container whose image is missing pulls it on create, with progress", async () => {

@@ -67,7 +67,7 @@ function recordEvents() {
   const events: { id: string; action: string; t: number }[] = [];
   const ac = new AbortController();
   const done = streamEvents(docker, { filters: { type: ["container"], label: [RUN_LABEL] }, signal: ac.signal }, (ev) =>
-    events.push({ id: ev.id, action: ev.Action, t: Number(ev.timeNano) / 1e6 }),
+    events.push({ id: ev.id ?? "", action: ev.Action ?? "", t: Number(ev.timeNano) / 1e6 }),
   ).catch(() => {});
   return {
     events,
@@ -144,7 +144,7 @@ describe("start-first replacement", () => {
     expect(err?.message).toContain(`the old container ${old.id.slice(0, 12)} keeps running`);
     expect(probes.filter((p) => !p.ok)).toEqual([]);
     expect(probes.length).toBeGreaterThan(10);
-    const still = await inspectContainer(docker, `${P}-web`);
+    const still = (await inspectContainer(docker, `${P}-web`))!;
     expect(still.Id).toBe(old.id);
     expect(still.State.Running).toBe(true);
     expect(await namesFor(`${P}-web`)).toEqual([`${P}-web`]);
@@ -163,7 +163,7 @@ describe("replacement without a healthcheck", () => {
     const first = await converge(job("sleep 600"));
     const err = await converge(job("sh -c 'sleep 0.3; exit 4'")).then(() => null, (e: Error) => e);
     expect(err?.message).toMatch(/the replacement failed: it (exited with code 4|exited and was restarted|is restarting)/);
-    const still = await inspectContainer(docker, `${P}-job`);
+    const still = (await inspectContainer(docker, `${P}-job`))!;
     expect(still.Id).toBe(first.state.id);
     expect(still.State.Running).toBe(true);
     expect(await namesFor(`${P}-job`)).toEqual([`${P}-job`]);
@@ -192,7 +192,7 @@ describe("stop-first replacement (fixed host port)", () => {
     const broken = fixed({ image: "deployster-fixture/web:2", health_timeout: "15s" }, { HEALTHY: "false" });
     const err = await converge(broken).then(() => null, (e: Error) => e);
     expect(err?.message).toContain(`the old container ${current.state.id.slice(0, 12)} was restored`);
-    const still = await inspectContainer(docker, `${P}-fixed`);
+    const still = (await inspectContainer(docker, `${P}-fixed`))!;
     expect(still.Id).toBe(current.state.id);
     expect(still.State.Running).toBe(true);
     expect((await httpGet(`http://127.0.0.1:${port}/`)).body).toBe("web 2");

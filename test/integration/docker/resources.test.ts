@@ -42,7 +42,7 @@ describe("Engine API client against the real engine", () => {
     expect(streamed).toContain("stderr:err\n");
     expect(await waitContainer(docker, Id, "not-running")).toBe(0);
     await renameContainer(docker, Id, `dst-renamed-${suffix}`);
-    const info = await inspectContainer(docker, Id);
+    const info = (await inspectContainer(docker, Id))!;
     expect(info.Name).toBe(`/dst-renamed-${suffix}`);
     expect(info.State.Status).toBe("exited");
     const listed = await listContainers(docker, { labels: [LABEL], name: `dst-renamed-${suffix}` });
@@ -55,21 +55,21 @@ describe("Engine API client against the real engine", () => {
   test("stop a running container", async () => {
     const { Id } = await createContainer(docker, { Image: BUSYBOX, Entrypoint: ["sleep", "60"], Labels });
     await startContainer(docker, Id);
-    expect((await inspectContainer(docker, Id)).State.Running).toBe(true);
+    expect((await inspectContainer(docker, Id))!.State.Running).toBe(true);
     await stopContainer(docker, Id, 0);
-    expect((await inspectContainer(docker, Id)).State.Running).toBe(false);
+    expect((await inspectContainer(docker, Id))!.State.Running).toBe(false);
     await removeContainer(docker, Id);
   });
 
   test("networks: create, inspect, list by label, connect with alias, remove", async () => {
     const name = `dst-net-${suffix}`;
     const { Id } = await createNetwork(docker, { Name: name, Labels });
-    const net = await inspectNetwork(docker, name);
+    const net = (await inspectNetwork(docker, name))!;
     expect(net.Id).toBe(Id);
     expect((await listNetworks(docker, { labels: [LABEL] })).map((n) => n.Name)).toContain(name);
     const c = await createContainer(docker, { Image: BUSYBOX, Entrypoint: ["sleep", "30"], Labels });
     await connectNetwork(docker, name, c.Id, { aliases: ["web-alias"] });
-    const ci = await inspectContainer(docker, c.Id);
+    const ci = (await inspectContainer(docker, c.Id))!;
     expect(ci.NetworkSettings.Networks[name].Aliases).toContain("web-alias");
     await removeContainer(docker, c.Id);
     await removeNetwork(docker, Id);
@@ -79,14 +79,14 @@ describe("Engine API client against the real engine", () => {
   test("volumes: create, inspect, list by label, remove", async () => {
     const name = `dst-vol-${suffix}`;
     await createVolume(docker, { Name: name, Labels });
-    expect((await inspectVolume(docker, name)).Name).toBe(name);
+    expect((await inspectVolume(docker, name))!.Name).toBe(name);
     expect((await listVolumes(docker, { labels: [LABEL] })).map((v) => v.Name)).toContain(name);
     await removeVolume(docker, name);
     expect(await inspectVolume(docker, name)).toBeNull();
   });
 
   test("images: inspect and list by reference", async () => {
-    const img = await inspectImage(docker, BUSYBOX);
+    const img = (await inspectImage(docker, BUSYBOX))!;
     expect(img.Id).toMatch(/^sha256:/);
     const list = await listImages(docker, { reference: BUSYBOX });
     expect(list.map((i) => i.Id)).toContain(img.Id);
@@ -103,7 +103,7 @@ describe("Engine API client against the real engine", () => {
     await streamEvents(
       docker,
       { since, until: Math.floor(Date.now() / 1000) + 1, filters: { container: [Id], type: ["container"] } },
-      (ev) => seen.push(ev.Action ?? ev.status),
+      (ev) => seen.push(ev.Action ?? ev.status ?? ""),
     );
     expect(seen).toEqual(expect.arrayContaining(["create", "start", "die", "destroy"]));
   });

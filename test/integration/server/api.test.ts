@@ -3,6 +3,7 @@
  * the real engine, through the compiled binary. Rollouts under load, routing, tasks and
  * resumption have their own files.
  */
+import type { ContainerInspect } from "../../../src/docker/types";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createContainer } from "../../../src/docker/containers";
 import { TOO_MANY_INSTANCES, TOO_MANY_VERSIONS } from "../../../src/server/rollout/plan";
@@ -119,7 +120,7 @@ describe("deploys", () => {
       expect(u.routed).toBeNull();
       // reachable on its host port without a router, answering with its version
       expect(await (await fetch(`http://127.0.0.1:${u.host_port}/`)).text()).toBe("v1\n");
-      const c = await docker.json("GET", `/containers/${u.container_id}/json`);
+      const c = await docker.json<ContainerInspect>("GET", `/containers/${u.container_id}/json`);
       expect(c.Config.Labels).toMatchObject({
         "deployster.managed": "true",
         "deployster.service": SVC,
@@ -128,7 +129,7 @@ describe("deploys", () => {
         "deployster.instance": u.instance,
       });
       expect(c.HostConfig.Privileged).toBe(false);
-      expect(c.HostConfig.PortBindings["3000/tcp"][0].HostIp).toBe("127.0.0.1");
+      expect(c.HostConfig.PortBindings!["3000/tcp"]![0]!.HostIp).toBe("127.0.0.1");
     }
   });
 

@@ -76,12 +76,12 @@ test("instances start with the environment, the facts and the secret; units and 
   }
   expect(rec.config_digest).toBe(cfg.body.config.digest);
   // The secret files: a private root (0700), the mounted directory read-only in the container.
-  const c = await inspectContainer(docker, us[0]!.container_id);
-  const mount = c.Mounts.find((m: any) => m.Destination === "/run/secrets");
+  const c = (await inspectContainer(docker, us[0]!.container_id))!;
+  const mount = c.Mounts.find((m) => m.Destination === "/run/secrets")!;
   expect(mount.RW).toBe(false);
-  expect(mount.Source.startsWith(secretsRoot)).toBe(true);
-  expect(statSync(join(mount.Source, "..", "..")).mode & 0o777).toBe(0o700);
-  expect(c.Config.Labels["deployster.config-digest"]).toBe(cfg.body.config.digest);
+  expect(mount.Source!.startsWith(secretsRoot)).toBe(true);
+  expect(statSync(join(mount.Source!, "..", "..")).mode & 0o777).toBe(0o700);
+  expect(c.Config.Labels!["deployster.config-digest"]).toBe(cfg.body.config.digest);
 }, 90_000);
 
 test("a changed configuration: the next deploy's instances see it, the old ones kept theirs until retired", async () => {
@@ -161,7 +161,7 @@ test("a bad line: 400 naming file and line, nothing started; tasks refuse too", 
 
 test("the secret is never in docker inspect's env, the labels, the logs or the API's answers", async () => {
   const [u] = (await units(s, SVC)) as any[];
-  const c = await inspectContainer(docker, u.container_id);
+  const c = (await inspectContainer(docker, u.container_id))!;
   const inspected = JSON.stringify(c);
   for (const secret of [SECRET_V1, SECRET_V2]) {
     expect(inspected).not.toContain(secret);
@@ -172,7 +172,7 @@ test("the secret is never in docker inspect's env, the labels, the logs or the A
   }
   const logs = await docker.request("GET", `/containers/${u.container_id}/logs`, { query: { stdout: 1, stderr: 1 } });
   expect(Buffer.from(await logs.arrayBuffer()).toString("latin1")).not.toContain(SECRET_V2);
-  expect(c.Config.Env.some((e: string) => e.startsWith("GREETING="))).toBe(true);
+  expect(c.Config.Env!.some((e: string) => e.startsWith("GREETING="))).toBe(true);
   expect(existsSync(join(dir, `${SVC}.secrets`, "api_key"))).toBe(true);
 });
 

@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { connect } from "node:net";
 import { createContainer, inspectContainer, listContainers, removeContainer, startContainer } from "../../../src/docker/containers";
-import { instanceName } from "../../../src/server/naming";
+import { instanceName } from "../../../src/server/names";
 import { freePort } from "../../support/registry";
 import { authHeader, cleanEnv, deployRecord, docker, ensureBinary, settled, startServe, TestScope, units, waitFor, type Serve } from "./harness";
 
@@ -161,7 +161,7 @@ describe("containers serve did not create", () => {
     const res = await s.json("POST", `/v1/services/${SVC}/deploys`, { deploy: { version: "v1", timestamp: T } });
     expect(res.status).toBe(409);
     expect(res.body.description).toContain(`A container named ${foreignName} exists that this server did not create`);
-    expect((await inspectContainer(docker, Id)).State.Status).toBe("created");
+    expect((await inspectContainer(docker, Id))!.State.Status).toBe("created");
     expect(await units(s, SVC)).toEqual([]);
     expect((await s.call("DELETE", `/v1/services/${SVC}/deploys/v1`)).status).toBe(204);
     expect(await inspectContainer(docker, Id)).not.toBeNull();
@@ -243,7 +243,7 @@ describe("caps and limits", () => {
     expect(second.body.description).toContain("--max-tasks");
     expect(second.res.headers.get("retry-after")).toBe("5");
     const [task] = await listContainers(docker, { labels: [scope.fileLabel, "deployster.component=serve-task"] });
-    const info = await inspectContainer(docker, task.Id);
+    const info = (await inspectContainer(docker, task.Id))!;
     expect(info.HostConfig.Memory).toBe(32 * 1024 * 1024);
     expect(info.HostConfig.PidsLimit).toBe(20);
     expect(await first.text()).toBe("done\n\nExited (0) \n");
@@ -260,7 +260,7 @@ describe("caps and limits", () => {
       const us = await units(limited, SVC);
       return us.length === 1 ? us : undefined;
     }, 20_000);
-    const info = await inspectContainer(docker, u!.container_id);
+    const info = (await inspectContainer(docker, u!.container_id))!;
     expect(info.HostConfig.Memory).toBe(64 * 1024 * 1024);
     expect(info.HostConfig.PidsLimit).toBe(50);
     expect((await limited.call("DELETE", `/v1/services/${SVC}/deploys/never`)).status).toBe(204);

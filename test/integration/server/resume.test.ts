@@ -5,6 +5,7 @@
  * retired, a new instance that died) are resumed from the labels; SIGTERM stops at a safe
  * point with exit 0 and the next start finishes the job.
  */
+import type { ContainerInspect } from "../../../src/docker/types";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createContainer, listContainers, removeContainer, startContainer } from "../../../src/docker/containers";
 import { buildInstanceBody } from "../../../src/server/rollout/boot";
@@ -131,7 +132,7 @@ describe("resumption", () => {
     expect(await s.stop()).toBe(0);
     const p = { ...plan(SVC, "exits", T2, `v1:${T1}`, { 1: `${SVC}-v1-${T1}-1` }), count: 1 };
     const id = await craftInstance(p, 1);
-    await waitFor("the crafted instance to exit", async () => (await docker.json("GET", `/containers/${id}/json`)).State.Status === "exited", 30_000);
+    await waitFor("the crafted instance to exit", async () => (await docker.json<ContainerInspect>("GET", `/containers/${id}/json`)).State.Status === "exited", 30_000);
 
     s = await startServe({ scope });
     try {

@@ -4,6 +4,7 @@
  * client disconnect and on shutdown, the timeout trailer, and no write deadline (a task of
  * 90 seconds streams to the end: it runs in the background while the other tests run).
  */
+import type { ContainerInspect } from "../../../src/docker/types";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { listContainers } from "../../../src/docker/containers";
 import { docker, PREFIX, startServe, TestScope, waitFor, type Serve } from "./harness";
@@ -101,7 +102,7 @@ describe("tasks", () => {
       const cs = await taskContainers();
       return cs.length > 0 ? cs : undefined;
     }, 30_000);
-    const info = await docker.json("GET", `/containers/${c.Id}/json`);
+    const info = await docker.json<ContainerInspect>("GET", `/containers/${c.Id}/json`);
     expect(info.Name).toMatch(new RegExp(`^/${SVC}-v1-task-[0-9a-f]{12}$`));
     expect(info.HostConfig.Privileged).toBe(false);
     expect(info.HostConfig.Binds ?? []).toEqual([]);

@@ -1,3 +1,4 @@
+import type { ContainerInspect } from "../../../src/docker/types";
 import { describe, expect, test } from "bun:test";
 import { buildContainerCreateBody } from "../../../src/resource-types/builtin/container/body";
 import { decideReplaceOrder, planContainer } from "../../../src/resource-types/builtin/container/plan";
@@ -30,7 +31,7 @@ function inspectFor(config: Record<string, unknown>, over: { imageId?: string; s
       Networks: over.networks ?? { bridge: { IPAddress: "172.17.0.5", Gateway: "172.17.0.1", Aliases: null } },
       Ports: { "80/tcp": [{ HostIp: "127.0.0.1", HostPort: "32768" }] },
     },
-  };
+  } as unknown as ContainerInspect; // the fields the plan reads, not a whole inspect
 }
 const image = (id = "sha256:1111111111111111") => ({ Id: id });
 
@@ -216,7 +217,7 @@ describe("extractContainerState", () => {
           },
           Ports: { "80/tcp": [{ HostIp: "0.0.0.0", HostPort: "32768" }, { HostIp: "::", HostPort: "32768" }], "81/tcp": null },
         },
-      },
+      } as unknown as ContainerInspect,
       "b",
     );
     expect(st).toEqual({

@@ -44,7 +44,7 @@ describe("docker-network", () => {
 describe("docker-volume", () => {
   const spec = normalizeVolumeConfig("data", { labels: { a: "1" } });
   const body = buildVolumeCreateBody(spec);
-  const live = { Name: "data", Driver: "local", Mountpoint: "/var/lib/docker/volumes/data/_data", Labels: body.Labels, Scope: "local" };
+  const live = { Name: "data", Driver: "local", Mountpoint: "/var/lib/docker/volumes/data/_data", Labels: body.Labels as Record<string, string>, Scope: "local" };
   test("absent → create; same → VALID with mountpoint; changed → recreate warning about data", () => {
     expect(planVolume(spec, null).status).toBe("STALE");
     expect(planVolume(spec, live)).toEqual({

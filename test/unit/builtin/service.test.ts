@@ -1,3 +1,4 @@
+import type { SwarmService } from "../../../src/docker/types";
 import { describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -29,8 +30,8 @@ function serviceFor(config: Record<string, unknown>, over: { replicas?: number; 
     Version: { Index: 10 },
     Spec: body,
     Endpoint: { VirtualIPs: [{ NetworkID: "net1", Addr: "10.0.1.5/24" }] },
-    UpdateStatus: over.update,
-  };
+    UpdateStatus: over.update as SwarmService["UpdateStatus"],
+  } as SwarmService;
 }
 
 /** A running task of `service` on node `node` (slot `slot`), publishing 80 on `port`. */

@@ -104,6 +104,16 @@ describe("the original's argument errors", () => {
     expect(usageError(["deploy", "app", "v1", "--instances", "two"]).message).toContain("--instances");
     expect(usageError(["deploy", "app", "v1", "--instances"]).message).toBe("option --instances needs a value");
     expect(usageError(["deploy", "app", "v1", "--timestamp", "yesterday"]).message).toContain("YYYY.MM.DD-hh.mm.ss");
+  });
+
+  test("--timestamp must be a real UTC date and time, as the server requires", () => {
+    for (const bad of ["2015.13.01-00.00.00", "2015.02.30-00.00.00", "2015.01.02-24.00.00", "2015.01.02-03.60.00"]) {
+      expect(usageError(["deploy", "app", "v1", "--timestamp", bad]).message).toBe(
+        `invalid --timestamp "${bad}" (expected YYYY.MM.DD-hh.mm.ss, e.g. 2015.01.31-23.59.59)`,
+      );
+      expect(usageError(["destroy", "app", "v1", "--timestamp", bad]).message).toContain("invalid --timestamp");
+    }
+    expect(inv(["deploy", "app", "v1", "--timestamp", "2016.02.29-23.59.59"]).invocation).toMatchObject({ timestamp: "2016.02.29-23.59.59" });
     expect(usageError(["deploy", "app", "v1", "--wait-timeout", "soon"]).message).toContain("--wait-timeout");
     expect(usageError(["deploy", "app", "v1", "--wait=maybe"]).message).toContain("--wait");
     expect(usageError(["status", "app", "--timestamp", "2015.01.02-03.04.05"]).message).toContain("needs a version");

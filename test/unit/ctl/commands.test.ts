@@ -107,7 +107,7 @@ describe("deploy", () => {
       expect(url.search).toBe("?timestamp=2015.01.02-03.04.05");
       const ready = Math.min(polls - 1, 2);
       return json({ deploy: { service: "app", version: "v2", timestamp: "2015.01.02-03.04.05", state: ready === 2 ? "live" : "rolling",
-        instances: [1, 2].map((i) => ({ instance: String(i), state: i <= ready ? "ready" : "starting" })) } });
+        instances: [1, 2].map((i) => ({ instance: String(i), state: i <= ready ? "ready" : "booting" })) } });
     };
     const r = await ctl(["deploy", "app", "v2", "--wait"]);
     expect(r.err).toBe("");
@@ -127,9 +127,9 @@ describe("deploy", () => {
   test("--wait on a failing deploy: exit 1 with the reason and the instance's last log lines", async () => {
     handler = (req) => {
       if (req.method === "POST") return new Response(null, { status: 201 });
-      return json({ service: "app", version: "v3", timestamp: "2015.01.02-03.04.05", state: "failed",
-        reason: "instance 1 was not ready after 2s",
-        instances: [{ instance: "1", state: "failed", logs: ["starting v3", "cannot bind :3000"] }] });
+      return json({ deploy: { service: "app", version: "v3", timestamp: "2015.01.02-03.04.05", state: "failed",
+        reason: "instance 1 was not ready after 2s", log_tail: ["starting v3", "cannot bind :3000"],
+        instances: [{ instance: "1", state: "failed" }] } });
     };
     const r = await ctl(["deploy", "app", "v3", "--wait"]);
     expect(r.code).toBe(1);
@@ -148,7 +148,7 @@ describe("deploy", () => {
   });
 
   test("--wait on a TTY redraws one progress line", async () => {
-    handler = (req) => (req.method === "POST" ? new Response(null, { status: 201 }) : json({ version: "v2", state: "live", instances: [{ state: "ready" }] }));
+    handler = (req) => (req.method === "POST" ? new Response(null, { status: 201 }) : json({ deploy: { version: "v2", state: "live", instances: [{ instance: "1", state: "ready" }] } }));
     const r = await ctl(["deploy", "app", "v2", "--wait"], {}, true);
     expect(r.code).toBe(0);
     expect(r.out).toContain("\r\x1b[Kapp v2: live, 1/1 instance ready (");
@@ -156,7 +156,7 @@ describe("deploy", () => {
   });
 
   test("--wait gives up after --wait-timeout", async () => {
-    handler = (req) => (req.method === "POST" ? new Response(null, { status: 201 }) : json({ version: "v2", state: "rolling", instances: [{ state: "starting" }] }));
+    handler = (req) => (req.method === "POST" ? new Response(null, { status: 201 }) : json({ deploy: { version: "v2", state: "rolling", instances: [{ instance: "1", state: "booting" }] } }));
     // sleep is instant here, so the budget is spent by the fake clock only: use real time
     const r = await ctl(["deploy", "app", "v2", "--wait", "--wait-timeout", "50ms"]);
     expect(r.code).toBe(1);
@@ -289,11 +289,11 @@ describe("destroy, list, status, rollback", () => {
     handler = (_req, url) =>
       url.pathname.endsWith("/deploys")
         ? json({ deploys: [
-            { version: "v2", timestamp: "2015.01.02-03.04.06", state: "live", instances: [{ state: "ready" }, { state: "ready" }] },
+            { version: "v2", timestamp: "2015.01.02-03.04.06", state: "live", instances: [{ instance: "1", state: "ready" }, { instance: "2", state: "ready" }] },
             { version: "v1", timestamp: "2015.01.02-03.04.05", state: "destroyed", instances: [] },
           ] })
-        : json({ version: "v2", timestamp: "2015.01.02-03.04.06", state: "failed", reason: "not ready",
-            instances: [{ instance: "1", state: "ready", container: "app-v2-2015.01.02-03.04.06-1" }, { instance: "2", state: "failed", reason: "exited (3)", logs: ["x"] }] });
+        : json({ deploy: { version: "v2", timestamp: "2015.01.02-03.04.06", state: "failed", reason: "not ready", log_tail: ["x"],
+            instances: [{ instance: "1", state: "ready", container: "app-v2-2015.01.02-03.04.06-1" }, { instance: "2", state: "failed", reason: "exited (3)" }] } });
     const list = await ctl(["status", "app"]);
     expect(list.code).toBe(0);
     expect(list.out).toBe(
@@ -316,8 +316,8 @@ describe("destroy, list, status, rollback", () => {
   test("rollback: triggered, --wait follows, failure lines", async () => {
     handler = (req) =>
       req.method === "POST"
-        ? json({ deploy: { version: "v1", timestamp: "2015.01.02-03.04.07", state: "rolling" } }, 201, { Location: "/v1/services/app/deploys/v1?timestamp=2015.01.02-03.04.07" })
-        : json({ version: "v1", timestamp: "2015.01.02-03.04.07", state: "live", instances: [{ state: "ready" }] });
+        ? new Response(null, { status: 201, headers: { Location: "/v1/services/app/deploys/v1?timestamp=2015.01.02-03.04.07" } })
+        : json({ deploy: { version: "v1", timestamp: "2015.01.02-03.04.07", state: "live", instances: [{ instance: "1", state: "ready" }] } });
     expect(await ctl(["rollback", "app"])).toEqual({ code: 0, out: "Rollback triggered! (to app v1)\n", err: "" });
     const w = await ctl(["rollback", "app", "--wait"]);
     expect(w.code).toBe(0);

@@ -1,6 +1,7 @@
 import { expect, test } from "bun:test";
 import { type FollowPoll, followDeploy } from "../../../src/client/follow";
-import { countReady, describeDeploy, failureLogs, normalizeDeploy, normalizeDeployList, summarizeProgress } from "../../../src/client/deploys";
+import type { DeployState } from "../../../src/api/v1";
+import { countReady, describeDeploy, failureLogs, readDeployList, readDeployRecord, readDeployResponse, summarizeProgress } from "../../../src/client/deploys";
 
 function clock() {
   let t = 0;
@@ -12,8 +13,8 @@ function script(answers: FollowPoll[]) {
   return async () => answers[Math.min(i++, answers.length - 1)];
 }
 
-const rec = (state: string, ready = 0, total = 2) =>
-  ({ kind: "record", view: normalizeDeploy({ version: "v2", state, instances: Array.from({ length: total }, (_, k) => ({ instance: k + 1, state: k < ready ? "ready" : "starting" })) })! }) as FollowPoll;
+const rec = (state: DeployState, ready = 0, total = 2) =>
+  ({ kind: "record", view: readDeployRecord({ version: "v2", timestamp: "2015.01.02-03.04.05", state, log_tail: [], instances: Array.from({ length: total }, (_, k) => ({ instance: String(k + 1), state: k < ready ? "ready" : "booting" })) })! }) as FollowPoll;
 
 test("follows until live, reporting progress", async () => {
   const c = clock();
@@ -30,7 +31,7 @@ test("follows until live, reporting progress", async () => {
 });
 
 test("failed and rolled_back are terminal", async () => {
-  for (const state of ["failed", "rolled_back", "destroyed"]) {
+  for (const state of ["failed", "rolled_back", "destroyed"] as const) {
     const r = await followDeploy({ poll: script([rec("rolling"), rec(state)]), timeoutMs: 60_000, ...clock() });
     expect(r.outcome === "terminal" && r.view.state).toBe(state);
   }
@@ -56,33 +57,40 @@ test("an unreachable server is tolerated for a while, then reported", async () =
   expect(r).toEqual({ outcome: "unreachable", message: "refused" });
 });
 
-test("normalizeDeploy reads wrapped and bare records, logs as lists or text", () => {
-  const v = normalizeDeploy({
-    deploy: {
-      service: "app", version: "v9", timestamp: "2015.01.02-03.04.05", state: "failed", reason: "instance 2 never became ready",
-      instances: [
-        { instance: "1", state: "ready", host_port: 32768 },
-        { instance: 2, state: "failed", logs: ["booting", "crash!"] },
-      ],
-    },
-  })!;
+test("readDeployResponse reads the server's record by its own field names, and nothing else", () => {
+  const record = {
+    service: "app", version: "v9", timestamp: "2015.01.02-03.04.05", state: "failed", reason: "instance 2 never became ready",
+    instance_count: 2, destroy_previous: true, previous: null, rollback_of: null, started_at: "2015-01-02T03:04:05Z", finished_at: null,
+    log_tail: ["booting", "crash!"],
+    instances: [
+      { instance: "1", container: "app-v9-2015.01.02-03.04.05-1", state: "ready", replaces: null, retired: false, reason: null },
+      { instance: "2", container: "app-v9-2015.01.02-03.04.05-2", state: "failed", replaces: null, retired: false, reason: "exited (3)" },
+    ],
+  };
+  const v = readDeployResponse({ deploy: record })!;
   expect(v).toEqual({
     service: "app", version: "v9", timestamp: "2015.01.02-03.04.05", state: "failed", reason: "instance 2 never became ready",
     instances: [
-      { instance: "1", state: "ready", ready: true, failed: false, hostPort: "32768", logs: [] },
-      { instance: "2", state: "failed", ready: false, failed: true, logs: ["booting", "crash!"] },
+      { instance: "1", state: "ready", container: "app-v9-2015.01.02-03.04.05-1" },
+      { instance: "2", state: "failed", container: "app-v9-2015.01.02-03.04.05-2", reason: "exited (3)" },
     ],
-    logs: [],
+    log_tail: ["booting", "crash!"],
   });
   expect(describeDeploy(v)).toBe("app v9 (2015.01.02-03.04.05)");
+  expect(countReady(v)).toEqual({ ready: 1, total: 2 });
   expect(failureLogs(v)).toEqual([{ instance: "2", lines: ["booting", "crash!"] }]);
-  const bare = normalizeDeploy({ version: "v1", state: "failed", logs: "a\nb\n", instances: [{ ready: true }] })!;
-  expect(bare.instances[0]).toMatchObject({ instance: "1", ready: true });
-  expect(failureLogs(bare)).toEqual([{ lines: ["a", "b"] }]);
-  const served = normalizeDeploy({ version: "v3", state: "failed", log_tail: ["booting", "bye"], instances: [{ instance: "1", state: "ready" }, { instance: "2", state: "failed" }] })!;
-  expect(failureLogs(served)).toEqual([{ instance: "2", lines: ["booting", "bye"] }]);
-  expect(normalizeDeploy({ nothing: true })).toBeUndefined();
-  expect(normalizeDeployList({ deploys: [{ version: "v1", state: "live" }, { junk: 1 }] })!.map((d) => d.version)).toEqual(["v1"]);
-  expect(normalizeDeployList([])).toEqual([]);
-  expect(normalizeDeployList({})).toBeUndefined();
+  const twoFailed = readDeployRecord({ ...record, instances: record.instances.map((i) => ({ ...i, state: "failed" })) })!;
+  expect(failureLogs(twoFailed)).toEqual([{ lines: ["booting", "crash!"] }]);
+  // Keys the server never sends are not read: no `status` for state, no `logs`, no bare record for a {deploy} answer.
+  expect(readDeployRecord({ version: "v1", timestamp: "2015.01.02-03.04.05", status: "live", instances: [] })).toBeUndefined();
+  expect(readDeployResponse(record)).toBeUndefined();
+  expect(failureLogs(readDeployRecord({ ...record, log_tail: [], logs: ["x"] })!)).toEqual([]);
+  // A state or an instance progress outside the wire's unions is no record.
+  expect(readDeployRecord({ ...record, state: "exploded" })).toBeUndefined();
+  expect(readDeployRecord({ ...record, instances: [{ instance: 1, state: "ready" }] })).toBeUndefined();
+  expect(readDeployRecord({ nothing: true })).toBeUndefined();
+  expect(readDeployList({ deploys: [{ ...record, version: "v1", state: "live" }, { junk: 1 }] })!.map((d) => d.version)).toEqual(["v1"]);
+  expect(readDeployList({ deploys: [] })).toEqual([]);
+  expect(readDeployList([])).toBeUndefined();
+  expect(readDeployList({})).toBeUndefined();
 });

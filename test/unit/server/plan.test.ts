@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { HttpError } from "../../../src/server/http";
-import { type Instance } from "../../../src/server/naming";
+import type { Instance } from "../../../src/server/instance-model";
 import { determineInstanceCount, planDeploy, planFromLabels, runningVersions, TOO_MANY_INSTANCES, TOO_MANY_VERSIONS } from "../../../src/server/rollout/plan";
 import { buildInstanceBody } from "../../../src/server/rollout/boot";
 

@@ -4,7 +4,8 @@ import { retryPause } from "../../../src/server/reconcile/heal";
 import { refFromEvent } from "../../../src/server/reconcile/index";
 import { markDown, markRemoved, markUp, stillWanted, wasServing } from "../../../src/server/reconcile/records";
 import { planRouteChanges, portOf } from "../../../src/server/reconcile/routes";
-import { DeployLog, type DeployRecord } from "../../../src/server/records";
+import type { DeployRecord } from "../../../src/api/v1";
+import { DeployLog } from "../../../src/server/records";
 
 describe("router plan", () => {
   test("re-adds wanted running instances the router lost, removes upstreams with no running instance", () => {

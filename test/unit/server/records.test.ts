@@ -1,6 +1,9 @@
 import { describe, expect, test } from "bun:test";
-import { healthOf, instanceName, isFailed, parseInstance, parseScopeLabels } from "../../../src/server/naming";
-import { DeployLog, type DeployRecord } from "../../../src/server/records";
+import { healthOf, isFailed, parseInstance } from "../../../src/server/instance-model";
+import { parseScopeLabels } from "../../../src/server/labels";
+import { instanceName } from "../../../src/server/names";
+import type { DeployRecord } from "../../../src/api/v1";
+import { DeployLog } from "../../../src/server/records";
 
 function record(version: string, state: DeployRecord["state"], startedAt: string, extra: Partial<DeployRecord> = {}): DeployRecord {
   return {

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { crossSiteReason, isJsonContentType } from "../../../src/server/guard";
 import { limitsHostConfig, parseByteSize, resolveLimits } from "../../../src/server/limits";
 import { ServiceLocks } from "../../../src/server/mutex";
-import { instanceName, joinNameParts, splitNameParts, taskName } from "../../../src/server/naming";
+import { instanceName, joinNameParts, splitNameParts, taskName } from "../../../src/server/names";
 import { foreignReason } from "../../../src/server/ownership";
 import { findHostRoute } from "../../../src/server/router";
 

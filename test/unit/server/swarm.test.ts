@@ -94,7 +94,7 @@ describe("instances from services and tasks", () => {
       task("running", "shutdown", "2026-01-02T03:04:06Z", "n1", 32768),
       task("starting", "running", "2026-01-02T03:09:00Z", "n2"),
     ];
-    expect(currentTask(tasks).NodeID).toBe("n2");
+    expect(currentTask(tasks)!.NodeID).toBe("n2");
     const i = parseSwarmInstance(service, tasks, addrs, 3000)!;
     expect(i.state).toBe("created");
     expect(i.dial).toBeUndefined();

@@ -1,9 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { HttpError } from "../../../src/server/http";
+import { formatTimestamp, isValidTimestamp } from "../../../src/api/v1";
 import {
-  formatTimestamp,
   isValidName,
-  isValidTimestamp,
   parseDeployBody,
   parseTaskBody,
 } from "../../../src/server/validate";

@@ -9,9 +9,10 @@
 import type { DockerClient } from "../../../docker/client";
 import {
   connectNetwork,
-  createContainer,
+  containerNameOf,
+  createContainerPullingIfMissing,
+  ensureImage,
   inspectContainer,
-  inspectImage,
   listContainers,
   removeContainer,
   renameContainer,
@@ -19,13 +20,12 @@ import {
   stopContainer,
 } from "../../../docker/index";
 import type { ContainerTracker } from "../../../docker/tracking";
-import { DockerApiError } from "../../../docker/errors";
 import { UserError } from "../../../errors";
 import { shortId } from "../common/hash";
 import { LABEL_MANAGED, LABEL_NAME } from "../common/labels";
-import { pullWithProgress } from "../common/pull";
+import { createPullProgress, pullWithProgress } from "../common/pull";
 import { buildContainerCreateBody } from "./body";
-import { waitReady } from "./ready";
+import { waitReadyOrThrow } from "./ready";
 import { DEFAULT_MIN_RUNNING_REPLACE_MS, type ContainerOptions, type ContainerSpec } from "./spec";
 import type { ContainerObject } from "../../docker-objects";
 
@@ -45,7 +45,7 @@ const suffix = () => Math.floor(Math.random() * 0x1000000).toString(16).padStart
 async function listLeftovers(d: DockerClient, name: string): Promise<{ id: string; name: string }[]> {
   const all = await listContainers(d, { all: true, labels: [`${LABEL_MANAGED}=true`, `${LABEL_NAME}=${name}`] });
   return all
-    .map((c) => ({ id: c.Id as string, name: String(c.Names?.[0] ?? "").replace(/^\//, "") }))
+    .map((c) => ({ id: c.Id, name: containerNameOf(c) }))
     .filter((c) => c.name !== name);
 }
 
@@ -55,7 +55,7 @@ export async function listLeftoverNames(d: DockerClient): Promise<Map<string, st
   const out = new Map<string, string[]>();
   for (const c of all) {
     const canonical = c.Labels?.[LABEL_NAME];
-    const name = String(c.Names?.[0] ?? "").replace(/^\//, "");
+    const name = containerNameOf(c);
     if (!canonical || name === canonical) continue;
     out.set(canonical, [...(out.get(canonical) ?? []), name].sort());
   }
@@ -70,20 +70,14 @@ export async function removeLeftovers(ctx: StepContext): Promise<void> {
   }
 }
 
-/** Creates; when the engine lacks the image (404 "No such image"), pulls it and creates again. */
-async function createPullingIfMissing(ctx: StepContext, body: Record<string, unknown>, name: string): Promise<{ Id: string }> {
-  try {
-    return await createContainer(ctx.d, body, name);
-  } catch (err) {
-    if (!(err instanceof DockerApiError && err.status === 404 && /no such image/i.test(err.engineMessage))) throw err;
-    await pullWithProgress(ctx.d, ctx.spec.image, ctx.log, ctx.signal);
-    return createContainer(ctx.d, body, name);
-  }
+/** Creates; when the engine lacks the image, pulls it (with progress lines) and creates again. */
+function createPullingIfMissing(ctx: StepContext, body: Record<string, unknown>, name: string): Promise<{ Id: string }> {
+  return createContainerPullingIfMissing(ctx.d, body, name, () => pullWithProgress(ctx.d, ctx.spec.image, ctx.log, ctx.signal));
 }
 
-export async function ensureImage(ctx: StepContext): Promise<void> {
-  if (await inspectImage(ctx.d, ctx.spec.image)) return;
-  await pullWithProgress(ctx.d, ctx.spec.image, ctx.log, ctx.signal);
+/** Pulls the spec's image (with progress lines) when the engine lacks it. */
+async function ensureSpecImage(ctx: StepContext): Promise<void> {
+  await ensureImage(ctx.d, ctx.spec.image, { onPull: (ref) => ctx.log(`pulling ${ref}`), onProgress: createPullProgress(ctx.log), signal: ctx.signal });
 }
 
 /**
@@ -100,7 +94,7 @@ async function launch(ctx: StepContext, name: string, replacing = false): Promis
     const waiting = ctx.spec.healthcheck && !("disable" in ctx.spec.healthcheck) ? " (waiting for healthy)" : "";
     ctx.log(`started container ${name} (${shortId(Id)})${waiting}`);
     const minRunningMs = ctx.options.min_running_ms ?? (replacing ? DEFAULT_MIN_RUNNING_REPLACE_MS : 0);
-    const ms = await waitReady(ctx.d, Id, { timeoutMs: ctx.options.health_timeout_ms, minRunningMs, signal: ctx.signal });
+    const ms = await waitReadyOrThrow(ctx.d, Id, { timeoutMs: ctx.options.health_timeout_ms, minRunningMs, signal: ctx.signal });
     if (ms > 500) ctx.log(`container ${name} is ready after ${(ms / 1000).toFixed(1)}s`);
     return Id;
   } catch (err) {
@@ -131,7 +125,7 @@ export async function startExisting(ctx: StepContext): Promise<void> {
   else await startContainer(ctx.d, c.Id);
   ctx.log(`started container ${ctx.spec.name} (${shortId(c.Id)})`);
   try {
-    await waitReady(ctx.d, c.Id, { timeoutMs: ctx.options.health_timeout_ms, minRunningMs: ctx.options.min_running_ms, signal: ctx.signal });
+    await waitReadyOrThrow(ctx.d, c.Id, { timeoutMs: ctx.options.health_timeout_ms, minRunningMs: ctx.options.min_running_ms, signal: ctx.signal });
   } catch (err) {
     throw failure(ctx, "did not become ready after start", err, "");
   }
@@ -168,7 +162,7 @@ export async function replaceStopFirst(ctx: StepContext): Promise<void> {
   const old = await inspectContainer(ctx.d, ctx.spec.name);
   if (!old) return createFresh(ctx);
   await removeLeftovers(ctx);
-  await ensureImage(ctx); // before stopping anything: a failed pull costs no downtime
+  await ensureSpecImage(ctx); // before stopping anything: a failed pull costs no downtime
   const aside = `${ctx.spec.name}-old-${suffix()}`;
   await renameContainer(ctx.d, old.Id, aside);
   await stopContainer(ctx.d, old.Id, stopTimeoutOf(old));
@@ -180,7 +174,7 @@ export async function replaceStopFirst(ctx: StepContext): Promise<void> {
     await renameContainer(ctx.d, old.Id, ctx.spec.name);
     if (old.State?.Running) {
       await startContainer(ctx.d, old.Id);
-      await waitReady(ctx.d, old.Id, { timeoutMs: ctx.options.health_timeout_ms, signal: ctx.signal }).catch((e: Error) =>
+      await waitReadyOrThrow(ctx.d, old.Id, { timeoutMs: ctx.options.health_timeout_ms, signal: ctx.signal }).catch((e: Error) =>
         ctx.log(`the restored container ${shortId(old.Id)} is not ready: ${e.message}`),
       );
     }

@@ -48,11 +48,12 @@ export function describeConfigChanges(labels: Record<string, string> | undefined
 
 /** Why the existing container must be replaced ([] = it need not be). */
 export function findRecreateReasons(spec: ContainerSpec, facts: ContainerFacts): string[] {
-  const c = facts.container;
+  // Only asked of an existing container.
+  const c = facts.container!;
   const reasons: string[] = [];
   const configChanged = c.Config?.Labels?.[LABEL_CONFIG_HASH] !== hashSpec(spec);
   if (configChanged) {
-    const changes = describeConfigChanges(c.Config?.Labels, spec);
+    const changes = describeConfigChanges(c.Config?.Labels ?? undefined, spec);
     reasons.push(changes.length ? formatChanges(changes) : "configuration changed");
   }
   const imageRefChanged = configChanged && c.Config?.Image !== spec.image;

@@ -2,7 +2,7 @@ import type { DockerClient } from "../../../docker/client";
 import { containerLogs, inspectContainer } from "../../../docker/containers";
 import type { ContainerObject } from "../../docker-objects";
 
-export interface WaitReadyOptions {
+export interface WaitReadyOrThrowOptions {
   timeoutMs: number;
   /** Without a healthcheck: how long it must keep running (one start, no restart) to count. */
   minRunningMs?: number;
@@ -21,7 +21,7 @@ export class NotReadyError extends Error {
  * minimum-running rule to containers without a healthcheck.
  */
 export function judgeReadiness(
-  inspect: ContainerObject | null,
+  inspect: { State?: Partial<ContainerObject["State"]>; RestartCount?: number } | null,
   minimum: { minRunningMs?: number; runningForMs?: number; firstStartedAt?: string } = {},
 ): { verdict: "ready" | "waiting" | "failed"; reason?: string } {
   if (!inspect) return { verdict: "failed", reason: "the container disappeared" };
@@ -58,10 +58,11 @@ async function tailLogs(d: DockerClient, id: string): Promise<string> {
 
 /**
  * Waits until a started container is ready: healthy when it has a healthcheck (its own or
- * its image's), otherwise running (for at least `minRunningMs`, without a restart). Fails
- * fast when it exits, restarts or turns unhealthy.
+ * its image's), otherwise running (for at least `minRunningMs`, without a restart). Throws a
+ * NotReadyError (with the reason and last log lines) as soon as it exits, restarts or turns
+ * unhealthy, or at the timeout; resolves with the time it took.
  */
-export async function waitReady(d: DockerClient, id: string, opts: WaitReadyOptions): Promise<number> {
+export async function waitReadyOrThrow(d: DockerClient, id: string, opts: WaitReadyOrThrowOptions): Promise<number> {
   const started = Date.now();
   let poll = 100;
   let firstStartedAt: string | undefined;

@@ -1,6 +1,7 @@
 import type { ContainerObject } from "../../docker-objects";
 
 /** What a container exposes to dependents (`{{ web.state.ip }}`...), from its inspect. Pure. */
+import { containerNameOf, type PortBinding } from "../../../docker/types";
 export interface ContainerState extends Record<string, unknown> {
   id: string;
   name: string;
@@ -30,21 +31,21 @@ export function extractContainerState(inspect: ContainerObject, primaryNetwork?:
     };
   }
   const ports: ContainerState["ports"] = {};
-  const rawPorts: Record<string, { HostIp: string; HostPort: string }[] | null> = inspect.NetworkSettings?.Ports ?? {};
+  const rawPorts: Record<string, PortBinding[] | null> = inspect.NetworkSettings?.Ports ?? {};
   for (const key of Object.keys(rawPorts).sort()) {
     const b = rawPorts[key];
     if (!b?.length) continue;
     // The engine lists IPv4 and IPv6 bindings of an unspecified host IP separately; keep distinct ports once.
     const seen = new Set<string>();
     ports[key] = b
-      .map((x) => ({ host_ip: x.HostIp, host_port: Number(x.HostPort) }))
+      .map((x) => ({ host_ip: x.HostIp ?? "", host_port: Number(x.HostPort) }))
       .filter((x) => !seen.has(`${x.host_ip}:${x.host_port}`) && seen.add(`${x.host_ip}:${x.host_port}`));
   }
   const firstKey = Object.keys(ports)[0];
   const primary = primaryNetwork ?? Object.keys(nets)[0];
   return {
     id: inspect.Id,
-    name: String(inspect.Name ?? "").replace(/^\//, ""),
+    name: containerNameOf(inspect),
     image: inspect.Config?.Image ?? "",
     image_id: inspect.Image,
     status: inspect.State?.Status ?? "unknown",

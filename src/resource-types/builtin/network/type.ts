@@ -1,4 +1,4 @@
-import { connectNetwork, createNetwork, disconnectNetwork, inspectContainer, inspectNetwork, removeNetwork } from "../../../docker/index";
+import { connectNetwork, containerNameOf, createNetwork, disconnectNetwork, inspectContainer, inspectNetwork, removeNetwork } from "../../../docker/index";
 import { UserError } from "../../../errors";
 import { BurstCache } from "../common/burst-cache";
 import type { ActionSpec, ResourceType, StateResult } from "../../../engine/resource-type";
@@ -72,8 +72,8 @@ async function recreateNetwork(opts: BuiltinTypeOptions, spec: ReturnType<typeof
     if (!c) continue;
     const endpoint = c.NetworkSettings?.Networks?.[spec.name];
     const shortId = c.Id.slice(0, 12);
-    const aliases = (endpoint?.Aliases ?? []).filter((a: string) => a !== shortId && a !== c.Id);
-    attached.push({ id: c.Id, name: String(c.Name).replace(/^\//, ""), aliases });
+    const aliases = (endpoint?.Aliases ?? []).filter((a) => a !== shortId && a !== c.Id);
+    attached.push({ id: c.Id, name: containerNameOf(c), aliases });
   }
   for (const c of attached) await disconnectNetwork(d, spec.name, c.id, true);
   if (old) await removeNetwork(d, old.Id);

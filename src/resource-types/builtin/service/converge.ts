@@ -63,8 +63,8 @@ export async function waitForConvergence(d: DockerClient, id: string, name: stri
     if (!service) throw new UserError(`service ${name} was removed while apply waited for it`);
     if (tasks.some((t) => t.NodeID && !nodes.has(t.NodeID))) nodes = await readNodes(d);
     const summary = summarizeTasks(service, tasks, nodes, o.target);
-    const update = service.UpdateStatus;
-    const state: string | undefined = update?.State;
+    const update = service.UpdateStatus ?? {};
+    const state = update.State;
     if (state === "rollback_completed" || state === "rollback_paused" || state === "paused") {
       const what = state === "paused" ? "the update was paused by Swarm" : `Swarm rolled the update back (${state.replace("_", " ")})`;
       throw failure(name, update.Message ? `${what}: ${update.Message}` : what, summary);

@@ -31,7 +31,8 @@ const ROLLED_BACK = new Set(["rollback_started", "rollback_paused", "rollback_co
 
 /** Reasons the live service differs from the desired spec ([] = none). */
 export function findUpdateReasons(spec: ServiceSpec, facts: ServiceFacts): string[] {
-  const s = facts.service;
+  // Only asked of an existing service.
+  const s = facts.service!;
   const labels = s.Spec?.Labels ?? {};
   const reasons: string[] = [];
   let changes: FieldChange[] = [];
@@ -51,7 +52,7 @@ export function findUpdateReasons(spec: ServiceSpec, facts: ServiceFacts): strin
     reasons.push(`image ${spec.image} moved in the registry: ${shortId(digestOf(liveImage))} → ${shortId(facts.registryDigest)}`);
   }
   const update = s.UpdateStatus;
-  if (update && ROLLED_BACK.has(update.State) && reasons.length) {
+  if (update && ROLLED_BACK.has(update.State ?? "") && reasons.length) {
     const how = update.State === "paused" ? "was paused" : "was rolled back";
     reasons.push(`the last update ${how}${update.Message ? ` (Swarm: ${update.Message})` : ""}`);
   }
@@ -96,7 +97,7 @@ export function planService(spec: ServiceSpec, facts: ServiceFacts): StateResult
   const updating = s.UpdateStatus?.State === "updating" || s.UpdateStatus?.State === "rollback_started";
   if (!isConverged(tasks) && updating) {
     const what = `${tasks.runningCurrent}/${tasks.desired} tasks running the current spec`;
-    return { status: "STALE", staleState: state, actions: [{ name: "wait", description: `wait for Swarm's ${s.UpdateStatus.State.replace("_", " ")} (${what})` }] };
+    return { status: "STALE", staleState: state, actions: [{ name: "wait", description: `wait for Swarm's ${String(s.UpdateStatus?.State).replace("_", " ")} (${what})` }] };
   }
   if (!isConverged(tasks)) {
     const failing = tasks.failures.length ? `; ${tasks.failures.slice(0, 3).join("; ")}` : "";

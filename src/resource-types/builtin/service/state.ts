@@ -42,27 +42,28 @@ export function extractServiceState(service: ServiceObject, tasks: TaskObject[],
     .filter((t) => t.ServiceID === service.ID && t.DesiredState === "running" && t.Status?.State === "running")
     .sort((a, b) => (a.Slot ?? 0) - (b.Slot ?? 0) || String(a.NodeID).localeCompare(String(b.NodeID)));
   const netNames = new Map<string, string>();
-  for (const t of running) for (const a of t.NetworksAttachments ?? []) netNames.set(a.Network?.ID, a.Network?.Spec?.Name);
+  for (const t of running) for (const a of t.NetworksAttachments ?? []) netNames.set(a.Network?.ID ?? "", a.Network?.Spec?.Name ?? "");
   const taskStates: ServiceTaskState[] = running.map((t) => {
     const seen = new Set<string>();
     const ports = (t.Status?.PortStatus?.Ports ?? [])
       .filter((p: PortStatusEntry) => p.PublishMode === "host" || p.PublishMode === undefined)
-      .map((p: PortStatusEntry) => ({ target: p.TargetPort, published: p.PublishedPort, protocol: p.Protocol ?? "tcp" }))
+      // The engine always sends both numbers for a published port.
+      .map((p: PortStatusEntry) => ({ target: p.TargetPort ?? 0, published: p.PublishedPort ?? 0, protocol: p.Protocol ?? "tcp" }))
       // The engine lists a port once per address family: keep each once.
       .filter((p: { target?: number; published?: number; protocol: string }) => !seen.has(`${p.target}/${p.protocol}:${p.published}`) && seen.add(`${p.target}/${p.protocol}:${p.published}`));
-    const node = nodes.get(t.NodeID);
-    return { id: t.ID, slot: t.Slot ?? null, node: node?.hostname ?? t.NodeID, address: node?.addr ?? "", ports };
+    const node = nodes.get(t.NodeID ?? "");
+    return { id: t.ID, slot: t.Slot ?? null, node: node?.hostname ?? t.NodeID ?? "", address: node?.addr ?? "", ports };
   });
   const vips: Record<string, string> = {};
   for (const v of service.Endpoint?.VirtualIPs ?? []) {
     const ip = String(v.Addr ?? "").replace(/\/\d+$/, "");
-    const name = netNames.get(v.NetworkID) ?? v.NetworkID;
+    const name = netNames.get(v.NetworkID ?? "") ?? v.NetworkID ?? "";
     if (ip && name !== "ingress") vips[name] = ip;
   }
   const mode = service.Spec?.Mode?.Global ? "global" : "replicated";
   return {
     id: service.ID,
-    name: service.Spec?.Name,
+    name: service.Spec?.Name ?? "",
     mode,
     image: service.Spec?.TaskTemplate?.ContainerSpec?.Image ?? "",
     replicas: mode === "global" ? null : (service.Spec?.Mode?.Replicated?.Replicas ?? null),

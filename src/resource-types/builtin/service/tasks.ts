@@ -55,7 +55,7 @@ export function isCurrentTask(target: TaskTarget, task: TaskObject): boolean {
 
 export function describeTask(service: ServiceObject, task: TaskObject, nodes: Map<string, NodeInfo>): string {
   const name = `${service.Spec?.Name}.${task.Slot ?? task.NodeID?.slice(0, 12) ?? "?"}`;
-  const node = nodes.get(task.NodeID)?.hostname;
+  const node = nodes.get(task.NodeID ?? "")?.hostname;
   const why = task.Status?.Err || task.Status?.Message || task.Status?.State;
   return `${name}${node ? ` on ${node}` : ""}: ${task.Status?.State}: ${why}`;
 }
@@ -69,7 +69,7 @@ export function summarizeTasks(service: ServiceObject, tasks: TaskObject[], node
   const runningCurrent = shouldRun.filter((t) => t.Status?.State === "running" && isCurrentTask(target, t)).length;
   const runningOld = shouldRun.filter((t) => !isCurrentTask(target, t)).length;
   const failures = mine
-    .filter((t) => FAILED.has(t.Status?.State) && isCurrentTask(target, t))
+    .filter((t) => FAILED.has(t.Status?.State ?? "") && isCurrentTask(target, t))
     .sort((a, b) => String(b.Status?.Timestamp).localeCompare(String(a.Status?.Timestamp)))
     .map((t) => describeTask(service, t, nodes));
   return {

@@ -1,4 +1,4 @@
-import { createVolume, inspectVolume, removeVolume } from "../../../docker/index";
+import { containerNameOf, createVolume, inspectVolume, listContainers, removeVolume } from "../../../docker/index";
 import { UserError } from "../../../errors";
 import { BurstCache } from "../common/burst-cache";
 import type { ActionSpec, ResourceType, StateResult } from "../../../engine/resource-type";
@@ -46,9 +46,9 @@ export function createVolumeType(opts: BuiltinTypeOptions): ResourceType {
         const spec = normalizeVolumeConfig(req.name, req.config);
         const log = makeLog(io);
         if (action.name === "recreate") {
-          const users = await d.json<{ Id: string; Names?: string[] }[]>("GET", "/containers/json", { query: { all: true, filters: { volume: [spec.name] } } });
+          const users = await listContainers(d, { all: true, volume: spec.name });
           if (users.length) {
-            const names = users.map((c) => String(c.Names?.[0] ?? c.Id).replace(/^\//, "")).join(", ");
+            const names = users.map((c) => containerNameOf(c) || c.Id).join(", ");
             throw new UserError(`volume '${spec.name}' must be recreated but is in use by: ${names} (remove those containers first)`);
           }
           await removeVolume(d, spec.name);

@@ -8,11 +8,13 @@
  */
 import { registryAuthHeader } from "../../../docker/auth";
 import type { DockerClient } from "../../../docker/client";
+import type { SwarmService, SwarmTask } from "../../../docker/types";
 import { createService, distributionDigest, inspectService, listServices, listTasks, removeService, serviceLogs, swarmRole } from "../../../docker/swarm";
 import { UserError } from "../../../errors";
 import type { ServerContext } from "../../context";
 import { envList, instanceFacts, type ServiceConfig } from "../../config-dir";
-import { instanceFilters, type Instance } from "../../naming";
+import type { Instance } from "../../instance-model";
+import { instanceFilters } from "../../labels";
 import { instanceLabels } from "../../rollout/boot";
 import { newInstanceName } from "../../rollout/plan";
 import { tcpConnect } from "../../readiness";
@@ -54,7 +56,7 @@ export async function createSwarmBackend(ctx: ServerContext, env: Record<string,
   const probeOptions = (containerPort: number, failOnTaskFailure: boolean) => ({ containerPort, healthPath: config.healthPath, failOnTaskFailure });
 
   /** Services and their tasks, consistent: listed again when a service went away in between. */
-  async function listWithTasks(labels: string[]): Promise<{ services: any[]; tasks: any[] }> {
+  async function listWithTasks(labels: string[]): Promise<{ services: SwarmService[]; tasks: SwarmTask[] }> {
     for (let attempt = 1; ; attempt++) {
       const services = await listServices(docker, labels);
       const tasks = await listTasks(docker, services.map((s) => s.ID));

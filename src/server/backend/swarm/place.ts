@@ -6,29 +6,13 @@
  * the spec (and its environment) is fixed, and its env templates name no node address.
  * The price: Swarm cannot move a pinned task by itself; serve re-places it (./replace.ts).
  */
+import type { SwarmNode, SwarmService, SwarmTask } from "../../../docker/types";
 import { UserError } from "../../../errors";
 
 /** The parts of the Engine API's objects placement reads (everything else is ignored). */
-export interface NodeShape {
-  ID?: string;
-  Status?: { State?: string; Addr?: string };
-  Spec?: { Availability?: string };
-  ManagerStatus?: { Addr?: string };
-}
-export interface ServiceShape {
-  ID?: string;
-  Spec?: {
-    Labels?: Record<string, string>;
-    TaskTemplate?: { Placement?: { Constraints?: string[] } };
-    EndpointSpec?: { Ports?: { PublishedPort?: number; PublishMode?: string }[] };
-  };
-}
-export interface TaskShape {
-  ServiceID?: string;
-  NodeID?: string;
-  DesiredState?: string;
-  Status?: { State?: string; Err?: string; PortStatus?: { Ports?: { PublishedPort?: number }[] } };
-}
+export type NodeShape = Partial<Pick<SwarmNode, "ID" | "Status" | "Spec" | "ManagerStatus">>;
+export type ServiceShape = Partial<Pick<SwarmService, "ID" | "Spec">>;
+export type TaskShape = Partial<Pick<SwarmTask, "ServiceID" | "NodeID" | "DesiredState" | "Status">>;
 
 export interface PortRange {
   lo: number;

@@ -9,8 +9,9 @@
 import type { DockerClient } from "../../../docker/client";
 import { LABEL_COMPONENT } from "../../../docker/labels";
 import { listNodes } from "../../../docker/swarm";
-import { COMPONENT_INSTANCE, LABEL_SERVICE } from "../../naming";
-import { choosePlacement, type NodeShape, type Placement, type PortRange, type ServiceShape, type TaskShape, viewCluster } from "./place";
+import type { SwarmService, SwarmTask } from "../../../docker/types";
+import { COMPONENT_INSTANCE, LABEL_SERVICE } from "../../labels";
+import { choosePlacement, type Placement, type PortRange, type ServiceShape, viewCluster } from "./place";
 
 /** How long a port found taken on a node is avoided there. */
 const AVOID_MS = 60_000;
@@ -44,9 +45,9 @@ export function createPlacer(d: DockerClient, range: PortRange): Placer {
 
   async function choose(service: string, o: PlaceOptions): Promise<Placement> {
     const [nodes, services, tasks] = await Promise.all([
-      listNodes(d) as Promise<NodeShape[]>,
-      d.json<ServiceShape[]>("GET", "/services"),
-      d.json<TaskShape[]>("GET", "/tasks", { query: { filters: { "desired-state": ["running", "ready"] } } }),
+      listNodes(d),
+      d.json<SwarmService[]>("GET", "/services"),
+      d.json<SwarmTask[]>("GET", "/tasks", { query: { filters: { "desired-state": ["running", "ready"] } } }),
     ]);
     const isOwn = (s: ServiceShape) => s.Spec?.Labels?.[LABEL_COMPONENT] === COMPONENT_INSTANCE && s.Spec?.Labels?.[LABEL_SERVICE] === service;
     const view = viewCluster(nodes, services, tasks, isOwn);

@@ -7,6 +7,7 @@
  */
 import type { DockerClient } from "../../../docker/client";
 import { inspectService, listNodes, listTasks } from "../../../docker/swarm";
+import type { SwarmTask } from "../../../docker/types";
 import { tcpConnect } from "../../readiness";
 import { isPortConflict } from "./place";
 import { currentTask, publishedPort } from "./spec";
@@ -28,7 +29,7 @@ export function createNodeAddresses(d: DockerClient, ttlMs = 5000): (nodeId: str
   let cache: { at: number; map: Map<string, string> } | undefined;
   const load = async () => {
     const nodes = await listNodes(d);
-    cache = { at: Date.now(), map: new Map(nodes.map((n: any) => [String(n.ID), String(n.Status?.Addr ?? "")])) };
+    cache = { at: Date.now(), map: new Map(nodes.map((n) => [String(n.ID), String(n.Status?.Addr ?? "")])) };
     return cache.map;
   };
   return async (nodeId) => {
@@ -38,7 +39,7 @@ export function createNodeAddresses(d: DockerClient, ttlMs = 5000): (nodeId: str
   };
 }
 
-function describeFailure(t: any): string {
+function describeFailure(t: SwarmTask): string {
   const code = t?.Status?.ContainerStatus?.ExitCode;
   const err = t?.Status?.Err;
   return `its task ${t?.Status?.State}${code !== undefined && code !== 0 ? ` (exit code ${code})` : ""}${err ? `: ${err}` : ""}`;
@@ -63,7 +64,7 @@ export async function probeSwarmInstance(
   if (task.Status?.State !== "running") return { kind: "waiting", why: `its task is ${task.Status?.State}${task.Status?.Err ? ` (${task.Status.Err})` : ""}` };
   const port = publishedPort(task, o.containerPort);
   if (!port) return { kind: "waiting", why: `port ${o.containerPort} is not published yet` };
-  const addr = await nodeAddress(task.NodeID);
+  const addr = task.NodeID ? await nodeAddress(task.NodeID) : undefined;
   if (!addr) return { kind: "waiting", why: `node ${task.NodeID} has no address` };
   const dial = `${addr}:${port}`;
   if (!(await tcpConnect(addr, port))) return { kind: "waiting", why: `nothing accepts connections on ${dial}` };

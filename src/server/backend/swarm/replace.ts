@@ -8,8 +8,9 @@
  */
 import type { DockerClient } from "../../../docker/client";
 import { inspectService, listNodes, listServices, listTasks, updateService } from "../../../docker/swarm";
+import type { SwarmService } from "../../../docker/types";
 import type { ServerContext } from "../../context";
-import { instanceFilters, LABEL_INSTANCE, LABEL_SERVICE } from "../../naming";
+import { instanceFilters, LABEL_INSTANCE, LABEL_SERVICE } from "../../labels";
 import { isPortConflict, keepsTasks, type NodeShape, type Placement, pinnedNode, type ServiceShape, specPorts, type TaskShape } from "./place";
 import type { Placer } from "./placer";
 
@@ -39,10 +40,7 @@ export function movedSpec<T extends SpecShape>(spec: T, p: Placement): T {
   };
 }
 
-interface InstanceService extends ServiceShape {
-  UpdatedAt?: string;
-  Version?: { Index?: number };
-}
+type InstanceService = ServiceShape & Partial<Pick<SwarmService, "UpdatedAt" | "Version">>;
 
 /** Why an instance must move, or undefined: its node is down or drained (`alive`: the others), or its port is taken there. */
 export function strandedWhy(s: InstanceService, tasks: (TaskShape & { CreatedAt?: string })[], alive: Set<string>): { why: string; portTaken?: boolean } | undefined {
@@ -60,10 +58,10 @@ export function strandedWhy(s: InstanceService, tasks: (TaskShape & { CreatedAt?
  * the instances already warned about as unmovable (one warning each, not one a pass).
  */
 export async function replaceStranded(ctx: ServerContext, d: DockerClient, placer: Placer, warned: Set<string>): Promise<void> {
-  const nodes = (await listNodes(d)) as NodeShape[];
+  const nodes: NodeShape[] = await listNodes(d);
   const alive = new Set(nodes.filter(keepsTasks).map((n) => String(n.ID)));
-  const services = (await listServices(d, instanceFilters(ctx.config.scopeLabels))) as InstanceService[];
-  const tasks = ((await listTasks(d, services.map((s) => s.ID ?? ""))) ?? []) as (TaskShape & { CreatedAt?: string })[];
+  const services: InstanceService[] = await listServices(d, instanceFilters(ctx.config.scopeLabels));
+  const tasks: (TaskShape & { CreatedAt?: string })[] = (await listTasks(d, services.map((s) => s.ID ?? ""))) ?? [];
   for (const s of services) {
     if (ctx.shutdown.aborted) return;
     const id = s.ID ?? "";

@@ -8,10 +8,10 @@
  */
 import { createHash } from "node:crypto";
 import type { DockerClient } from "../../../docker/client";
-import { isNotFound } from "../../../docker/errors";
 import { LABEL_COMPONENT, LABEL_MANAGED } from "../../../docker/labels";
+import { inspectSwarmObject, listSwarmObjects } from "../../../docker/secrets";
 import type { ConfigDir, ServiceConfig } from "../../config-dir";
-import { LABEL_SERVICE } from "../../naming";
+import { LABEL_SERVICE } from "../../labels";
 
 export const COMPONENT_SECRET = "serve-secret";
 const enc = encodeURIComponent;
@@ -29,13 +29,13 @@ export async function ensureSwarmSecrets(d: DockerClient, c: ServiceConfig, scop
   const refs: Record<string, unknown>[] = [];
   for (const s of c.secrets) {
     const name = swarmSecretName(c.service, s.name, s.digest);
-    let id = (await inspectSecret(d, name))?.ID as string | undefined;
+    let id = (await inspectSwarmObject(d, "secrets", name))?.ID;
     if (!id) {
       const labels = { ...scope, [LABEL_MANAGED]: "true", [LABEL_COMPONENT]: COMPONENT_SECRET, [LABEL_SERVICE]: c.service };
       const res = await d.request("POST", "/secrets/create", { body: { Name: name, Labels: labels, Data: s.data.toString("base64") }, okStatuses: [409] });
       const text = await res.text();
       // 409: created meanwhile by a concurrent boot or task.
-      id = res.status === 409 ? (await inspectSecret(d, name))?.ID : JSON.parse(text).ID;
+      id = res.status === 409 ? (await inspectSwarmObject(d, "secrets", name))?.ID : (JSON.parse(text) as { ID?: string }).ID;
       if (!id) throw new Error(`the Swarm secret ${name} could not be created`);
     }
     refs.push({ SecretID: id, SecretName: name, File: { Name: s.name, UID: "0", GID: "0", Mode: 0o444 } });
@@ -43,20 +43,11 @@ export async function ensureSwarmSecrets(d: DockerClient, c: ServiceConfig, scop
   return refs;
 }
 
-async function inspectSecret(d: DockerClient, name: string): Promise<any | undefined> {
-  try {
-    return await d.json("GET", `/secrets/${enc(name)}`);
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
-}
-
 /** Removes the service's secrets that nothing references (and no boot holds); returns their names. */
 export async function pruneSwarmSecrets(d: DockerClient, service: string | undefined, scope: Record<string, string>, holds?: ConfigDir): Promise<string[]> {
   const labels = [`${LABEL_MANAGED}=true`, `${LABEL_COMPONENT}=${COMPONENT_SECRET}`, ...Object.entries(scope).map(([k, v]) => `${k}=${v}`)];
   if (service !== undefined) labels.push(`${LABEL_SERVICE}=${service}`);
-  const secrets = await d.json<any[]>("GET", "/secrets", { query: { filters: { label: labels } } });
+  const secrets = await listSwarmObjects(d, "secrets", { labels });
   const removed: string[] = [];
   for (const s of secrets) {
     const name = String(s?.Spec?.Name ?? "");

@@ -8,8 +8,10 @@
  */
 import { createHash } from "node:crypto";
 import { LABEL_COMPONENT } from "../../../docker/labels";
+import type { Labels, SwarmService, SwarmTask } from "../../../docker/types";
 import type { ContainerLimits } from "../../limits";
-import { COMPONENT_INSTANCE, type Instance, parseInstance } from "../../naming";
+import { type Instance, parseInstance } from "../../instance-model";
+import { COMPONENT_INSTANCE } from "../../labels";
 
 /** Label on the containers of an instance service (not the managed marker: a node's engine is not serve's). */
 export const LABEL_SWARM_INSTANCE = "deployster.swarm.instance";
@@ -83,7 +85,7 @@ export function buildInstanceSpec(o: SwarmSpecOptions): Record<string, unknown> 
 const STARTING = new Set(["new", "allocated", "pending", "assigned", "accepted", "preparing", "ready", "starting"]);
 
 /** The task that stands for the instance now: the newest one Swarm wants running. */
-export function currentTask(tasks: any[]): any | undefined {
+export function currentTask(tasks: SwarmTask[]): SwarmTask | undefined {
   const byNewest = [...tasks].sort((a, b) => String(b.CreatedAt ?? "").localeCompare(String(a.CreatedAt ?? "")));
   return byNewest.find((t) => t.DesiredState === "running" || t.DesiredState === "ready") ?? byNewest[0];
 }
@@ -95,16 +97,16 @@ export function taskStateAsContainer(state: string | undefined): string {
   return "exited";
 }
 
-export function publishedPort(task: any, containerPort: number): number | undefined {
-  const p = (task?.Status?.PortStatus?.Ports ?? []).find((x: any) => x?.TargetPort === containerPort && x?.PublishedPort);
+export function publishedPort(task: SwarmTask | undefined, containerPort: number): number | undefined {
+  const p = (task?.Status?.PortStatus?.Ports ?? []).find((x) => x?.TargetPort === containerPort && x?.PublishedPort);
   return p ? Number(p.PublishedPort) : undefined;
 }
 
 /** An instance from its service, the service's tasks and the nodes' addresses; undefined when not one of ours. */
-export function parseSwarmInstance(service: any, tasks: any[], nodeAddr: Map<string, string>, defaultPort: number): Instance | undefined {
-  const labels = service?.Spec?.Labels ?? {};
-  const created = Math.floor(Date.parse(service?.CreatedAt ?? "") / 1000) || 0;
-  const base = parseInstance({ Id: service?.ID, Labels: labels, Created: created, Names: [] }, defaultPort);
+export function parseSwarmInstance(service: Pick<SwarmService, "ID" | "Spec" | "CreatedAt">, tasks: SwarmTask[], nodeAddr: Map<string, string>, defaultPort: number): Instance | undefined {
+  const labels: Labels = service.Spec?.Labels ?? {};
+  const created = Math.floor(Date.parse(service.CreatedAt ?? "") / 1000) || 0;
+  const base = parseInstance({ Id: service.ID, Labels: labels, Created: created, Names: [] }, defaultPort);
   if (!base || labels[LABEL_COMPONENT] !== COMPONENT_INSTANCE) return undefined;
   const task = currentTask(tasks);
   const state = task ? taskStateAsContainer(task.Status?.State) : "created";

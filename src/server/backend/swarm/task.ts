@@ -7,9 +7,11 @@
  */
 import { registryAuthHeader } from "../../../docker/auth";
 import { createService, listTasks, removeService, serviceLogs } from "../../../docker/swarm";
+import { ensureImage } from "../../../docker/images";
+import type { ImageInspect, SwarmTask } from "../../../docker/types";
 import type { ServerContext } from "../../context";
 import type { ServiceConfig } from "../../config-dir";
-import { ensureTaskImage, exitTrailer, plainError, pruneAfterTask, taskArgs, taskEnv, taskLabels, timeoutTrailer } from "../../handlers/tasks";
+import { exitTrailer, plainError, pruneAfterTask, taskArgs, taskEnv, taskLabels, timeoutTrailer } from "../../handlers/tasks";
 import type { TaskRequest } from "../../validate";
 import type { ContainerLimits } from "../../limits";
 import { ensureSwarmSecrets } from "./secrets";
@@ -47,7 +49,7 @@ export function buildTaskSpec(o: {
   };
 }
 
-async function jobTask(ctx: ServerContext, id: string): Promise<any | undefined> {
+async function jobTask(ctx: ServerContext, id: string): Promise<SwarmTask | undefined> {
   const tasks = (await listTasks(ctx.docker, [id])) ?? [];
   return tasks.sort((a, b) => String(b.CreatedAt ?? "").localeCompare(String(a.CreatedAt ?? "")))[0];
 }
@@ -69,11 +71,11 @@ export interface SwarmTaskOptions {
 
 export async function runSwarmTask(ctx: ServerContext, o: SwarmTaskOptions): Promise<Response> {
   const { service, task, request, image, name, config } = o;
-  let info: any;
+  let info: ImageInspect;
   try {
     // The manager pulls it too: its ENTRYPOINT decides how the command is passed.
     const signal = AbortSignal.any([request.signal, ctx.shutdown, AbortSignal.timeout(ctx.config.limits.pullTimeoutMs)]);
-    info = await ensureTaskImage(ctx, image, signal);
+    info = await ensureImage(ctx.docker, image, { signal });
   } catch (err) {
     return plainError(500, `The image ${image} is not available: ${(err as Error).message}`);
   }
@@ -89,7 +91,7 @@ export async function runSwarmTask(ctx: ServerContext, o: SwarmTaskOptions): Pro
     return plainError(500, `The task could not start: ${(err as Error).message}`);
   } finally {
     // The job service references its secrets from here on.
-    releases.forEach((r) => r());
+    for (const release of releases) release();
   }
   const remove = () =>
     removeService(ctx.docker, id)
@@ -98,7 +100,7 @@ export async function runSwarmTask(ctx: ServerContext, o: SwarmTaskOptions): Pro
 
   // Started = the task runs or has already ended; rejected before running = a start failure.
   const startDeadline = Date.now() + ctx.config.healthTimeoutMs;
-  let t: any;
+  let t: SwarmTask | undefined;
   for (;;) {
     t = await jobTask(ctx, id).catch(() => undefined);
     const state = t?.Status?.State;
@@ -128,7 +130,9 @@ export async function runSwarmTask(ctx: ServerContext, o: SwarmTaskOptions): Pro
   };
   const stream = new ReadableStream<Uint8Array>(
     {
-      start: (c) => void (controller = c),
+      start: (c) => {
+        controller = c;
+      },
       pull: wake,
       cancel: () => {
         open = false;
@@ -137,7 +141,12 @@ export async function runSwarmTask(ctx: ServerContext, o: SwarmTaskOptions): Pro
     },
     { highWaterMark: STREAM_HIGH_WATER, size: (chunk) => chunk?.byteLength ?? 0 },
   );
-  const waitForRoom = () => (!open || (controller.desiredSize ?? 1) > 0 ? Promise.resolve() : new Promise<void>((r) => (roomWaiter = r)));
+  const waitForRoom = () =>
+    !open || (controller.desiredSize ?? 1) > 0
+      ? Promise.resolve()
+      : new Promise<void>((r) => {
+          roomWaiter = r;
+        });
 
   const follow = new AbortController();
   let lastDataAt = Date.now();
@@ -159,7 +168,7 @@ export async function runSwarmTask(ctx: ServerContext, o: SwarmTaskOptions): Pro
   (async () => {
     let ending: "done" | "timeout" | "client" | "shutdown" = "done";
     for (;;) {
-      if (TERMINAL.has(t?.Status?.State)) break;
+      if (TERMINAL.has(t?.Status?.State ?? "")) break;
       if (request.signal.aborted || !open) ending = "client";
       else if (ctx.shutdown.aborted) ending = "shutdown";
       else if (Date.now() > deadline) ending = "timeout";

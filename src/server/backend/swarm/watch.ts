@@ -10,7 +10,7 @@
  * the rollout's own readiness gate.
  */
 import type { ServerContext } from "../../context";
-import { isFailed, type Instance } from "../../naming";
+import { isFailed, type Instance } from "../../instance-model";
 import { findInstanceRecord } from "../../reconcile/records";
 
 export interface WatchOptions {

@@ -3,12 +3,13 @@
  * The page's requests: same-origin only (the browser sends its cached basic-auth
  * credentials and the Origin/Sec-Fetch-Site headers the server's cross-site guard checks).
  */
+import type { ErrorBody, ServicesResponse, TasksResponse } from "../../../api/v1";
 import type { ServiceView, TaskRecord } from "./model";
 
 async function describeFailure(res: Response): Promise<string> {
   const text = await res.text().catch(() => "");
   try {
-    const body = JSON.parse(text) as { description?: string };
+    const body = JSON.parse(text) as Partial<ErrorBody>;
     if (body.description) return body.description;
   } catch {}
   return `${res.status} ${res.statusText}${text ? `: ${text.slice(0, 200)}` : ""}`;
@@ -21,7 +22,7 @@ async function getJson<T>(path: string): Promise<T> {
 }
 
 export async function loadSnapshot(): Promise<{ services: ServiceView[]; tasks: TaskRecord[] }> {
-  const [s, t] = await Promise.all([getJson<{ services: ServiceView[] }>("/v1/services"), getJson<{ tasks: TaskRecord[] }>("/v1/tasks")]);
+  const [s, t] = await Promise.all([getJson<ServicesResponse>("/v1/services"), getJson<TasksResponse>("/v1/tasks")]);
   return { services: s.services, tasks: t.tasks };
 }
 

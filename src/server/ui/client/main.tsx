@@ -5,19 +5,22 @@
  * GET /v1/events. On every (re)connection the snapshot is loaded again and the events that
  * arrived meanwhile are applied on top of it, so nothing is missed and nothing polls.
  */
+import { fieldsOf } from "../../../api/json";
 import { render } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { loadSnapshot } from "./api";
-import { applyDeploy, applySnapshot, applyTask, applyUnits, initialState, type PageState } from "./model";
+import { applyDeploy, applySnapshot, applyTask, applyUnits, type DeployRecord, initialState, type PageState, type TaskRecord, type Unit } from "./model";
 import { ConfirmDialog, type ConfirmRequest } from "./confirm";
 import { Header, ServiceCard, TasksPanel } from "./views";
 
-type Incoming = { type: string; data: any };
+/** An event of GET /v1/events, its data parsed from JSON (the server's own; checked for its shape's envelope). */
+type Incoming = { type: string; data: unknown };
 
 function applyEvent(s: PageState, e: Incoming): PageState {
-  if (e.type === "deploy" && e.data?.deploy) return applyDeploy(s, e.data.deploy);
-  if (e.type === "units" && Array.isArray(e.data?.units)) return applyUnits(s, e.data.service, e.data.units);
-  if (e.type === "task" && e.data?.task) return applyTask(s, e.data.task);
+  const data = fieldsOf(e.data);
+  if (e.type === "deploy" && fieldsOf(data?.deploy)) return applyDeploy(s, data?.deploy as DeployRecord);
+  if (e.type === "units" && typeof data?.service === "string" && Array.isArray(data.units)) return applyUnits(s, data.service, data.units as Unit[]);
+  if (e.type === "task" && fieldsOf(data?.task)) return applyTask(s, data?.task as TaskRecord);
   return s;
 }
 

@@ -5,17 +5,11 @@
  * The page's state and how events change it. Pure functions over plain data (the same
  * shapes as the v1 API), so the page shows what the API says and nothing else.
  */
-import type { Unit } from "../../handlers/units";
-import type { DeployRecord } from "../../records";
-import type { TaskRecord } from "../../task-log";
+import type { DeployRecord, ServiceOverview, TaskRecord, Unit } from "../../../api/v1";
 
 export type { DeployRecord, TaskRecord, Unit };
 
-export interface ServiceView {
-  service: string;
-  units: Unit[];
-  deploys: DeployRecord[];
-}
+export type ServiceView = ServiceOverview;
 
 export type Connection = "connecting" | "live" | "reconnecting" | "closed";
 

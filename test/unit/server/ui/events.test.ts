@@ -2,7 +2,8 @@
 import { describe, expect, test } from "bun:test";
 import { EventBus } from "../../../../src/server/events-bus";
 import { observe } from "../../../../src/server/observe";
-import { DeployLog, type DeployRecord } from "../../../../src/server/records";
+import type { DeployRecord } from "../../../../src/api/v1";
+import { DeployLog } from "../../../../src/server/records";
 import { connect } from "node:net";
 import { createEventStream, eventStreamResponse, formatEvent } from "../../../../src/server/ui/sse";
 
