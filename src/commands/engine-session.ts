@@ -21,6 +21,7 @@ export function openEngineSession(run: PreparedRun, reporter: Reporter): Session
     actionTimeoutMs: engine.actionTimeoutMs,
     stats: engine.stats,
     runners: engine.runners,
+    maxStartingRunners: engine.parallelism,
     signal: engine.signal,
     containers: engine.containers,
     onPull: (image) => reporter.emit({ event: "pull", image }),

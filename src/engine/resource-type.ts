@@ -63,6 +63,12 @@ export interface ResourceType {
    */
   initCacheKey?(): Promise<string | undefined>;
   init(req: InvocationBase, io: InvocationIO): Promise<InitResult>;
+  /**
+   * Optional: told, before a state or action invocation waits for its parallelism slot, that
+   * it is coming, so the type can get ready for it meanwhile (image types start the runner
+   * it will use). Must not throw; the invocation itself reports any failure.
+   */
+  prepareInvocation?(init: InitResult, mounts: Mounts, action?: ActionSpec): void;
   state(req: InvocationBase & { config: Record<string, unknown> }, init: InitResult, mounts: Mounts, io: InvocationIO): Promise<StateResult>;
   /** Resolves on success; throws (UserError/ProtocolError) when the action fails. */
   action(

@@ -110,12 +110,14 @@ export class Session {
 
   async state(spec: ResourceSpec, config: Record<string, unknown>, init: InitResult, mounts: string[]): Promise<StateResult> {
     const type = this.typeOf(spec.type);
+    type.prepareInvocation?.(init, mounts);
     const raw = await this.invoke({ resource: spec.name, phase: "state", mounts, call: (io) => type.state({ ...this.base(spec), config }, init, mounts, io) });
     return validateStateResult(spec.name, raw);
   }
 
   async action(spec: ResourceSpec, config: Record<string, unknown>, staleState: Record<string, unknown>, action: ActionSpec, init: InitResult, mounts: string[]): Promise<void> {
     const type = this.typeOf(spec.type);
+    type.prepareInvocation?.(init, mounts, action);
     const request = { ...this.base(spec), config, staleState };
     await this.invoke({ resource: spec.name, phase: "action", action: action.name, mounts, call: (io) => type.action(request, action, init, mounts, io) });
   }

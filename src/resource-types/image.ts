@@ -210,6 +210,11 @@ export function createImageType(type: string, typeOptions: ImageTypeOptions): Re
       return image.Id;
     },
 
+    prepareInvocation(init, mounts, action) {
+      const spec = action ?? init.state_action;
+      o.runners?.prepare(spec.image || type, mounts, spec.entrypoint, spec.args);
+    },
+
     async init(req: InvocationBase, io: InvocationIO): Promise<InitResult> {
       // Default entrypoint and no arguments; no plug mounts yet.
       return (await runJsonInvocation(options, { phase: "init", artefact: "init", req, image: type, mounts: [], io })) as InitResult;

@@ -30,6 +30,8 @@ export interface TypeResolverOptions {
    * (default false; the CLI turns it on unless --no-runners). close() removes them.
    */
   runners?: boolean;
+  /** Runners starting at once, at most (the run's parallelism; default 10). */
+  maxStartingRunners?: number;
   /** Aborting it (Ctrl-C) removes the runners at once. */
   signal?: AbortSignal;
   /** The run's containers (runners, invocations, built-in containers not yet taken over), for whoever removes them when the process is stopped. */
@@ -116,6 +118,7 @@ function openRunnerPool(o: TypeResolverOptions, docker: DockerClient, containers
     workDir,
     baseMounts: (scratch) => baseMounts({ workspace, confDir, workDir }, scratch),
     onNotice: (message) => o.onNotice?.(message),
+    maxStarting: o.maxStartingRunners,
     onStart: () => {
       if (o.stats) o.stats.containersRun++;
     },

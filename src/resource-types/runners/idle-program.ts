@@ -64,34 +64,8 @@ export function buildIdleProgram(): Uint8Array {
   return buf;
 }
 
-/** Where the idle program lands inside a runner (copied into the container before it starts). */
+/** Where the idle program is inside a runner (bind-mounted read-only from the runner's folder). */
 export const IDLE_PATH = "/.deployster-idle";
 
 /** Architectures (the engine's names) the idle program runs on; other images get no runner. */
 export const IDLE_ARCHITECTURES = ["amd64"];
-
-/**
- * A tar archive (ustar) holding one file, for the engine's archive upload
- * (PUT /containers/{id}/archive): mode 0555, owned by root.
- */
-export function buildSingleFileTar(name: string, data: Uint8Array, mode = 0o555): Uint8Array {
-  const header = new Uint8Array(512);
-  const put = (text: string, offset: number) => header.set(new TextEncoder().encode(text), offset);
-  const octal = (n: number, width: number) => `${n.toString(8).padStart(width - 1, "0")}\0`;
-  put(name, 0);
-  put(octal(mode, 8), 100);
-  put(octal(0, 8), 108); // uid
-  put(octal(0, 8), 116); // gid
-  put(octal(data.length, 12), 124);
-  put(octal(0, 12), 136); // mtime
-  put("        ", 148); // checksum field counts as spaces while summing
-  put("0", 156); // regular file
-  put("ustar\0" + "00", 257);
-  const sum = header.reduce((a, b) => a + b, 0);
-  put(`${sum.toString(8).padStart(6, "0")}\0 `, 148);
-  const padded = Math.ceil(data.length / 512) * 512;
-  const out = new Uint8Array(512 + padded + 1024);
-  out.set(header, 0);
-  out.set(data, 512);
-  return out;
-}

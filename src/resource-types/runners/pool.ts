@@ -1,4 +1,5 @@
 import { inspectImage } from "../../docker/images";
+import { createLimiter } from "../../engine/limiter";
 import { IDLE_ARCHITECTURES } from "./idle-program";
 import { startRunner, type Runner, type RunnerEnvironment } from "./runner";
 import type { ImageObject } from "../docker-objects";
@@ -11,6 +12,8 @@ export const MAX_REPLACEMENTS = 3;
 export interface RunnerPoolOptions extends RunnerEnvironment {
   /** A one-line notice (once per image and mounts) when a reusable image gets no runner. */
   onNotice(message: string): void;
+  /** Runners starting at once, at most (default 10); the others wait their turn. */
+  maxStarting?: number;
   /** Called for every runner started (a container created). */
   onStart?(): void;
 }
@@ -50,8 +53,11 @@ export class RunnerPool {
   private readonly replaced = new Map<string, number>();
   private closed = false;
   private closing?: Promise<void>;
+  private readonly starting;
 
-  constructor(private readonly o: RunnerPoolOptions) {}
+  constructor(private readonly o: RunnerPoolOptions) {
+    this.starting = createLimiter(o.maxStarting ?? 10);
+  }
 
   /** A runner for this invocation, or undefined: run it in a fresh container. */
   async acquire(image: string, mounts: string[], entrypoint?: string, args?: string[]): Promise<RunnerLease | undefined> {
@@ -93,6 +99,15 @@ export class RunnerPool {
   }
 
   /**
+   * Starts the runner an invocation will use, if any, without waiting for it: invocations
+   * call this before they wait for a parallelism slot, so the runners of every type start at
+   * once instead of each when its type's first invocation gets a slot.
+   */
+  prepare(image: string, mounts: string[], entrypoint?: string, args?: string[]): void {
+    this.acquire(image, mounts, entrypoint, args).catch(() => {});
+  }
+
+  /**
    * Stops every runner (end of run, error, abort); later acquires get none. Every call waits
    * for the same stops, so the last caller before the process exits sees them done.
    */
@@ -107,7 +122,7 @@ export class RunnerPool {
 
   private async start(image: string, mounts: string[]): Promise<Runner | undefined> {
     try {
-      const runner = await startRunner(this.o, image, mounts);
+      const runner = await this.starting.run(() => (this.closed ? Promise.reject(new Error("the run has ended")) : startRunner(this.o, image, mounts)));
       this.o.onStart?.();
       if (this.closed) {
         await runner.stop();

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { attachContainer, type Attachment } from "../../docker/attach";
 import type { DockerClient } from "../../docker/client";
@@ -8,7 +8,7 @@ import { LABEL_COMPONENT, LABEL_RUN_ID } from "../../docker/labels";
 import { buildRunCreateBody } from "../../docker/run";
 import type { ContainerTracker } from "../../docker/tracking";
 import { ensurePrivateDir, SCRATCH_FOLDER } from "../artefacts";
-import { buildIdleProgram, buildSingleFileTar, IDLE_PATH } from "./idle-program";
+import { buildIdleProgram, IDLE_PATH } from "./idle-program";
 
 /** The `deployster.phase` label of a runner container. */
 export const RUNNER_PHASE = "runner";
@@ -40,27 +40,21 @@ export interface Runner {
   stop(): Promise<void>;
 }
 
-let idleTar: Uint8Array | undefined;
-
-async function uploadIdleProgram(d: DockerClient, id: string): Promise<void> {
-  idleTar ??= buildSingleFileTar(IDLE_PATH.slice(1), buildIdleProgram());
-  const url = `${d.baseUrl()}/v${await d.apiVersion()}/containers/${encodeURIComponent(id)}/archive?path=%2F&noOverwriteDirNonDir=1`;
-  const res = await fetch(url, { method: "PUT", headers: { "content-type": "application/x-tar" }, body: idleTar, signal: AbortSignal.timeout(30_000), ...d.fetchInit() } as RequestInit);
-  const text = await res.text();
-  if (!res.ok) throw new Error(`cannot copy the idle program into it: ${res.status} ${text.trim().slice(0, 200)}`);
-}
-
 /**
  * Starts a runner: one container of `image` with the given plug mounts whose only process is
- * deployster's idle program (copied in before start), with a fresh private scratch folder
- * (`<work>/.scratch/runner-*`) at the work dir's path. Every invocation exec'd into it gets
- * its own new sub-folder there (named by DEPLOYSTER_SCRATCH), removed when it ends.
+ * deployster's idle program, with a fresh private folder `<work>/.scratch/runner-*` holding
+ * the idle program (`idle`, bind-mounted read-only at IDLE_PATH: no copy into the container,
+ * which would cost the engine a mount of its file system before start) and the scratch
+ * folder (`work`) mounted at the work dir's path. Every invocation exec'd into it gets its
+ * own new sub-folder there (named by DEPLOYSTER_SCRATCH), removed when it ends.
  * Throws when the runner cannot start; nothing is left behind then.
  */
 export async function startRunner(env: RunnerEnvironment, image: string, mounts: string[]): Promise<Runner> {
   const d = env.docker;
   const base = await ensurePrivateDir(env.workDir, [SCRATCH_FOLDER]);
-  const scratch = await mkdtemp(join(base, "runner-"));
+  const folder = await mkdtemp(join(base, "runner-"));
+  const scratch = join(folder, "work");
+  const idle = join(folder, "idle");
   let id: string | undefined;
   let attachment: Attachment | undefined;
   let stopped = false;
@@ -82,14 +76,15 @@ export async function startRunner(env: RunnerEnvironment, image: string, mounts:
       env.containers?.untrack(id);
     }
     attachment?.close();
-    await rm(scratch, { recursive: true, force: true }).catch(() => {});
+    await rm(folder, { recursive: true, force: true }).catch(() => {});
   };
 
   try {
+    await Promise.all([mkdir(scratch, { mode: 0o700 }), writeFile(idle, buildIdleProgram(), { mode: 0o555, flag: "wx" })]);
     const body = buildRunCreateBody({
       image,
       entrypoint: [IDLE_PATH],
-      binds: [...env.baseMounts(scratch), ...mounts],
+      binds: [...env.baseMounts(scratch), `${idle}:${IDLE_PATH}:ro`, ...mounts],
       workdir: env.workspace,
       labels: { ...env.labels, [LABEL_COMPONENT]: "engine", [LABEL_RUN_ID]: env.runId, "deployster.phase": RUNNER_PHASE },
       // Stdin stays open (nothing is ever written): its end is the runner's signal to exit.
@@ -99,7 +94,7 @@ export async function startRunner(env: RunnerEnvironment, image: string, mounts:
     env.containers?.track(d, id, stop);
     const attaching = attachContainer(d, id, { stdin: true, onFrame: () => {} });
     attaching.then((a) => (attachment = a)).catch(() => {});
-    await Promise.all([uploadIdleProgram(d, id), attaching]);
+    await attaching;
     void attachment!.done.then(() => (exited = true));
     await startContainer(d, id);
   } catch (err) {

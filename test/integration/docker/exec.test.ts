@@ -54,7 +54,9 @@ describe("exec in a runner", () => {
     // on the host under the runner's scratch folder, and removed once the invocation ended
     const runnerDirs = readdirSync(join(work, ".scratch"));
     expect(runnerDirs).toHaveLength(1);
-    expect(readdirSync(join(work, ".scratch", runnerDirs[0]!))).toEqual([]);
+    // The runner's folder: its idle program and its (now empty again) scratch folder.
+    expect(readdirSync(join(work, ".scratch", runnerDirs[0]!)).sort()).toEqual(["idle", "work"]);
+    expect(readdirSync(join(work, ".scratch", runnerDirs[0]!, "work"))).toEqual([]);
   });
 
   test("the stdout cap stops reading and reports the overflow", async () => {

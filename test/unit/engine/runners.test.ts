@@ -1,6 +1,15 @@
 import { describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { buildContext } from "../../../src/context/index";
+import { createPlan } from "../../../src/engine/plan";
+import { loadManifests } from "../../../src/manifest/index";
+import type { ResourceType } from "../../../src/engine/resource-type";
+import { Session } from "../../../src/engine/session";
+import { createMemoryReporter } from "../../../src/engine/events";
 import { buildExecCreateBody } from "../../../src/docker/exec";
-import { buildIdleProgram, buildSingleFileTar } from "../../../src/resource-types/runners/idle-program";
+import { buildIdleProgram } from "../../../src/resource-types/runners/idle-program";
 import { resolveCommand } from "../../../src/resource-types/runners/pool";
 
 describe("the command a runner execs is the one `docker run` would run", () => {
@@ -35,26 +44,6 @@ describe("the idle program", () => {
   });
 });
 
-describe("the single-file tar archive", () => {
-  const data = new TextEncoder().encode("x".repeat(600));
-  const tar = buildSingleFileTar(".deployster-idle", data);
-  const text = (from: number, len: number) => new TextDecoder().decode(tar.subarray(from, from + len)).replace(/\0.*$/s, "");
-  test("one ustar header, the data padded to 512-byte blocks, two zero blocks", () => {
-    expect(tar.length).toBe(512 + 1024 + 1024);
-    expect(text(0, 100)).toBe(".deployster-idle");
-    expect(parseInt(text(100, 8), 8)).toBe(0o555);
-    expect(parseInt(text(124, 12), 8)).toBe(600);
-    expect(text(257, 6)).toBe("ustar");
-    expect(tar.subarray(512 + 1024).every((b) => b === 0)).toBe(true);
-  });
-  test("the checksum is the sum of the header with its own field as spaces", () => {
-    const header = tar.slice(0, 512);
-    const stored = parseInt(text(148, 7), 8);
-    header.fill(0x20, 148, 156);
-    expect(stored).toBe(header.reduce((a, b) => a + b, 0));
-  });
-});
-
 describe("exec create body", () => {
   test("stdin attached only with a request; env as KEY=VALUE; no TTY", () => {
     expect(buildExecCreateBody({ cmd: ["a", "b"], env: { K: "v" }, workdir: "/w", stdin: "{}" })).toEqual({
@@ -68,5 +57,37 @@ describe("exec create body", () => {
       AttachStderr: true,
     });
     expect(buildExecCreateBody({ cmd: ["a"] }).AttachStdin).toBe(false);
+  });
+});
+
+describe("invocations announce themselves before they wait for a parallelism slot", () => {
+  test("with one slot, every state's prepareInvocation runs before the first state ends", async () => {
+    const root = mkdtempSync(join(tmpdir(), "deployster-runners-"));
+    try {
+      writeFileSync(join(root, "m.yaml"), "resources:\n  a1: {type: ta}\n  a2: {type: ta}\n  b1: {type: tb}\n");
+      const context = await buildContext({ env: { CONF_DIR: join(root, "conf"), HOME: root }, cwd: root, version: "1.2.3" });
+      const manifest = await loadManifests([join(root, "m.yaml")], context);
+      const seen: string[] = [];
+      const typeOf = (type: string): ResourceType => ({
+        type,
+        init: async () => ({ state_action: { args: ["state"] } }),
+        prepareInvocation: (_init, mounts) => void seen.push(`prepare ${type} [${mounts.join(",")}]`),
+        state: async (req) => {
+          seen.push(`state ${req.name}`);
+          await Bun.sleep(20);
+          seen.push(`end ${req.name}`);
+          return { status: "VALID", state: {} };
+        },
+        action: async () => {},
+      });
+      const session = new Session(context, { reporter: createMemoryReporter(), parallelism: 1, types: { resolve: typeOf } });
+      await createPlan(session, manifest);
+      await session.close();
+      const firstEnd = seen.findIndex((s) => s.startsWith("end "));
+      expect(seen.slice(0, firstEnd).filter((s) => s.startsWith("prepare ")).sort()).toEqual(["prepare ta []", "prepare ta []", "prepare tb []"]);
+      expect(seen.filter((s) => s.startsWith("end "))).toHaveLength(3);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });
