@@ -212,7 +212,7 @@ export function createImageType(type: string, typeOptions: ImageTypeOptions): Re
 
     prepareInvocation(init, mounts, action) {
       const spec = action ?? init.state_action;
-      o.runners?.prepare(spec.image || type, mounts, spec.entrypoint, spec.args);
+      options.runners?.prepare(spec.image || type, mounts, spec.entrypoint, spec.args);
     },
 
     async init(req: InvocationBase, io: InvocationIO): Promise<InitResult> {
