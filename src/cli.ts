@@ -93,34 +93,50 @@ function clearNegatedDefaults(cli: CAC): void {
  */
 export function buildCli(shutdown: ShutdownScope = new Shutdown()): CAC {
   const cli = cac("deployster");
+  registerPlanAndApply(cli, shutdown);
+  registerGraph(cli, shutdown);
+  registerServe(cli, shutdown);
+  registerTools(cli, shutdown);
+  cli.help();
+  cli.version(VERSION, "--version");
+  clearNegatedDefaults(cli);
+  return cli;
+}
 
-  const engineOptions = (c: ReturnType<CAC["command"]>) =>
-    c
-      .option("--var <NAME=VALUE>", "Set a context variable (repeatable)")
-      .option("--var-file <file>", "Load variables from a YAML file (repeatable)")
-      .option("-C, --chdir <dir>", "Run as if started in <dir> (manifests, --var-file and the workspace are relative to it)")
-      .option("-c, --confirm <mode>", "Confirmation: NO, ONCE, RESOURCE or ACTION (default: ACTION; apply FILE: NO)")
-      .option("-y, --yes", "Do not ask for confirmation (same as -c NO)")
-      .option("-v, --verbose", "Verbose output (stack traces, protocol payloads)")
-      .option("--parallelism <n>", "How many resources may run at once", { default: 10 })
-      .option("--json", "Machine-readable output (plan document / apply NDJSON events)")
-      .option("--work-dir <dir>", "Work directory (default: .deployster/work in the workspace)")
-      .option("--no-init-cache", "Do not read or write cached init results (cached by default)")
-      .option("--no-runners", "Run every invocation in a fresh container, also for types labelled deployster.reusable=true")
-      .option("--action-timeout <duration>", "Timeout of each action container", { default: "30m" })
-      .option("--state-timeout <duration>", "Timeout of each init/state container", { default: "5m" });
+type CacCommand = ReturnType<CAC["command"]>;
 
-  engineOptions(cli.command("plan [...manifests]", "Discover the current state and show what apply would change"))
+/** The options plan and apply share. */
+function withEngineOptions(c: CacCommand): CacCommand {
+  return c
+    .option("--var <NAME=VALUE>", "Set a context variable (repeatable)")
+    .option("--var-file <file>", "Load variables from a YAML file (repeatable)")
+    .option("-C, --chdir <dir>", "Run as if started in <dir> (manifests, --var-file and the workspace are relative to it)")
+    .option("-c, --confirm <mode>", "Confirmation: NO, ONCE, RESOURCE or ACTION (default: ACTION; apply FILE: NO)")
+    .option("-y, --yes", "Do not ask for confirmation (same as -c NO)")
+    .option("-v, --verbose", "Verbose output (stack traces, protocol payloads)")
+    .option("--parallelism <n>", "How many resources may run at once", { default: 10 })
+    .option("--json", "Machine-readable output (plan document / apply NDJSON events)")
+    .option("--work-dir <dir>", "Work directory (default: .deployster/work in the workspace)")
+    .option("--no-init-cache", "Do not read or write cached init results (cached by default)")
+    .option("--no-runners", "Run every invocation in a fresh container, also for types labelled deployster.reusable=true")
+    .option("--action-timeout <duration>", "Timeout of each action container", { default: "30m" })
+    .option("--state-timeout <duration>", "Timeout of each init/state container", { default: "5m" });
+}
+
+function registerPlanAndApply(cli: CAC, shutdown: ShutdownScope): void {
+  withEngineOptions(cli.command("plan [...manifests]", "Discover the current state and show what apply would change"))
     .option("--detailed-exitcode", "Exit 0 when nothing to do, 2 when changes are pending, 1 on error")
     .option("-o, --out <file>", "Also save the plan to <file>, for `deployster apply <file>`")
     .example("deployster plan deployster.yaml --var env=qa")
     .action(async (manifests: string[], options) => (await import("./commands/plan")).runPlanCommand(manifests, { ...options, shutdown }));
 
-  engineOptions(cli.command("apply [...manifests]", "Plan, confirm and converge the resources (or apply a plan saved by plan -o)"))
+  withEngineOptions(cli.command("apply [...manifests]", "Plan, confirm and converge the resources (or apply a plan saved by plan -o)"))
     .example("deployster plan -o release.plan && deployster apply release.plan")
     .example("deployster apply -y --var-file fixtures/quickstart/vars/site.yaml fixtures/quickstart/*.yaml")
     .action(async (manifests: string[], options) => (await import("./commands/apply")).runApplyCommand(manifests, { ...options, shutdown }));
+}
 
+function registerGraph(cli: CAC, shutdown: ShutdownScope): void {
   cli
     .command("graph [...manifests]", "Print the resource graph as Graphviz DOT or Mermaid (--plan: coloured by planned status)")
     .option("--format <format>", "dot or mermaid", { default: "dot" })
@@ -135,7 +151,9 @@ export function buildCli(shutdown: ShutdownScope = new Shutdown()): CAC {
     .example("deployster graph fixtures/quickstart/*.yaml --var-file fixtures/quickstart/vars/site.yaml | dot -Tsvg > graph.svg")
     .example("deployster graph --plan --format mermaid")
     .action(async (manifests: string[], options) => (await import("./commands/graph")).runGraphCommand(manifests, { ...options, shutdown }));
+}
 
+function registerServe(cli: CAC, shutdown: ShutdownScope): void {
   cli
     .command("serve", "Serve the v1 deploy REST API (zero-downtime rollouts on the Docker engine)")
     .option("--listen <addr>", "HOST:PORT or :PORT to listen on", { default: "0.0.0.0:3000" })
@@ -170,7 +188,10 @@ export function buildCli(shutdown: ShutdownScope = new Shutdown()): CAC {
     .example("DEPLOYSTER_PASSWORD=s3cret deployster serve --listen :3000")
     .example("DOCKER_HOST=unix:///run/manager.sock deployster serve --swarm --registry-url 10.0.0.1:5000")
     .action(async (options) => (await import("./commands/serve")).runServeCommand({ ...options, shutdown }));
+}
 
+/** ctl (listed for --help; main.ts dispatches it), type check, completion and version. */
+function registerTools(cli: CAC, shutdown: ShutdownScope): void {
   cli
     .command("ctl [...args]", "deployctl-compatible client: deploy|d, run|r, destroy|x, list|l, status, rollback")
     .allowUnknownOptions()
@@ -196,9 +217,4 @@ export function buildCli(shutdown: ShutdownScope = new Shutdown()): CAC {
     .command("version", "Print the deployster version and the Docker engine's version")
     .option("-v, --verbose", "Show stack traces")
     .action(async () => (await import("./commands/version")).runVersionCommand());
-
-  cli.help();
-  cli.version(VERSION, "--version");
-  clearNegatedDefaults(cli);
-  return cli;
 }
