@@ -92,6 +92,124 @@ async function createPullingIfMissing(d: DockerClient, o: RunOptions): Promise<s
 }
 
 /**
+ * What ends a run early (timeout, abort, stdout overflow): `stop` kills the container, then
+ * gives the engine a moment to report it through wait before `life` forces the end. `life`
+ * ends everything still pending (attach, wait, stdin), so a hung engine call cannot keep
+ * the run (and its container) alive; `ended` rejects once it fires.
+ */
+class RunEnding {
+  readonly life = new AbortController();
+  readonly ended: Promise<never>;
+  timedOut = false;
+  aborted = false;
+
+  constructor(
+    private readonly docker: DockerClient,
+    private readonly id: string,
+  ) {
+    this.ended = new Promise<never>((_, reject) =>
+      this.life.signal.addEventListener("abort", () => reject(new RunInterruptedError(this.timedOut ? "timeout" : "abort")), { once: true }),
+    );
+    this.ended.catch(() => {});
+  }
+
+  get early(): boolean {
+    return this.timedOut || this.aborted;
+  }
+
+  stop = (): void => {
+    void killContainer(this.docker, this.id).catch(() => {});
+    setTimeout(() => this.life.abort(), 5000).unref?.();
+  };
+
+  abort = (): void => {
+    this.aborted = true;
+    this.stop();
+  };
+
+  timeout = (): void => {
+    this.timedOut = true;
+    this.stop();
+  };
+}
+
+/** A run's output: the kept copy (within `keepBytes`), the line callbacks, the stdout cap. */
+class RunOutput {
+  private readonly chunks = { stdout: [] as Uint8Array[], stderr: [] as Uint8Array[] };
+  private readonly lines: Record<"stdout" | "stderr", LineSplitter | undefined>;
+  private readonly kept = { stdout: 0, stderr: 0 };
+  readonly dropped = { stdout: 0, stderr: 0 };
+  private stdoutBytes = 0;
+  stdoutOverflow = false;
+
+  constructor(
+    private readonly o: RunOptions,
+    private readonly onOverflow: () => void,
+  ) {
+    this.lines = {
+      stdout: o.onStdoutLine ? new LineSplitter(o.onStdoutLine) : undefined,
+      stderr: o.onStderrLine ? new LineSplitter(o.onStderrLine) : undefined,
+    };
+  }
+
+  onFrame = (stream: "stdin" | "stdout" | "stderr", data: Uint8Array): void | Promise<void> => {
+    if (stream === "stdin") return;
+    if (stream === "stdout" && this.o.maxStdoutBytes !== undefined) {
+      if (this.stdoutOverflow) return;
+      this.stdoutBytes += data.length;
+      if (this.stdoutBytes > this.o.maxStdoutBytes) {
+        this.stdoutOverflow = true;
+        this.onOverflow();
+        return;
+      }
+    }
+    if (this.o.keepOutput !== false) this.keep(stream, data);
+    this.lines[stream]?.push(data);
+    return this.o.onOutput?.(stream, data);
+  };
+
+  private keep(stream: "stdout" | "stderr", data: Uint8Array): void {
+    const room = (this.o.keepBytes?.[stream] ?? Infinity) - this.kept[stream];
+    const n = Math.min(Math.max(room, 0), data.length);
+    if (n > 0) this.chunks[stream].push(data.slice(0, n));
+    this.kept[stream] += n;
+    this.dropped[stream] += data.length - n;
+  }
+
+  /** Flushes the line callbacks' last partial lines; the kept streams. */
+  finish(): { stdout: Buffer; stderr: Buffer } {
+    this.lines.stdout?.flush();
+    this.lines.stderr?.flush();
+    return { stdout: Buffer.concat(this.chunks.stdout), stderr: Buffer.concat(this.chunks.stderr) };
+  }
+}
+
+/**
+ * Attaches, registers the wait, starts, feeds stdin and waits for the exit: the exit code,
+ * and whether the engine confirmed the removal (wait's condition=removed answered), or 137
+ * when the run was stopped first.
+ */
+async function driveContainer(d: DockerClient, id: string, o: RunOptions, output: RunOutput, ending: RunEnding): Promise<{ exitCode: number; removed: boolean }> {
+  const setup = Promise.all([
+    attachContainer(d, id, { stdin: o.stdin !== undefined, onFrame: output.onFrame }),
+    // Registered (headers received) before start, so a fast exit cannot be missed.
+    // condition=removed: answers with the exit code once AutoRemove has removed it.
+    d.request("POST", `/containers/${id}/wait`, { query: { condition: "removed" }, signal: ending.life.signal, timeoutMs: 0 }),
+  ]);
+  const [attachment, waitRes] = await Promise.race([setup, ending.ended]);
+  ending.life.signal.addEventListener("abort", () => attachment.close(), { once: true });
+  if (ending.early) return { exitCode: 137, removed: false };
+  await Promise.race([startContainer(d, id), ending.ended]);
+  if (o.stdin !== undefined) {
+    const bytes = typeof o.stdin === "string" ? new TextEncoder().encode(o.stdin) : o.stdin;
+    await Promise.race([attachment.writeStdin(bytes).catch(() => {}), ending.ended]);
+    attachment.closeStdin();
+  }
+  const [status] = await Promise.race([Promise.all([waitRes.json() as Promise<{ StatusCode: number }>, attachment.done]), ending.ended]);
+  return { exitCode: status.StatusCode, removed: true };
+}
+
+/**
  * Runs one container to completion: create (pulling a missing image), attach, register the
  * wait, start, feed stdin, collect output, and always remove the container: on success,
  * failure, timeout, abort and process signals. A timeout or abort kills the container
@@ -101,106 +219,33 @@ export async function runContainer(d: DockerClient, o: RunOptions): Promise<RunR
   o.signal?.throwIfAborted();
   const id = await createPullingIfMissing(d, o);
   o.containers?.track(d, id);
-  const chunks = { stdout: [] as Uint8Array[], stderr: [] as Uint8Array[] };
-  const lines = {
-    stdout: o.onStdoutLine ? new LineSplitter(o.onStdoutLine) : undefined,
-    stderr: o.onStderrLine ? new LineSplitter(o.onStderrLine) : undefined,
-  };
-  const kept = { stdout: 0, stderr: 0 };
-  const dropped = { stdout: 0, stderr: 0 };
-  let stdoutBytes = 0;
-  let stdoutOverflow = false;
-  let timedOut = false;
-  let aborted = false;
-  let removed = false;
-  // One controller ends everything still pending (attach, wait, stdin) on timeout or abort,
-  // so a hung engine call cannot keep the run (and its container) alive.
-  const life = new AbortController();
-  const ended = new Promise<never>((_, reject) =>
-    life.signal.addEventListener("abort", () => reject(new RunInterruptedError(timedOut ? "timeout" : "abort")), { once: true }),
-  );
-  ended.catch(() => {});
-  // Kill, then give the engine a moment to report it through wait before forcing the end.
-  const stop = () => {
-    void killContainer(d, id).catch(() => {});
-    setTimeout(() => life.abort(), 5000).unref?.();
-  };
-  const onAbort = () => {
-    aborted = true;
-    stop();
-  };
-  const onTimeout = () => {
-    timedOut = true;
-    stop();
-  };
-  const timer = o.timeoutMs ? setTimeout(onTimeout, o.timeoutMs) : undefined;
-  o.signal?.addEventListener("abort", onAbort, { once: true });
+  const ending = new RunEnding(d, id);
+  const output = new RunOutput(o, ending.stop);
+  const timer = o.timeoutMs ? setTimeout(ending.timeout, o.timeoutMs) : undefined;
+  o.signal?.addEventListener("abort", ending.abort, { once: true });
   // Aborted while the container was being created: it never starts.
-  if (o.signal?.aborted) onAbort();
-  const keep = (stream: "stdout" | "stderr", data: Uint8Array) => {
-    const room = (o.keepBytes?.[stream] ?? Infinity) - kept[stream];
-    const n = Math.min(Math.max(room, 0), data.length);
-    if (n > 0) chunks[stream].push(data.slice(0, n));
-    kept[stream] += n;
-    dropped[stream] += data.length - n;
-  };
-  const result = (exitCode: number): RunResult => {
-    lines.stdout?.flush();
-    lines.stderr?.flush();
-    return {
-      exitCode,
-      stdout: Buffer.concat(chunks.stdout),
-      stderr: Buffer.concat(chunks.stderr),
-      timedOut,
-      aborted: aborted || !!o.signal?.aborted,
-      stdoutOverflow,
-      dropped,
-      containerId: id,
-    };
-  };
+  if (o.signal?.aborted) ending.abort();
+  const result = (exitCode: number): RunResult => ({
+    exitCode,
+    ...output.finish(),
+    timedOut: ending.timedOut,
+    aborted: ending.aborted || !!o.signal?.aborted,
+    stdoutOverflow: output.stdoutOverflow,
+    dropped: output.dropped,
+    containerId: id,
+  });
+  let removed = false;
   try {
-    const setup = Promise.all([
-      attachContainer(d, id, {
-        stdin: o.stdin !== undefined,
-        onFrame: (stream, data) => {
-          if (stream === "stdin") return;
-          if (stream === "stdout" && o.maxStdoutBytes !== undefined) {
-            if (stdoutOverflow) return;
-            stdoutBytes += data.length;
-            if (stdoutBytes > o.maxStdoutBytes) {
-              stdoutOverflow = true;
-              stop();
-              return;
-            }
-          }
-          if (o.keepOutput !== false) keep(stream, data);
-          lines[stream]?.push(data);
-          return o.onOutput?.(stream, data);
-        },
-      }),
-      // Registered (headers received) before start, so a fast exit cannot be missed.
-      // condition=removed: answers with the exit code once AutoRemove has removed it.
-      d.request("POST", `/containers/${id}/wait`, { query: { condition: "removed" }, signal: life.signal, timeoutMs: 0 }),
-    ]);
-    const [attachment, waitRes] = await Promise.race([setup, ended]);
-    life.signal.addEventListener("abort", () => attachment.close(), { once: true });
-    if (aborted || timedOut) return result(137);
-    await Promise.race([startContainer(d, id), ended]);
-    if (o.stdin !== undefined) {
-      const bytes = typeof o.stdin === "string" ? new TextEncoder().encode(o.stdin) : o.stdin;
-      await Promise.race([attachment.writeStdin(bytes).catch(() => {}), ended]);
-      attachment.closeStdin();
-    }
-    const [status] = await Promise.race([Promise.all([waitRes.json() as Promise<{ StatusCode: number }>, attachment.done]), ended]);
-    removed = true;
-    return result(status.StatusCode);
+    const end = await driveContainer(d, id, o, output, ending);
+    removed = end.removed;
+    return result(end.exitCode);
   } catch (err) {
     if (err instanceof RunInterruptedError) return result(137);
     throw err;
   } finally {
     if (timer) clearTimeout(timer);
-    life.abort();
-    o.signal?.removeEventListener("abort", onAbort);
+    ending.life.abort();
+    o.signal?.removeEventListener("abort", ending.abort);
     if (!removed) await removeContainer(d, id, { force: true }).catch(() => {});
     o.containers?.untrack(id);
   }
