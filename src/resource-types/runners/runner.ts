@@ -50,87 +50,112 @@ export interface Runner {
  * Throws when the runner cannot start; nothing is left behind then.
  */
 export async function startRunner(env: RunnerEnvironment, image: string, mounts: string[]): Promise<Runner> {
-  const d = env.docker;
   const base = await ensurePrivateDir(env.workDir, [SCRATCH_FOLDER]);
-  const folder = await mkdtemp(join(base, "runner-"));
-  const scratch = join(folder, "work");
-  const idle = join(folder, "idle");
-  let id: string | undefined;
-  let attachment: Attachment | undefined;
-  let stopped = false;
-  let retired = false;
-  let exited = false;
-  let inFlight = 0;
-  let stopping: Promise<void> | undefined;
+  const runner = new ContainerRunner(env, await mkdtemp(join(base, "runner-")));
+  try {
+    await runner.launch(image, mounts);
+  } catch (err) {
+    await runner.stop();
+    throw err;
+  }
+  return runner;
+}
 
-  // Memoized: every caller (end of run, Ctrl-C, retirement) waits for the same removal.
-  const stop = (): Promise<void> => (stopping ??= removeRunner());
-  const removeRunner = async () => {
-    stopped = true;
+/** A runner's container, its folder (`idle`, `work`) and the invocations in it. */
+class ContainerRunner implements Runner {
+  private containerId: string | undefined;
+  private attachment: Attachment | undefined;
+  private stopped = false;
+  private retired = false;
+  private exited = false;
+  private inFlight = 0;
+  private stopping: Promise<void> | undefined;
+  private readonly scratch: string;
+  private readonly idle: string;
+
+  constructor(
+    private readonly env: RunnerEnvironment,
+    private readonly folder: string,
+  ) {
+    this.scratch = join(folder, "work");
+    this.idle = join(folder, "idle");
+  }
+
+  get id(): string {
+    return this.containerId ?? "";
+  }
+
+  get usable(): boolean {
+    return !this.stopped && !this.retired && !this.exited;
+  }
+
+  /** Creates the container, attaches its stdin (kept open: its end is the runner's signal to exit), starts it. */
+  async launch(image: string, mounts: string[]): Promise<void> {
+    const { docker, labels, runId, workspace } = this.env;
+    await Promise.all([mkdir(this.scratch, { mode: 0o700 }), writeFile(this.idle, buildIdleProgram(), { mode: 0o555, flag: "wx" })]);
+    const body = buildRunCreateBody({
+      image,
+      entrypoint: [IDLE_PATH],
+      binds: [...this.env.baseMounts(this.scratch), `${this.idle}:${IDLE_PATH}:ro`, ...mounts],
+      workdir: workspace,
+      labels: { ...labels, [LABEL_COMPONENT]: "engine", [LABEL_RUN_ID]: runId, "deployster.phase": RUNNER_PHASE },
+      // Stdin stays open (nothing is ever written): its end is the runner's signal to exit.
+      stdin: "",
+    });
+    const id = (await createContainer(docker, body)).Id;
+    this.containerId = id;
+    this.env.containers?.track(docker, id, this.stop);
+    const attaching = attachContainer(docker, id, { stdin: true, onFrame: () => {} });
+    attaching.then((a) => (this.attachment = a)).catch(() => {});
+    const attachment = await attaching;
+    void attachment.done.then(() => (this.exited = true));
+    await startContainer(docker, id);
+  }
+
+  async exec(o: RunnerExecOptions): Promise<ExecResult> {
+    if (!this.usable || !this.containerId) throw new Error("its runner has stopped");
+    this.inFlight++;
+    let own: string | undefined;
+    try {
+      own = await mkdtemp(join(this.scratch, "inv-"));
+      const { workDir, workspace } = this.env;
+      const r = await execInContainer(this.env.docker, this.containerId, { ...o, workdir: workspace, env: { [SCRATCH_ENV]: join(workDir, basename(own)) } });
+      // The process may still run: nothing else enters this runner, which stops once the
+      // invocations still in it have ended.
+      if (r.timedOut || r.stdoutOverflow) this.retire();
+      if (r.exitCode === null && !r.timedOut && !r.aborted && !r.stdoutOverflow) throw new Error("its runner stopped before the invocation ended");
+      return r;
+    } finally {
+      this.inFlight--;
+      if (own) await rm(own, { recursive: true, force: true }).catch(() => {});
+      if (this.retired && this.inFlight === 0) await this.stop();
+    }
+  }
+
+  retire(): void {
+    this.retired = true;
+    if (this.inFlight === 0) void this.stop();
+  }
+
+  /** Memoized: every caller (end of run, Ctrl-C, retirement) waits for the same removal. */
+  stop = (): Promise<void> => {
+    this.stopping ??= this.remove();
+    return this.stopping;
+  };
+
+  private async remove(): Promise<void> {
+    this.stopped = true;
+    const id = this.containerId;
     if (id) {
       // Removed before the attach connection closes: closing it first would end the idle
       // process and start the engine's own auto-removal, which a DELETE answers with 409
       // ("in progress") before the container is gone. The wait makes "removed" true on return.
-      await removeContainer(d, id, { force: true }).catch(() => {});
-      await d.call("POST", `/containers/${encodeURIComponent(id)}/wait`, { query: { condition: "removed" }, okStatuses: [404], timeoutMs: 15_000 }).catch(() => {});
-      env.containers?.untrack(id);
+      const docker = this.env.docker;
+      await removeContainer(docker, id, { force: true }).catch(() => {});
+      await docker.call("POST", `/containers/${encodeURIComponent(id)}/wait`, { query: { condition: "removed" }, okStatuses: [404], timeoutMs: 15_000 }).catch(() => {});
+      this.env.containers?.untrack(id);
     }
-    attachment?.close();
-    await rm(folder, { recursive: true, force: true }).catch(() => {});
-  };
-
-  try {
-    await Promise.all([mkdir(scratch, { mode: 0o700 }), writeFile(idle, buildIdleProgram(), { mode: 0o555, flag: "wx" })]);
-    const body = buildRunCreateBody({
-      image,
-      entrypoint: [IDLE_PATH],
-      binds: [...env.baseMounts(scratch), `${idle}:${IDLE_PATH}:ro`, ...mounts],
-      workdir: env.workspace,
-      labels: { ...env.labels, [LABEL_COMPONENT]: "engine", [LABEL_RUN_ID]: env.runId, "deployster.phase": RUNNER_PHASE },
-      // Stdin stays open (nothing is ever written): its end is the runner's signal to exit.
-      stdin: "",
-    });
-    id = (await createContainer(d, body)).Id;
-    env.containers?.track(d, id, stop);
-    const attaching = attachContainer(d, id, { stdin: true, onFrame: () => {} });
-    attaching.then((a) => (attachment = a)).catch(() => {});
-    await attaching;
-    void attachment!.done.then(() => (exited = true));
-    await startContainer(d, id);
-  } catch (err) {
-    await stop();
-    throw err;
+    this.attachment?.close();
+    await rm(this.folder, { recursive: true, force: true }).catch(() => {});
   }
-  const containerId = id;
-
-  const runner: Runner = {
-    id: containerId,
-    get usable() {
-      return !stopped && !retired && !exited;
-    },
-    async exec(o) {
-      if (!runner.usable) throw new Error("its runner has stopped");
-      inFlight++;
-      let own: string | undefined;
-      try {
-        own = await mkdtemp(join(scratch, "inv-"));
-        const r = await execInContainer(d, containerId, { ...o, workdir: env.workspace, env: { [SCRATCH_ENV]: join(env.workDir, basename(own)) } });
-        // The process may still run: nothing else enters this runner, which stops once the
-        // invocations still in it have ended.
-        if (r.timedOut || r.stdoutOverflow) runner.retire();
-        if (r.exitCode === null && !r.timedOut && !r.aborted && !r.stdoutOverflow) throw new Error("its runner stopped before the invocation ended");
-        return r;
-      } finally {
-        inFlight--;
-        if (own) await rm(own, { recursive: true, force: true }).catch(() => {});
-        if (retired && inFlight === 0) await stop();
-      }
-    },
-    retire() {
-      retired = true;
-      if (inFlight === 0) void stop();
-    },
-    stop,
-  };
-  return runner;
 }
