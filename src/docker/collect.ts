@@ -7,6 +7,8 @@ export interface CollectOptions {
   maxStdoutBytes?: number;
   /** At most this many bytes of a stream are kept (callbacks still see all). Default: all. */
   keepBytes?: Partial<Record<"stdout" | "stderr", number>>;
+  /** Keep a copy at all (default true); false for streams of any size (nothing counts as dropped then). */
+  keepOutput?: boolean;
 }
 
 /**
@@ -31,23 +33,29 @@ export class OutputCollector {
     };
   }
 
-  push(stream: "stdout" | "stderr", data: Uint8Array): void {
+  /** Takes one chunk; false when it is past the stdout cap (then it is neither kept nor passed on). */
+  push(stream: "stdout" | "stderr", data: Uint8Array): boolean {
     if (stream === "stdout" && this.o.maxStdoutBytes !== undefined) {
-      if (this.stdoutOverflow) return;
+      if (this.stdoutOverflow) return false;
       this.stdoutBytes += data.length;
       if (this.stdoutBytes > this.o.maxStdoutBytes) {
         this.stdoutOverflow = true;
         this.onOverflow();
-        return;
+        return false;
       }
     }
+    if (this.o.keepOutput !== false) this.keep(stream, data);
+    this.lines[stream]?.push(data);
+    return true;
+  }
+
+  private keep(stream: "stdout" | "stderr", data: Uint8Array): void {
     const room = (this.o.keepBytes?.[stream] ?? Infinity) - this.kept[stream];
     const n = Math.min(Math.max(room, 0), data.length);
     // A copy: the demuxer's chunk memory may be reused.
     if (n > 0) this.chunks[stream].push(data.slice(0, n));
     this.kept[stream] += n;
     this.dropped[stream] += data.length - n;
-    this.lines[stream]?.push(data);
   }
 
   /** Flushes the last partial lines and returns what was kept. */

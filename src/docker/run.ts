@@ -1,7 +1,7 @@
 import type { DockerClient } from "./client";
 import { attachContainer } from "./attach";
 import { createContainerPullingIfMissing, killContainer, removeContainer, startContainer } from "./containers";
-import { LineSplitter } from "./demux";
+import { OutputCollector } from "./collect";
 import { pullImage } from "./images";
 import { LABEL_COMPONENT, LABEL_MANAGED } from "./labels";
 import type { ContainerTracker } from "./tracking";
@@ -133,65 +133,19 @@ class RunEnding {
   };
 }
 
-/** A run's output: the kept copy (within `keepBytes`), the line callbacks, the stdout cap. */
-class RunOutput {
-  private readonly chunks = { stdout: [] as Uint8Array[], stderr: [] as Uint8Array[] };
-  private readonly lines: Record<"stdout" | "stderr", LineSplitter | undefined>;
-  private readonly kept = { stdout: 0, stderr: 0 };
-  readonly dropped = { stdout: 0, stderr: 0 };
-  private stdoutBytes = 0;
-  stdoutOverflow = false;
-
-  constructor(
-    private readonly o: RunOptions,
-    private readonly onOverflow: () => void,
-  ) {
-    this.lines = {
-      stdout: o.onStdoutLine ? new LineSplitter(o.onStdoutLine) : undefined,
-      stderr: o.onStderrLine ? new LineSplitter(o.onStderrLine) : undefined,
-    };
-  }
-
-  onFrame = (stream: "stdin" | "stdout" | "stderr", data: Uint8Array): void | Promise<void> => {
-    if (stream === "stdin") return;
-    if (stream === "stdout" && this.o.maxStdoutBytes !== undefined) {
-      if (this.stdoutOverflow) return;
-      this.stdoutBytes += data.length;
-      if (this.stdoutBytes > this.o.maxStdoutBytes) {
-        this.stdoutOverflow = true;
-        this.onOverflow();
-        return;
-      }
-    }
-    if (this.o.keepOutput !== false) this.keep(stream, data);
-    this.lines[stream]?.push(data);
-    return this.o.onOutput?.(stream, data);
-  };
-
-  private keep(stream: "stdout" | "stderr", data: Uint8Array): void {
-    const room = (this.o.keepBytes?.[stream] ?? Infinity) - this.kept[stream];
-    const n = Math.min(Math.max(room, 0), data.length);
-    if (n > 0) this.chunks[stream].push(data.slice(0, n));
-    this.kept[stream] += n;
-    this.dropped[stream] += data.length - n;
-  }
-
-  /** Flushes the line callbacks' last partial lines; the kept streams. */
-  finish(): { stdout: Buffer; stderr: Buffer } {
-    this.lines.stdout?.flush();
-    this.lines.stderr?.flush();
-    return { stdout: Buffer.concat(this.chunks.stdout), stderr: Buffer.concat(this.chunks.stderr) };
-  }
-}
-
 /**
  * Attaches, registers the wait, starts, feeds stdin and waits for the exit: the exit code,
  * and whether the engine confirmed the removal (wait's condition=removed answered), or 137
  * when the run was stopped first.
  */
-async function driveContainer(d: DockerClient, id: string, o: RunOptions, output: RunOutput, ending: RunEnding): Promise<{ exitCode: number; removed: boolean }> {
+async function driveContainer(d: DockerClient, id: string, o: RunOptions, output: OutputCollector, ending: RunEnding): Promise<{ exitCode: number; removed: boolean }> {
   const setup = Promise.all([
-    attachContainer(d, id, { stdin: o.stdin !== undefined, onFrame: output.onFrame }),
+    attachContainer(d, id, {
+      stdin: o.stdin !== undefined,
+      onFrame: (stream, data) => {
+        if (stream !== "stdin" && output.push(stream, data)) return o.onOutput?.(stream, data);
+      },
+    }),
     // Registered (headers received) before start, so a fast exit cannot be missed.
     // condition=removed: answers with the exit code once AutoRemove has removed it.
     d.request("POST", `/containers/${id}/wait`, { query: { condition: "removed" }, signal: ending.life.signal, timeoutMs: 0 }),
@@ -220,7 +174,7 @@ export async function runContainer(d: DockerClient, o: RunOptions): Promise<RunR
   const id = await createPullingIfMissing(d, o);
   o.containers?.track(d, id);
   const ending = new RunEnding(d, id);
-  const output = new RunOutput(o, ending.stop);
+  const output = new OutputCollector(o, ending.stop);
   const timer = o.timeoutMs ? setTimeout(ending.timeout, o.timeoutMs) : undefined;
   o.signal?.addEventListener("abort", ending.abort, { once: true });
   // Aborted while the container was being created: it never starts.
