@@ -3,16 +3,11 @@
  * to a Reporter, and the renderers (human, JSON) decide what the user sees.
  */
 import type { PlanDocument, PlannedResourceView } from "./document";
-import type { PlannedStatus } from "./types";
+import type { PlannedStatus, ResourceError } from "./types";
+
+export type { FailurePhase, ResourceError } from "./types";
 
 export type InvocationPhase = "init" | "state" | "action";
-/** Where a resource failed: an invocation phase or an engine step around them. */
-export type FailurePhase = "init" | "plugs" | "config" | "state" | "action" | "recheck" | "confirm";
-
-export interface ResourceError {
-  phase: FailurePhase;
-  message: string;
-}
 
 export type ApplyOutcome = "unchanged" | "changed" | "failed" | "skipped";
 

@@ -1,7 +1,14 @@
 import type { Graph } from "../manifest/graph";
 import type { Manifest, ResourceSpec } from "../manifest/index";
-import type { ResourceError } from "./events";
 import type { ActionSpec, InitResult } from "./resource-type";
+
+/** Where a resource failed: an invocation phase or an engine step around them. */
+export type FailurePhase = "init" | "plugs" | "config" | "state" | "action" | "recheck" | "confirm";
+
+export interface ResourceError {
+  phase: FailurePhase;
+  message: string;
+}
 
 export type PlannedStatus = "VALID" | "STALE" | "PENDING" | "FAILED" | "SKIPPED";
 

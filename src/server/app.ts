@@ -14,15 +14,11 @@ import { crossSiteReason, requireJsonContentType } from "./guard";
 import { errorResponse, HttpError, readJsonBody } from "./http";
 import { matchRoute } from "./routes";
 import { handleUiRoute, isPageNavigation, isUiRoute } from "./ui/handlers";
+import type { RequestControl } from "./http";
 import { openApiResponse } from "./openapi";
 import { checkServiceName, checkTimestamp, checkVersion, parseDeployBody, parseTaskBody } from "./validate";
 import { VERSION } from "../version";
 import { DockerApiError, DockerUnreachableError } from "../docker/errors";
-
-/** What the app needs of the HTTP server: setting the idle timeout of one request's connection. */
-export interface RequestControl {
-  timeout(req: Request, seconds: number): void;
-}
 
 /**
  * The idle deadline of an authenticated request: lifted while it is handled (a DELETE waits

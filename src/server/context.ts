@@ -29,7 +29,7 @@ export interface ServerContext {
   /** The engine serve talks to (with --swarm: the manager). */
   docker: DockerClient;
   /** What an instance is: a container of the engine, or a Swarm service. */
-  backend: InstanceBackend;
+  backend: InstanceBackend<ServerContext>;
   config: ServeConfig;
   router?: Router;
   /** --config-dir: the services' environment and secrets (absent: instances get only the facts). */

@@ -66,3 +66,8 @@ export async function readJsonBody(req: Request, limit = MAX_BODY_BYTES): Promis
     throw new HttpError(400, `The request body is not valid JSON (${(err as Error).message}).`);
   }
 }
+
+/** What the app needs of the HTTP server: setting the idle timeout of one request's connection. */
+export interface RequestControl {
+  timeout(req: Request, seconds: number): void;
+}

@@ -82,7 +82,7 @@ async function createServerContext(parts: ContextParts): Promise<ServerContext> 
   const server: ServerContext = {
     docker: parts.docker,
     // Set right below: the backend is built over the context it serves.
-    backend: undefined as unknown as InstanceBackend,
+    backend: undefined as unknown as InstanceBackend<ServerContext>,
     config,
     router: parts.router,
     configDir: config.configDir ? new ConfigDir(config.configDir, config.secretsRoot, config.scopeLabels) : undefined,

@@ -4,7 +4,7 @@
  * import each other, directly or through others. Type-only and dynamic imports count too.
  */
 import { describe, expect, test } from "bun:test";
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
 
 const SRC = resolve(import.meta.dir, "../../src");
@@ -78,6 +78,22 @@ function crossPartImports(): Edge[] {
   return edges;
 }
 
+/** The source file a relative specifier names (`./x` → x.ts, x.tsx or x/index.ts), or undefined (e.g. JSON). */
+function sourceFileOf(from: string, specifier: string): string | undefined {
+  const base = resolve(dirname(from), specifier);
+  return [base, `${base}.ts`, `${base}.tsx`, join(base, "index.ts"), join(base, "index.tsx")].find((f) => /\.tsx?$/.test(f) && existsSync(f));
+}
+
+/** Every import between two source files of src/. */
+function fileImports(): { from: string; to: string }[] {
+  return sourceFiles(SRC).flatMap((file) =>
+    importSpecifiers(readFileSync(file, "utf8")).flatMap((specifier) => {
+      const to = sourceFileOf(file, specifier);
+      return to ? [{ from: relative(SRC, file), to: relative(SRC, to) }] : [];
+    }),
+  );
+}
+
 /** Every cycle between parts, each as a chain that ends where it starts. */
 export function findPartCycles(edges: { from: string; to: string }[]): string[][] {
   const next = new Map<string, Set<string>>();
@@ -140,5 +156,11 @@ describe("layering of src/", () => {
 
   test("no import cycle between top-level parts", () => {
     expect(findPartCycles(edges)).toEqual([]);
+  });
+
+  test("no import cycle between files either (type-only imports included)", () => {
+    const files = fileImports();
+    expect(files.length).toBeGreaterThan(300);
+    expect(findPartCycles(files)).toEqual([]);
   });
 });

@@ -68,7 +68,7 @@ async function pruneEngineConfig(server: ServerContext, service?: string): Promi
   }
 }
 
-export function createEngineBackend(server: ServerContext): InstanceBackend {
+export function createEngineBackend(server: ServerContext): InstanceBackend<ServerContext> {
   const { docker, config } = server;
   const engineId = createEngineId(docker);
   return {

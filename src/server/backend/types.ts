@@ -5,7 +5,6 @@
  * resumption, units, deploy and task handlers only talk to this interface, so the v1 API
  * behaves the same on both.
  */
-import type { ServerContext } from "../context";
 import type { Instance } from "../instance-model";
 import type { DeployPlan } from "../rollout/plan";
 
@@ -26,7 +25,8 @@ export type BackendReadyOutcome =
 /** What a failed instance is discarded by (a booted one, or an instance as listed). */
 export type DiscardTarget = Pick<Instance, "id" | "name" | "service"> & Partial<Pick<Instance, "hostPort" | "hostIp" | "dial">>;
 
-export interface InstanceBackend {
+/** `Server`: the server context `watch` is given (ServerContext; a parameter so this seam imports nothing of the server). */
+export interface InstanceBackend<Server = unknown> {
   readonly kind: "engine" | "swarm";
   /** For the start-up banner. */
   readonly description: string;
@@ -63,5 +63,5 @@ export interface InstanceBackend {
    * heals dead instances; Swarm: re-routing instances Swarm moved). Ends with the shutdown
    * signal; `stop()` waits for it.
    */
-  watch(server: ServerContext): { stop(): Promise<void> };
+  watch(server: Server): { stop(): Promise<void> };
 }

@@ -4,7 +4,7 @@
  * them sit behind the same authentication and cross-site guard as the rest of the API.
  */
 import type { ServicesResponse, TasksResponse } from "../../api/v1";
-import type { RequestControl } from "../app";
+import type { RequestControl } from "../http";
 import type { ServerContext } from "../context";
 import { errorResponse, jsonResponse } from "../http";
 import type { RouteName } from "../routes";

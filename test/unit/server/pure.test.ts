@@ -3,7 +3,7 @@ import { isAuthorized, parseBasicAuth, safeEqual, unauthorizedResponse } from ".
 import { formatGoDuration, parseDuration } from "../../../src/server/duration";
 import { errorResponse } from "../../../src/server/http";
 import { matchRoute } from "../../../src/server/routes";
-import { exitTrailer, taskArgs, timeoutTrailer } from "../../../src/server/handlers/tasks";
+import { exitTrailer, taskArgs, timeoutTrailer } from "../../../src/server/task-common";
 import { currentState } from "../../../src/server/handlers/units";
 
 describe("Go durations", () => {

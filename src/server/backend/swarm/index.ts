@@ -153,7 +153,7 @@ async function waitSwarmReady(parts: SwarmBackendParts, booted: BootedInstance, 
   }
 }
 
-export async function createSwarmBackend(server: ServerContext, env: Record<string, string | undefined>): Promise<InstanceBackend> {
+export async function createSwarmBackend(server: ServerContext, env: Record<string, string | undefined>): Promise<InstanceBackend<ServerContext>> {
   const { docker, config } = server;
   await checkSwarmManager(docker);
   const nodeAddress = createNodeAddresses(docker);

@@ -11,7 +11,7 @@ import type { ServerContext } from "../../context";
 import type { ServiceConfig } from "../../config-dir";
 import { ensureImage } from "../../../docker/images";
 import type { ImageInspect, SwarmTask } from "../../../docker/types";
-import { exitTrailer, plainError, pruneAfterTask, taskArgs, taskEnv, taskLabels, timeoutTrailer } from "../../handlers/tasks";
+import { exitTrailer, plainError, pruneAfterTask, taskArgs, taskEnv, taskLabels, timeoutTrailer } from "../../task-common";
 import type { TaskRequest } from "../../validate";
 import type { ContainerLimits } from "../../limits";
 import { ensureSwarmSecrets } from "./secrets";
