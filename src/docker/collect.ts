@@ -11,6 +11,18 @@ export interface CollectOptions {
   keepOutput?: boolean;
 }
 
+/** What a run or an exec reports of its process's output and how it ended. */
+export interface CollectedOutput {
+  stdout: Buffer;
+  stderr: Buffer;
+  timedOut: boolean;
+  aborted: boolean;
+  /** Stdout passed `maxStdoutBytes`: the process was stopped. */
+  stdoutOverflow: boolean;
+  /** Bytes of each stream that were produced but not kept (`keepBytes`). */
+  dropped: { stdout: number; stderr: number };
+}
+
 /**
  * The output of one process as a run or exec keeps it: bounded copies of stdout and stderr,
  * line callbacks, and a stdout cap that reports its overflow (the caller stops the process).

@@ -1,6 +1,6 @@
 import { openHijackedStream } from "./attach";
 import type { DockerClient } from "./client";
-import { OutputCollector, type CollectOptions } from "./collect";
+import { type CollectedOutput, OutputCollector, type CollectOptions } from "./collect";
 
 export interface ExecOptions extends CollectOptions {
   cmd: string[];
@@ -12,15 +12,9 @@ export interface ExecOptions extends CollectOptions {
   signal?: AbortSignal;
 }
 
-export interface ExecResult {
+export interface ExecResult extends CollectedOutput {
   /** The process's exit code; null when it did not end (timeout, abort, overflow) or its container went away. */
   exitCode: number | null;
-  stdout: Buffer;
-  stderr: Buffer;
-  timedOut: boolean;
-  aborted: boolean;
-  stdoutOverflow: boolean;
-  dropped: { stdout: number; stderr: number };
   execId: string;
 }
 

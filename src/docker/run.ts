@@ -1,12 +1,13 @@
 import type { DockerClient } from "./client";
 import { attachContainer } from "./attach";
 import { createContainerPullingIfMissing, killContainer, removeContainer, startContainer } from "./containers";
-import { OutputCollector } from "./collect";
+import { type CollectedOutput, type CollectOptions, OutputCollector } from "./collect";
 import { pullImage } from "./images";
 import { LABEL_COMPONENT, LABEL_MANAGED } from "./labels";
 import type { ContainerTracker } from "./tracking";
 
-export interface RunOptions {
+/** With the output options of every process we collect (line callbacks, kept bytes, stdout cap: a cap kills the container). */
+export interface RunOptions extends CollectOptions {
   image: string;
   entrypoint?: string[];
   args?: string[];
@@ -23,38 +24,19 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** The run's (or server's) containers: this one is in it until it is removed. */
   containers?: ContainerTracker;
-  onStdoutLine?(line: string): void;
-  onStderrLine?(line: string): void;
   /**
    * Raw output as produced, for streaming to a client. A returned promise pauses reading
    * from the container until it settles (back-pressure from a slow consumer).
    */
   onOutput?(stream: "stdout" | "stderr", chunk: Uint8Array): void | Promise<void>;
-  /** Keep a copy of the output in RunResult.stdout/stderr (default true); false for streams of any size. */
-  keepOutput?: boolean;
   /** Extra HostConfig fields (e.g. Memory, PidsLimit). */
   hostConfig?: Record<string, unknown>;
   /** Called once the image had to be pulled (for progress reporting). */
   onPull?(image: string): void;
-  /**
-   * Stdout past this many bytes kills the container and sets `stdoutOverflow` (the bytes
-   * past the cap are not kept nor passed on). Default: no cap.
-   */
-  maxStdoutBytes?: number;
-  /** At most this many bytes of a stream are kept in the result (callbacks still see all). Default: all. */
-  keepBytes?: Partial<Record<"stdout" | "stderr", number>>;
 }
 
-export interface RunResult {
+export interface RunResult extends CollectedOutput {
   exitCode: number;
-  stdout: Buffer;
-  stderr: Buffer;
-  timedOut: boolean;
-  aborted: boolean;
-  /** Stdout passed `maxStdoutBytes`: the container was killed. */
-  stdoutOverflow: boolean;
-  /** Bytes of each stream that were produced but not kept (`keepBytes`). */
-  dropped: { stdout: number; stderr: number };
   containerId: string;
 }
 
