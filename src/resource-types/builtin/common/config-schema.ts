@@ -20,3 +20,17 @@ export function normalizeStringMap(map: unknown): Record<string, string> {
 
 /** Names Docker accepts for containers, networks and volumes. */
 export const DOCKER_NAME_SCHEMA = { type: "string", pattern: "^[a-zA-Z0-9][a-zA-Z0-9_.-]*$" } as const;
+
+/** A container's or service's networks: a list of names, or a map name → {aliases} (null: none). */
+export function networksSchema(description: string) {
+  return {
+    type: ["array", "object"],
+    items: { type: "string", minLength: 1 },
+    additionalProperties: {
+      type: ["null", "object"],
+      additionalProperties: false,
+      properties: { aliases: { type: "array", items: { type: "string", minLength: 1 } } },
+    },
+    description,
+  } as const;
+}

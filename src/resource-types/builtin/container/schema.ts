@@ -1,6 +1,6 @@
 /** deployster/docker-container: the config schema (Draft-4 compatible, unknown keys rejected). */
 import { DURATION_SCHEMA, HEALTHCHECK_SCHEMA } from "../common/duration";
-import { DOCKER_NAME_SCHEMA, SCALAR_SCHEMA, STRING_MAP_SCHEMA } from "../common/config-schema";
+import { DOCKER_NAME_SCHEMA, networksSchema, SCALAR_SCHEMA, STRING_MAP_SCHEMA } from "../common/config-schema";
 
 const PORT_NUMBER = { type: ["integer", "string"], minimum: 1, maximum: 65535, pattern: "^[0-9]+$" } as const;
 
@@ -70,16 +70,7 @@ export const containerConfigSchema = {
         },
       },
     },
-    networks: {
-      type: ["array", "object"],
-      items: { type: "string", minLength: 1 },
-      additionalProperties: {
-        type: ["null", "object"],
-        additionalProperties: false,
-        properties: { aliases: { type: "array", items: { type: "string", minLength: 1 } } },
-      },
-      description: "network names, or a map name → {aliases} (the first network gives state.ip)",
-    },
+    networks: networksSchema("network names, or a map name → {aliases} (the first network gives state.ip)"),
     labels: STRING_MAP_SCHEMA,
     restart: { type: "string", pattern: "^(no|always|unless-stopped|on-failure(:[0-9]+)?)$" },
     healthcheck: HEALTHCHECK_SCHEMA,

@@ -1,6 +1,6 @@
 /** deployster/docker-service: the config schema (Draft-4 compatible, unknown keys rejected). */
 import { DURATION_SCHEMA, HEALTHCHECK_SCHEMA } from "../common/duration";
-import { DOCKER_NAME_SCHEMA, SCALAR_SCHEMA, STRING_MAP_SCHEMA } from "../common/config-schema";
+import { DOCKER_NAME_SCHEMA, networksSchema, SCALAR_SCHEMA, STRING_MAP_SCHEMA } from "../common/config-schema";
 
 const PORT_NUMBER = { type: "integer", minimum: 1, maximum: 65535 } as const;
 const STRING_OR_LIST = { type: ["string", "array"], items: { type: "string" } } as const;
@@ -108,16 +108,7 @@ export const serviceConfigSchema = {
       },
     },
     endpoint_mode: { enum: ["vip", "dnsrr"], description: "vip (default: a virtual IP per network) or dnsrr (tasks.<name> round robin)" },
-    networks: {
-      type: ["array", "object"],
-      items: { type: "string", minLength: 1 },
-      additionalProperties: {
-        type: ["null", "object"],
-        additionalProperties: false,
-        properties: { aliases: { type: "array", items: { type: "string", minLength: 1 } } },
-      },
-      description: "overlay network names, or a map name → {aliases}",
-    },
+    networks: networksSchema("overlay network names, or a map name → {aliases}"),
     mounts: { type: "array", items: MOUNT_OBJECT },
     secrets: fileRefSchema("Secrets"),
     configs: fileRefSchema("Configs"),
