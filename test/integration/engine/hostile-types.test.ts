@@ -9,19 +9,14 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { inspectImage } from "../../../src/docker/index";
 import { LINE_CUT_MARK } from "../../../src/docker/demux";
-import { docker } from "../../support/docker";
-import { BIN, byName, cleanupWorkspaces, containersOf, deployster, engineLeftovers, expectNoContainers, newRunId, planDoc, prepare, ROOT, TIMEOUT, workspace } from "./support";
+import { BIN, byName, cleanupWorkspaces, containersOf, deployster, ensureFixtureImages, engineLeftovers, expectNoContainers, newRunId, planDoc, prepare, TIMEOUT, workspace } from "./support";
 
 const outsides: string[] = [];
 
 beforeAll(async () => {
   await prepare();
-  if (!(await inspectImage(docker, "deployster-fixture/rt-hostile-symlink:latest"))) {
-    const p = Bun.spawnSync(["bash", join(ROOT, "scripts/build-fixture-images.sh"), "rt-hostile"], { cwd: ROOT });
-    if (p.exitCode !== 0) throw new Error(`cannot build fixture images:\n${p.stderr.toString()}`);
-  }
+  await ensureFixtureImages("rt-hostile", "deployster-fixture/rt-hostile-symlink:latest");
 }, TIMEOUT);
 afterAll(async () => {
   cleanupWorkspaces();

@@ -10,17 +10,13 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { inspectImage } from "../../../src/docker/index";
 import { streamEvents } from "../../../src/docker/events";
 import { docker } from "../../support/docker";
-import { BIN, byName, cleanupWorkspaces, containersOf, deployster, engineLeftovers, newRunId, planDoc, prepare, ROOT, TIMEOUT, workspace } from "./support";
+import { BIN, byName, cleanupWorkspaces, containersOf, deployster, ensureFixtureImages, engineLeftovers, newRunId, planDoc, prepare, TIMEOUT, workspace } from "./support";
 
 beforeAll(async () => {
   await prepare();
-  if (!(await inspectImage(docker, "deployster-fixture/rt-runner-scratch:latest"))) {
-    const p = Bun.spawnSync(["bash", join(ROOT, "scripts/build-fixture-images.sh"), "rt-runner"], { cwd: ROOT });
-    if (p.exitCode !== 0) throw new Error(`cannot build fixture images:\n${p.stderr.toString()}`);
-  }
+  await ensureFixtureImages("rt-runner", "deployster-fixture/rt-runner-scratch:latest");
 }, TIMEOUT);
 afterAll(async () => {
   cleanupWorkspaces();

@@ -35,6 +35,17 @@ const created: string[] = [];
 
 
 /** The engine is up, the binary is current and the rt-* fixture types exist. */
+/** Builds the fixture folder's images (scripts/build-fixture-images.sh FOLDER). */
+export function buildFixtureImages(folder: string): void {
+  const p = Bun.spawnSync(["bash", join(ROOT, "scripts/build-fixture-images.sh"), folder], { cwd: ROOT });
+  if (p.exitCode !== 0) throw new Error(`cannot build fixture images:\n${p.stderr.toString()}`);
+}
+
+/** Builds `folder`'s fixture images unless `image` (one of them) is there already. */
+export async function ensureFixtureImages(folder: string, image: string): Promise<void> {
+  if (!(await inspectImage(docker, image))) buildFixtureImages(folder);
+}
+
 export async function prepare(): Promise<void> {
   await requireDocker();
   ensureBinary();
@@ -43,8 +54,7 @@ export async function prepare(): Promise<void> {
     const image = await inspectImage(docker, ref);
     // Built from an older rt-sh (before its types were declared reusable): rebuild.
     if (image && image.Config?.Labels?.["deployster.reusable"] === "true") continue;
-    const p = Bun.spawnSync(["bash", join(ROOT, "scripts/build-fixture-images.sh"), "rt-sh"], { cwd: ROOT });
-    if (p.exitCode !== 0) throw new Error(`cannot build fixture images:\n${p.stderr.toString()}`);
+    buildFixtureImages("rt-sh");
     break;
   }
 }

@@ -6,9 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { inspectImage } from "../../../src/docker/index";
-import { docker } from "../../support/docker";
-import { cleanupWorkspaces, deployster, prepare, ROOT, TIMEOUT, workspace } from "./support";
+import { cleanupWorkspaces, deployster, ensureFixtureImages, prepare, TIMEOUT, workspace } from "./support";
 
 let ws: string;
 /** The checker's TMPDIR: its throwaway workspaces go there, away from other runs'. */
@@ -16,11 +14,8 @@ let tmp: string;
 
 beforeAll(async () => {
   await prepare();
-  for (const [folder, ref] of [["rt-example", "deployster-fixture/rt-example:latest"], ["rt-check", "deployster-fixture/rt-check-side-effect:latest"]]) {
-    if (await inspectImage(docker, ref!)) continue;
-    const p = Bun.spawnSync(["bash", join(ROOT, "scripts/build-fixture-images.sh"), folder!], { cwd: ROOT });
-    if (p.exitCode !== 0) throw new Error(`cannot build fixture images:\n${p.stderr.toString()}`);
-  }
+  await ensureFixtureImages("rt-example", "deployster-fixture/rt-example:latest");
+  await ensureFixtureImages("rt-check", "deployster-fixture/rt-check-side-effect:latest");
   ws = workspace();
   writeFileSync(join(ws, "file.yaml"), "path: check.txt\ncontent: hello\n");
   writeFileSync(join(ws, "value.json"), '{"value": "v"}');
