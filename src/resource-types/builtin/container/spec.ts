@@ -215,14 +215,22 @@ export function normalizeContainerOptions(config: Record<string, unknown>): Cont
 /** Prefix of a stored secret in the display form; diffs show it as `***`. */
 export const SECRET_MARK = "secret:";
 
+/** The environment as stored and diffed: the values of `secretEnv` replaced by a short hash of NAME=value. */
+export function displayEnv(env: Record<string, string>, secretEnv: string[]): Record<string, string> {
+  const shown: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) shown[k] = secretEnv.includes(k) ? `${SECRET_MARK}${sha256Hex(`${k}=${v}`).slice(0, 16)}` : v;
+  return shown;
+}
+
+/** Network attachments as stored and diffed: name → aliases. */
+export function aliasesByNetwork(networks: NetworkAttachment[]): Record<string, string[]> {
+  return Object.fromEntries(networks.map((n) => [n.name, n.aliases]));
+}
+
 /** The stored, diffable form: ports and mounts as strings, secret values as short hashes. */
 export function toDisplaySpec(spec: ContainerSpec): Record<string, unknown> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(spec.env)) {
-    env[k] = spec.secret_env.includes(k) ? `${SECRET_MARK}${sha256Hex(`${k}=${v}`).slice(0, 16)}` : v;
-  }
-  const networks: Record<string, string[]> = {};
-  for (const n of spec.networks) networks[n.name] = n.aliases;
+  const env = displayEnv(spec.env, spec.secret_env);
+  const networks = aliasesByNetwork(spec.networks);
   return {
     ...spec,
     env,

@@ -5,10 +5,9 @@
 import { normalizeImageReference } from "../../../docker/reference";
 import { UserError } from "../../../errors";
 import { parseDurationMs } from "../common/duration";
-import { sha256Hex } from "../common/hash";
 import { checkUserLabels } from "../common/labels";
 import { normalizeStringMap } from "../common/config-schema";
-import { formatMount, parseCommand, parseEnv, parseHealthcheck, parseMount, parseNetworks, SECRET_MARK, type HealthSpec, type MountSpec, type NetworkAttachment } from "../container/spec";
+import { aliasesByNetwork, displayEnv, formatMount, parseCommand, parseEnv, parseHealthcheck, parseMount, parseNetworks, type HealthSpec, type MountSpec, type NetworkAttachment } from "../container/spec";
 import { SERVICE_PORT_PATTERN } from "./schema";
 
 export const SERVICE_TYPE = "deployster/docker-service";
@@ -205,12 +204,8 @@ export function convergeTimeoutMs(config: Record<string, unknown>): number {
 
 /** The stored, diffable form: ports, mounts and file refs as strings, secret values as short hashes. */
 export function toServiceDisplay(spec: ServiceSpec): Record<string, unknown> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(spec.env)) {
-    env[k] = spec.secret_env.includes(k) ? `${SECRET_MARK}${sha256Hex(`${k}=${v}`).slice(0, 16)}` : v;
-  }
-  const networks: Record<string, string[]> = {};
-  for (const n of spec.networks) networks[n.name] = n.aliases;
+  const env = displayEnv(spec.env, spec.secret_env);
+  const networks = aliasesByNetwork(spec.networks);
   const refs = (rs: FileRef[]) => Object.fromEntries(rs.map((r) => [r.target, `${r.source} ${r.uid}:${r.gid} ${r.mode.toString(8)}`]));
   return {
     ...spec,
