@@ -10,5 +10,13 @@ cd "$ROOT"
 out="${1:-bin/deployster}"
 tmp="$(dirname "$out")/.$(basename "$out").$$.tmp"
 trap 'rm -f "$tmp"' EXIT
+# The runner agent first (a static C program, embedded in the executable): only when its
+# source is newer. musl-gcc comes from Debian's musl-tools (scripts/setup.sh installs it).
+agent_src=src/resource-types/runners/agent.c
+agent=bin/deployster-agent
+if [[ ! -x "$agent" || "$agent_src" -nt "$agent" ]]; then
+  musl-gcc -static -Os -s -Wall -Wextra -Werror -o "$agent.$$.tmp" "$agent_src"
+  mv -f "$agent.$$.tmp" "$agent"
+fi
 node_modules/.bin/bun build --compile --bytecode --format=esm bin/deployster.ts --outfile "$tmp"
 mv -f "$tmp" "$out"

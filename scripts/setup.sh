@@ -4,17 +4,18 @@
 #
 #   1. npm dependencies (brings Bun: node_modules/.bin/bun)
 #   2. missing Debian packages (docker.io busybox-static docker-registry caddy docker-compose
-#      apache2-utils); their packaged caddy/docker-registry services are stopped (the tests
-#      start their own on free loopback ports)
+#      apache2-utils chromium musl-tools ...); their packaged caddy/docker-registry services
+#      are stopped (the tests start their own on free loopback ports)
 #   3. the Docker engine: started in the background when `docker info` fails
 #   4. fixture images (scripts/build-fixture-images.sh)
-#   5. the compiled binary bin/deployster (when a source is newer than it)
+#   5. the compiled binary bin/deployster, with the runner agent bin/deployster-agent
+#      embedded (when a source is newer than it)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
-PACKAGES=(docker.io busybox-static docker-registry caddy docker-compose apache2-utils openssl bsdutils iproute2 util-linux curl chromium)
+PACKAGES=(docker.io busybox-static docker-registry caddy docker-compose apache2-utils openssl bsdutils iproute2 util-linux curl chromium musl-tools)
 DOCKERD_LOG="${DOCKERD_LOG:-/var/log/dockerd.log}"
 DOCKERD_WAIT_SECONDS="${DOCKERD_WAIT_SECONDS:-60}"
 
@@ -137,7 +138,7 @@ start_dockerd() {
 # --- 5. compiled binary -------------------------------------------------------------------
 compile_binary() {
   local out=bin/deployster
-  if [[ -x "$out" ]] && [[ -z "$(find bin/deployster.ts src package.json package-lock.json tsconfig.json \
+  if [[ -x "$out" && -x bin/deployster-agent ]] && [[ -z "$(find bin/deployster.ts src package.json package-lock.json tsconfig.json \
         -newer "$out" -print -quit 2>/dev/null)" ]]; then
     step "binary: $out up to date"
     return

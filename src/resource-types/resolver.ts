@@ -107,7 +107,7 @@ function checkBuiltinTypes(resources: { name: string; type: string }[], builtins
   throw new UserError(unknown.map((type) => `unknown built-in resource type '${type}' (used by ${users(type)})`).join("; "));
 }
 
-/** The run's runners; Ctrl-C or an aborted run removes them at once (exec'd processes die with them). */
+/** The run's runners; Ctrl-C or an aborted run removes them at once (the processes in them die with them). */
 function openRunnerPool(o: TypeResolverOptions, docker: DockerClient, containers: ContainerTracker): RunnerPool {
   const { workspace, confDir, workDir } = o;
   const pool = new RunnerPool({

@@ -1,12 +1,12 @@
 import { inspectImage } from "../../docker/images";
 import { createLimiter } from "../../engine/limiter";
-import { IDLE_ARCHITECTURES } from "./idle-program";
+import { AGENT_ARCHITECTURES } from "./agent-binary";
 import { startRunner, type Runner, type RunnerEnvironment } from "./runner";
 import type { ImageObject } from "../docker-objects";
 
 /** The image label by which a resource type declares that its invocations may share a runner. */
 export const LABEL_REUSABLE = "deployster.reusable";
-/** Runners replaced (retired after a timeout, or gone) per key before its invocations fall back to fresh containers. */
+/** Runners replaced (gone: their agent or container ended) per key before its invocations fall back to fresh containers. */
 export const MAX_REPLACEMENTS = 3;
 
 export interface RunnerPoolOptions extends RunnerEnvironment {
@@ -83,7 +83,7 @@ export class RunnerPool {
       const runner = await pending;
       if (!runner) return undefined;
       if (runner.usable) return { runner, cmd };
-      // Retired or gone: a new one, unless they keep going (then fresh containers).
+      // Gone: a new one, unless they keep going (then fresh containers).
       if (this.closed) return undefined;
       if (this.live.get(key) === pending) {
         const n = (this.replaced.get(key) ?? 0) + 1;
@@ -159,6 +159,6 @@ function imageFacts(info: ImageObject): ImageFacts {
   const list = (v: unknown) => (Array.isArray(v) ? v.map(String) : []);
   const os = String(info?.Os ?? "linux");
   const arch = String(info?.Architecture ?? "");
-  const unfit = os !== "linux" || !IDLE_ARCHITECTURES.includes(arch) ? `no idle program for ${os}/${arch}` : undefined;
+  const unfit = os !== "linux" || !AGENT_ARCHITECTURES.includes(arch) ? `no runner agent for ${os}/${arch}` : undefined;
   return { reusable: config.Labels?.[LABEL_REUSABLE] === "true", entrypoint: list(config.Entrypoint), cmd: list(config.Cmd), unfit };
 }

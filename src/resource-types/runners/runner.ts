@@ -2,18 +2,23 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { attachContainer, type Attachment } from "../../docker/attach";
 import type { DockerClient } from "../../docker/client";
+import { type CollectedOutput, type CollectOptions, OutputCollector } from "../../docker/collect";
 import { createContainer, removeContainer, startContainer } from "../../docker/containers";
-import { execInContainer, type ExecOptions, type ExecResult } from "../../docker/exec";
 import { LABEL_COMPONENT, LABEL_RUN_ID } from "../../docker/labels";
 import { buildRunCreateBody } from "../../docker/run";
 import type { ContainerTracker } from "../../docker/tracking";
 import { ensurePrivateDir, SCRATCH_FOLDER } from "../artefacts";
-import { buildIdleProgram, IDLE_PATH } from "./idle-program";
+import { AGENT_PATH, agentProgram } from "./agent-binary";
+import { type AgentFrame, AgentFrameReader, encodeFrame, encodeStart, encodeStdin } from "./agent-protocol";
 
 /** The `deployster.phase` label of a runner container. */
 export const RUNNER_PHASE = "runner";
-/** What an exec'd invocation finds in its environment: its own fresh, empty, writable folder. */
+/** What an invocation in a runner finds in its environment: its own fresh, empty, writable folder. */
 export const SCRATCH_ENV = "DEPLOYSTER_SCRATCH";
+/** How long a started runner's agent has to say it is ready. */
+const READY_TIMEOUT_MS = 15_000;
+/** The last bytes of the agent's own stderr kept for a message. */
+const AGENT_STDERR_KEEP = 2048;
 
 export interface RunnerEnvironment {
   docker: DockerClient;
@@ -27,26 +32,33 @@ export interface RunnerEnvironment {
   containers?: ContainerTracker;
 }
 
-export type RunnerExecOptions = Omit<ExecOptions, "env" | "workdir" | "user">;
+export interface RunnerExecOptions extends CollectOptions {
+  cmd: string[];
+  stdin?: string | Uint8Array;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface RunnerExecResult extends CollectedOutput {
+  /** The process's exit code (128 + signal if a signal ended it); null when it did not end (timeout, abort, overflow) or its runner went away. */
+  exitCode: number | null;
+}
 
 export interface Runner {
   readonly id: string;
-  /** Accepts new invocations: running, not retired, not stopped. */
+  /** Accepts new invocations: running, not stopped. */
   readonly usable: boolean;
-  exec(o: RunnerExecOptions): Promise<ExecResult>;
-  /** Takes no new invocation; stops once the invocations in it have ended. */
-  retire(): void;
+  exec(o: RunnerExecOptions): Promise<RunnerExecResult>;
   /** Kills and removes the container, and its scratch folder. Idempotent. */
   stop(): Promise<void>;
 }
 
 /**
  * Starts a runner: one container of `image` with the given plug mounts whose only process is
- * deployster's idle program, with a fresh private folder `<work>/.scratch/runner-*` holding
- * the idle program (`idle`, bind-mounted read-only at IDLE_PATH: no copy into the container,
- * which would cost the engine a mount of its file system before start) and the scratch
- * folder (`work`) mounted at the work dir's path. Every invocation exec'd into it gets its
- * own new sub-folder there (named by DEPLOYSTER_SCRATCH), removed when it ends.
+ * deployster's runner agent, with a fresh private folder `<work>/.scratch/runner-*` holding
+ * the agent (`agent`, bind-mounted read-only at AGENT_PATH) and the scratch folder (`work`)
+ * mounted at the work dir's path. Every invocation gets its own new sub-folder there (named
+ * by DEPLOYSTER_SCRATCH), removed when it ends.
  * Throws when the runner cannot start; nothing is left behind then.
  */
 export async function startRunner(env: RunnerEnvironment, image: string, mounts: string[]): Promise<Runner> {
@@ -61,24 +73,37 @@ export async function startRunner(env: RunnerEnvironment, image: string, mounts:
   return runner;
 }
 
-/** A runner's container, its folder (`idle`, `work`) and the invocations in it. */
+/** One invocation in flight: where its output goes and how it ends. */
+interface InFlight {
+  output: OutputCollector;
+  /** Settles with the exit status, or null when it ended without one. */
+  end(status: number | null): void;
+}
+
+/** A runner's container, its folder (`agent`, `work`), its agent's frames and the invocations in it. */
 class ContainerRunner implements Runner {
   private containerId: string | undefined;
   private attachment: Attachment | undefined;
   private stopped = false;
-  private retired = false;
   private exited = false;
-  private inFlight = 0;
+  private nextId = 1;
+  private readonly inFlight = new Map<number, InFlight>();
+  private readonly ready = Promise.withResolvers<void>();
+  private readonly reader = new AgentFrameReader((frame) => this.onFrame(frame));
+  /** Frames written one after another: a frame's bytes never interleave with another's. */
+  private writing: Promise<void> = Promise.resolve();
+  private agentStderr = "";
   private stopping: Promise<void> | undefined;
   private readonly scratch: string;
-  private readonly idle: string;
+  private readonly agent: string;
 
   constructor(
     private readonly env: RunnerEnvironment,
     private readonly folder: string,
   ) {
     this.scratch = join(folder, "work");
-    this.idle = join(folder, "idle");
+    this.agent = join(folder, "agent");
+    this.ready.promise.catch(() => {});
   }
 
   get id(): string {
@@ -86,58 +111,126 @@ class ContainerRunner implements Runner {
   }
 
   get usable(): boolean {
-    return !this.stopped && !this.retired && !this.exited;
+    return !this.stopped && !this.exited;
   }
 
-  /** Creates the container, attaches its stdin (kept open: its end is the runner's signal to exit), starts it. */
+  /** Creates the container, attaches to it (its stdin stays open: its end is the agent's signal to exit), starts it, waits for the agent. */
   async launch(image: string, mounts: string[]): Promise<void> {
     const { docker, labels, runId, workspace } = this.env;
-    await Promise.all([mkdir(this.scratch, { mode: 0o700 }), writeFile(this.idle, buildIdleProgram(), { mode: 0o555, flag: "wx" })]);
+    await Promise.all([mkdir(this.scratch, { mode: 0o700 }), writeFile(this.agent, await agentProgram(), { mode: 0o555, flag: "wx" })]);
     const body = buildRunCreateBody({
       image,
-      entrypoint: [IDLE_PATH],
-      binds: [...this.env.baseMounts(this.scratch), `${this.idle}:${IDLE_PATH}:ro`, ...mounts],
+      entrypoint: [AGENT_PATH],
+      binds: [...this.env.baseMounts(this.scratch), `${this.agent}:${AGENT_PATH}:ro`, ...mounts],
       workdir: workspace,
       labels: { ...labels, [LABEL_COMPONENT]: "engine", [LABEL_RUN_ID]: runId, "deployster.phase": RUNNER_PHASE },
-      // Stdin stays open (nothing is ever written): its end is the runner's signal to exit.
       stdin: "",
     });
     const id = (await createContainer(docker, body)).Id;
     this.containerId = id;
     this.env.containers?.track(docker, id, this.stop);
-    const attaching = attachContainer(docker, id, { stdin: true, onFrame: () => {} });
+    const attaching = attachContainer(docker, id, { stdin: true, onFrame: (stream, data) => this.onOutput(stream, data) });
     attaching.then((a) => (this.attachment = a)).catch(() => {});
     const attachment = await attaching;
-    void attachment.done.then(() => (this.exited = true));
+    void attachment.done.then(
+      () => this.gone(`its agent exited${this.agentStderr ? `: ${this.agentStderr.trim()}` : ""}`),
+      () => this.gone("its connection to the engine broke"),
+    );
     await startContainer(docker, id);
-  }
-
-  async exec(o: RunnerExecOptions): Promise<ExecResult> {
-    if (!this.usable || !this.containerId) throw new Error("its runner has stopped");
-    this.inFlight++;
-    let own: string | undefined;
+    const timer = setTimeout(() => this.ready.reject(new Error(`its agent did not answer within ${READY_TIMEOUT_MS / 1000}s`)), READY_TIMEOUT_MS);
     try {
-      own = await mkdtemp(join(this.scratch, "inv-"));
-      const { workDir, workspace } = this.env;
-      const r = await execInContainer(this.env.docker, this.containerId, { ...o, workdir: workspace, env: { [SCRATCH_ENV]: join(workDir, basename(own)) } });
-      // The process may still run: nothing else enters this runner, which stops once the
-      // invocations still in it have ended.
-      if (r.timedOut || r.stdoutOverflow) this.retire();
-      if (r.exitCode === null && !r.timedOut && !r.aborted && !r.stdoutOverflow) throw new Error("its runner stopped before the invocation ended");
-      return r;
+      await this.ready.promise;
     } finally {
-      this.inFlight--;
-      if (own) await rm(own, { recursive: true, force: true }).catch(() => {});
-      if (this.retired && this.inFlight === 0) await this.stop();
+      clearTimeout(timer);
     }
   }
 
-  retire(): void {
-    this.retired = true;
-    if (this.inFlight === 0) void this.stop();
+  async exec(o: RunnerExecOptions): Promise<RunnerExecResult> {
+    if (!this.usable) throw new Error("its runner has stopped");
+    const own = await mkdtemp(join(this.scratch, "inv-"));
+    try {
+      const r = await this.invoke(o, { [SCRATCH_ENV]: join(this.env.workDir, basename(own)) });
+      if (r.exitCode === null && !r.timedOut && !r.aborted && !r.stdoutOverflow) throw new Error("its runner stopped before the invocation ended");
+      return r;
+    } finally {
+      await rm(own, { recursive: true, force: true }).catch(() => {});
+    }
   }
 
-  /** Memoized: every caller (end of run, Ctrl-C, retirement) waits for the same removal. */
+  /** Starts the invocation through the agent and waits for its end, its timeout, its abort or its stdout overflow (the last three kill it). */
+  private async invoke(o: RunnerExecOptions, env: Record<string, string>): Promise<RunnerExecResult> {
+    const id = this.nextId++;
+    const ended = Promise.withResolvers<number | null>();
+    let timedOut = false;
+    let aborted = false;
+    const stopWith = (flag: () => void) => {
+      flag();
+      this.write(encodeFrame("K", id));
+      ended.resolve(null);
+    };
+    const output = new OutputCollector(o, () => stopWith(() => {}));
+    const onAbort = () => stopWith(() => (aborted = true));
+    const timer = o.timeoutMs ? setTimeout(() => stopWith(() => (timedOut = true)), o.timeoutMs) : undefined;
+    this.inFlight.set(id, { output, end: (status) => ended.resolve(status) });
+    o.signal?.addEventListener("abort", onAbort, { once: true });
+    try {
+      if (o.signal?.aborted) onAbort();
+      else this.sendStart(id, o, env);
+      const exitCode = await ended.promise;
+      return { exitCode, ...output.finish(), timedOut, aborted: aborted || !!o.signal?.aborted, stdoutOverflow: output.stdoutOverflow, dropped: output.dropped };
+    } finally {
+      if (timer) clearTimeout(timer);
+      o.signal?.removeEventListener("abort", onAbort);
+      this.inFlight.delete(id);
+    }
+  }
+
+  private sendStart(id: number, o: RunnerExecOptions, env: Record<string, string>): void {
+    const stdin = typeof o.stdin === "string" ? new TextEncoder().encode(o.stdin) : (o.stdin ?? new Uint8Array(0));
+    this.write(encodeStart(id, { cwd: this.env.workspace, argv: o.cmd, env }));
+    for (const frame of encodeStdin(id, stdin)) this.write(frame);
+  }
+
+  private write(frame: Uint8Array): void {
+    const attachment = this.attachment;
+    if (!attachment || !this.usable) return;
+    this.writing = this.writing.then(() => attachment.writeStdin(frame)).catch(() => {});
+  }
+
+  private onOutput(stream: string, data: Uint8Array): void {
+    if (stream === "stderr") {
+      this.agentStderr = (this.agentStderr + new TextDecoder().decode(data)).slice(-AGENT_STDERR_KEEP);
+      return;
+    }
+    try {
+      this.reader.push(data);
+    } catch (err) {
+      // A frame the agent never sends: nothing more it says can be trusted.
+      this.gone((err as Error).message);
+      void this.stop();
+    }
+  }
+
+  private onFrame(frame: AgentFrame): void {
+    if (frame.type === "R") {
+      this.ready.resolve();
+      return;
+    }
+    const invocation = this.inFlight.get(frame.id);
+    if (!invocation) return; // ended here already (timeout, abort, overflow)
+    if (frame.type === "Z") invocation.end(frame.status);
+    else invocation.output.push(frame.type === "O" ? "stdout" : "stderr", frame.data);
+  }
+
+  /** The agent is gone (or broke the protocol): the invocations in it end without a status. */
+  private gone(why: string): void {
+    if (this.exited) return;
+    this.exited = true;
+    this.ready.reject(new Error(why));
+    for (const invocation of this.inFlight.values()) invocation.end(null);
+  }
+
+  /** Memoized: every caller (end of run, Ctrl-C, a broken agent) waits for the same removal. */
   stop = (): Promise<void> => {
     this.stopping ??= this.remove();
     return this.stopping;
@@ -147,8 +240,8 @@ class ContainerRunner implements Runner {
     this.stopped = true;
     const id = this.containerId;
     if (id) {
-      // Removed before the attach connection closes: closing it first would end the idle
-      // process and start the engine's own auto-removal, which a DELETE answers with 409
+      // Removed before the attach connection closes: closing it first would end the agent
+      // and start the engine's own auto-removal, which a DELETE answers with 409
       // ("in progress") before the container is gone. The wait makes "removed" true on return.
       const docker = this.env.docker;
       await removeContainer(docker, id, { force: true }).catch(() => {});

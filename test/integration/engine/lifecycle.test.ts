@@ -49,7 +49,7 @@ describe("timeouts and interruption", () => {
       return stdout;
     })();
     const err = new Response(p.stderr).text();
-    // With runners the action is exec'd into its type's runner (labelled phase=runner).
+    // With runners the action runs in its type's runner (labelled phase=runner).
     const phase = RUNNERS ? "runner" : "action";
     let running: any;
     for (let i = 0; i < 600 && !(running && stdout.includes("waiting forever")); i++) {

@@ -1,6 +1,7 @@
 /**
  * Runners: the invocations of reusable types (image label deployster.reusable=true) are
- * exec'd into one running container per (image, plug mounts) for the length of a run.
+ * run by the runner agent in one running container per (image, plug mounts) for the length
+ * of a run.
  * Through the compiled binary on the real engine: containers created (counted from the
  * engine's events), per-invocation scratch folders, plugs never shared across runners, the
  * stdout cap, the fallback when a runner cannot start, and runners that go away when
@@ -55,7 +56,7 @@ function tree(dir: string, prefix = ""): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => [`${prefix}${e.name}`, ...(e.isDirectory() ? tree(join(dir, e.name), `${prefix}${e.name}/`) : [])]);
 }
 
-const IDLE = "/.deployster-idle";
+const AGENT = "/.deployster-agent";
 
 describe("runners", () => {
   test.concurrent("one container per runner, not per invocation; each invocation gets its own fresh scratch folder; same plan with --no-runners", async () => {
@@ -70,7 +71,7 @@ describe("runners", () => {
     for (const name of ["one", "two", "three"]) {
       expect(res[name].status).toBe("VALID");
       const state = res[name].state;
-      expect(state.pid1).toBe(IDLE);
+      expect(state.pid1).toBe(AGENT);
       expect(state.before).toBe("0");
       expect(state.scratch).toStartWith(`${work}/inv-`);
       scratches.add(state.scratch);
@@ -114,7 +115,7 @@ describe("runners", () => {
       message: "state of 'flood' stdout exceeded 16777216 bytes (the cap of a JSON answer; container killed and removed)",
     });
     expect(res.calm.status).toBe("VALID");
-    expect(res.calm.state.pid1).toBe(IDLE);
+    expect(res.calm.state.pid1).toBe(AGENT);
   }, TIMEOUT);
 
   test.concurrent("a runner that cannot start: one notice, and its invocations run in fresh containers", async () => {
@@ -182,7 +183,7 @@ describe("runners", () => {
     p.kill("SIGKILL");
     await p.exited;
     await out;
-    // Nobody removes it: the idle program sees its stdin close, exits, and AutoRemove acts.
+    // Nobody removes it: the runner agent sees its stdin close, exits, and AutoRemove acts.
     let left = await containersOf(runId);
     for (let i = 0; i < 300 && left.length > 0; i++) {
       await Bun.sleep(100);

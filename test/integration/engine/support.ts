@@ -19,7 +19,7 @@ export const RUN_PREFIX = `enginetest-${Math.random().toString(36).slice(2, 6)}-
 
 /**
  * The suite runs in two modes: with runners (the default; the rt-* fixture types are labelled
- * reusable, so their invocations are exec'd into runners) and, with DEPLOYSTER_TEST_RUNNERS=0,
+ * reusable, so their invocations run in runners) and, with DEPLOYSTER_TEST_RUNNERS=0,
  * with --no-runners (one fresh container per invocation). Every scenario must pass in both.
  */
 export const RUNNERS = process.env.DEPLOYSTER_TEST_RUNNERS !== "0";
