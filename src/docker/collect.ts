@@ -64,8 +64,8 @@ export class OutputCollector {
   private keep(stream: "stdout" | "stderr", data: Uint8Array): void {
     const room = (this.o.keepBytes?.[stream] ?? Infinity) - this.kept[stream];
     const n = Math.min(Math.max(room, 0), data.length);
-    // A copy: the demuxer's chunk memory may be reused.
-    if (n > 0) this.chunks[stream].push(data.slice(0, n));
+    // A copy (Buffer#slice would be a view): the demuxer's chunk memory may be reused.
+    if (n > 0) this.chunks[stream].push(new Uint8Array(data.subarray(0, n)));
     this.kept[stream] += n;
     this.dropped[stream] += data.length - n;
   }
