@@ -175,6 +175,8 @@ class ContainerRunner implements Runner {
     o.signal?.addEventListener("abort", onAbort, { once: true });
     try {
       if (o.signal?.aborted) onAbort();
+      // Gone while this invocation got ready: nothing will ever answer it.
+      else if (!this.usable) ended.resolve(null);
       else this.sendStart(id, o, env);
       const exitCode = await ended.promise;
       return { exitCode, ...output.finish(), timedOut, aborted: aborted || !!o.signal?.aborted, stdoutOverflow: output.stdoutOverflow, dropped: output.dropped };

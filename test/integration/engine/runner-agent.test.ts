@@ -47,6 +47,13 @@ async function processesIn(r: Runner): Promise<string[]> {
     .filter((args) => args !== "/.deployster-agent" && !args.startsWith("ps "));
 }
 
+/** What is still running in the runner once killed processes had a moment (≤ 50 looks) to go. */
+async function processesLeftIn(r: Runner): Promise<string[]> {
+  let left = await processesIn(r);
+  for (let i = 0; i < 50 && left.length > 0; i++) left = await processesIn(r);
+  return left;
+}
+
 describe("invocations in a runner", () => {
   test("PID 1 is the agent; 3 MiB of binary stdin round-trip byte for byte", async () => {
     const pid1 = await runner.exec({ cmd: ["cat", "/proc/1/cmdline"] });
@@ -95,9 +102,7 @@ describe("invocations in a runner", () => {
     expect(r.timedOut).toBe(true);
     expect(r.exitCode).toBeNull();
     expect(Date.now() - started).toBeLessThan(5_000);
-    let left = await processesIn(runner);
-    for (let i = 0; i < 50 && left.length > 0; i++) left = await processesIn(runner);
-    expect(left).toEqual([]);
+    expect(await processesLeftIn(runner)).toEqual([]);
     expect(runner.usable).toBe(true);
     expect((await runner.exec({ cmd: ["true"] })).exitCode).toBe(0);
   });
@@ -108,9 +113,7 @@ describe("invocations in a runner", () => {
     const r = await runner.exec({ cmd: ["sleep", "63"], signal: ctl.signal });
     expect(r.aborted).toBe(true);
     expect(r.exitCode).toBeNull();
-    let left = await processesIn(runner);
-    for (let i = 0; i < 50 && left.length > 0; i++) left = await processesIn(runner);
-    expect(left).toEqual([]);
+    expect(await processesLeftIn(runner)).toEqual([]);
   });
 
   test("the stdout cap reports the overflow and kills the invocation", async () => {
@@ -118,9 +121,7 @@ describe("invocations in a runner", () => {
     expect(r.stdoutOverflow).toBe(true);
     expect(r.exitCode).toBeNull();
     expect(r.stdout.length).toBeLessThanOrEqual(100_000);
-    let left = await processesIn(runner);
-    for (let i = 0; i < 50 && left.length > 0; i++) left = await processesIn(runner);
-    expect(left).toEqual([]);
+    expect(await processesLeftIn(runner)).toEqual([]);
   });
 
   test("stop removes the runner's container and folder; later invocations are refused", async () => {

@@ -18,6 +18,7 @@ import { BIN, byName, cleanupWorkspaces, containersOf, deployster, ensureFixture
 beforeAll(async () => {
   await prepare();
   await ensureFixtureImages("rt-runner", "deployster-fixture/rt-runner-scratch:latest");
+  await ensureFixtureImages("rt-lone-binary", "deployster-fixture/rt-lone-binary:latest");
 }, TIMEOUT);
 afterAll(async () => {
   cleanupWorkspaces();
@@ -91,6 +92,17 @@ describe("runners", () => {
       expect(offRes[name].state.scratch).toBe(work);
       expect(offRes[name].state.before).toBe("0");
     }
+  }, TIMEOUT);
+
+  test.concurrent("a type whose image holds one static binary and nothing else: one runner serves its init and states", async () => {
+    const cwd = workspace("runners");
+    const r = await counted(["plan", "--json", "lone-binary.yaml"], cwd);
+    expect(r.stderr).not.toContain("no runner for");
+    expect(r.code).toBe(0);
+    expect(r.phases).toEqual(["runner"]);
+    const res = byName(planDoc(r));
+    expect([res.alone.status, res.alone.state]).toEqual(["VALID", { alone: true }]);
+    expect([res["also-alone"].status, res["also-alone"].state]).toEqual(["VALID", { alone: true }]);
   }, TIMEOUT);
 
   test.concurrent("resources whose plug mounts differ never share a runner", async () => {
