@@ -219,8 +219,12 @@ describe("runners", () => {
       ["apply", "apply --no-runners"].map(async (cmd) => {
         const cwd = workspace("action-failures");
         const r = await deployster([...cmd.split(" "), "-y"], { cwd, asGiven: true });
-        // Lines in a stable order (independent resources interleave), without timings.
-        return { code: r.code, lines: r.output.replaceAll(cwd, "WORKSPACE").replace(/\(\d+(\.\d+)?m?s\)/g, "(T)").replace(/run \S+/g, "run X").split("\n").filter(Boolean).sort() };
+        // Lines in a stable order (independent resources interleave), without timings. A
+        // type's output line reads "    line" under its action's header when that action
+        // happens to run alone at that moment, else "resource | line": timing decides, in
+        // either mode, so both forms compare as "| line".
+        const lines = r.output.replaceAll(cwd, "WORKSPACE").replace(/\(\d+(\.\d+)?m?s\)/g, "(T)").replace(/run \S+/g, "run X").split("\n").filter(Boolean);
+        return { code: r.code, lines: lines.map((l) => l.replace(/^ {4}(?=\S)/, "| ").replace(/^[A-Za-z0-9_.-]+ \| /, "| ")).sort() };
       }),
     );
     expect(applied[1]).toEqual(applied[0]);
