@@ -18,9 +18,9 @@
  * (the container's) plus the env entries it was started with, in its working directory. When
  * it exits, what is left of its process group is killed (as a container's end kills all its
  * processes); 'Z' follows once its stdout and stderr are closed, or at most a second later.
- * End of the agent's stdin (deployster closed the attach connection, or died) ends the agent,
- * and with it the container and everything in it. A malformed frame ends it too, with a line
- * on stderr.
+ * End of the agent's stdin (deployster closed the attach connection, or died) ends the agent
+ * and every invocation's process group (in a runner, the container and everything in it end
+ * with PID 1 anyway). A malformed frame ends it too, with a line on stderr.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -61,9 +61,17 @@ static unsigned char inbuf[HEADER + MAX_PAYLOAD];
 static size_t inlen;
 static unsigned char outbuf[HEADER + CHUNK];
 
+static void kill_all(void);
+
+/* Ends the agent: every invocation's process group first (outside a container nothing else would). */
+static void leave(int code) {
+  kill_all();
+  _exit(code);
+}
+
 static void die(const char *why) {
   dprintf(2, "deployster-agent: %s\n", why);
-  _exit(2);
+  leave(2);
 }
 
 static long long now_ms(void) {
@@ -76,7 +84,7 @@ static void write_all(const unsigned char *p, size_t n) {
   while (n > 0) {
     ssize_t w = write(1, p, n);
     if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) _exit(3); /* deployster is gone: nothing left to serve */
+    if (w <= 0) leave(3); /* deployster is gone: nothing left to serve */
     p += w;
     n -= (size_t)w;
   }
@@ -93,6 +101,14 @@ static void send_frame(char type, uint32_t id, uint32_t len) {
 static void close_fd(int *fd) {
   if (*fd >= 0) close(*fd);
   *fd = -1;
+}
+
+static void kill_all(void) {
+  for (int i = 0; i < MAX_INVOCATIONS; i++)
+    if (invs[i].used && !invs[i].exited) {
+      kill(-invs[i].pid, SIGKILL);
+      kill(invs[i].pid, SIGKILL);
+    }
 }
 
 static struct invocation *find(uint32_t id) {
@@ -258,7 +274,7 @@ static void handle_frame(char type, uint32_t id, unsigned char *payload, uint32_
 static void read_requests(void) {
   ssize_t n = read(0, inbuf + inlen, sizeof inbuf - inlen);
   if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
-  if (n <= 0) _exit(0);
+  if (n <= 0) leave(0);
   inlen += (size_t)n;
   size_t off = 0;
   while (inlen - off >= HEADER) {

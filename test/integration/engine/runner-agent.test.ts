@@ -173,6 +173,18 @@ describe("the agent, frame by frame", () => {
     expect(await a.p.exited).toBe(0);
   });
 
+  test("at the end of its stdin it kills what still runs (in a runner the container's end would)", async () => {
+    const a = spawnAgent();
+    a.start(5, ["sleep", "68"]);
+    for (let i = 0; i < 100 && !Bun.spawnSync(["pgrep", "-f", "^sleep 68$"]).stdout.toString(); i++) await Bun.sleep(20);
+    expect(Bun.spawnSync(["pgrep", "-f", "^sleep 68$"]).stdout.toString()).not.toBe("");
+    a.p.stdin.end();
+    expect(await a.p.exited).toBe(0);
+    let left = "x";
+    for (let i = 0; i < 100 && left; i++, await Bun.sleep(20)) left = Bun.spawnSync(["pgrep", "-f", "^sleep 68$"]).stdout.toString();
+    expect(left).toBe("");
+  });
+
   test("a process left in the background holds no invocation open: its group ends with it", async () => {
     const a = spawnAgent();
     const started = Date.now();
