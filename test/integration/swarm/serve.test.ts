@@ -2,7 +2,7 @@
  * `deployster serve --swarm` on a 3-node Swarm lab (scripts/swarm-lab.sh), through the
  * compiled binary and a real Caddy: instances spread over nodes and routed at
  * `<node address>:<published port>`; a v1→v2 rollout under load; a never-ready version
- * leaves the old one serving; tasks with their real exit codes; ctl and deployctl; serve
+ * leaves the old one serving, and a DELETE during its rollout cancels it; tasks with their real exit codes; ctl and deployctl; serve
  * SIGKILLed mid-rollout resumes; a drained node and a killed dockerd are failed over.
  * Tests run in order and build on each other (one lab for the file: ~2 s up, ~6 s down).
  */
@@ -152,6 +152,20 @@ test("a never-ready version fails after --health-timeout; v2 keeps serving", asy
   expect(rec.reason).toContain("was not ready after 10s");
   expect(rec.log_tail.join("\n")).toContain("waiting for a database that never comes");
   expect(stats.failures).toEqual([]);
+  expect(await waitFor("v2 serving alone", () => allServing("v2", 3), 30_000, 200)).toHaveLength(3);
+}, 90_000);
+
+test("DELETE of a version while its rollout runs cancels the rollout at once; v2 keeps serving", async () => {
+  expect((await s.call("POST", `/v1/services/${SVC}/deploys`, { deploy: { version: "never-ready", destroy_previous: true } })).status).toBe(201);
+  await waitFor("a never-ready instance booting", async () => (await units(s, SVC)).some((u) => u.version === "never-ready"), 20_000);
+  const t0 = Date.now();
+  const r = await s.call("DELETE", `/v1/services/${SVC}/deploys/never-ready`);
+  const took = Date.now() - t0;
+  expect(r.status).toBe(204);
+  // Waiting for the rollout to fail by itself would take the 10 s health timeout.
+  expect(took).toBeLessThan(6_000);
+  expect(s.output()).toContain("cancelled (its version is being destroyed)");
+  expect((await units(s, SVC)).filter((u) => u.version === "never-ready")).toEqual([]);
   expect(await waitFor("v2 serving alone", () => allServing("v2", 3), 30_000, 200)).toHaveLength(3);
 }, 90_000);
 
