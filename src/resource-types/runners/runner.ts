@@ -93,6 +93,8 @@ class ContainerRunner implements Runner {
   /** Frames written one after another: a frame's bytes never interleave with another's. */
   private writing: Promise<void> = Promise.resolve();
   private agentStderr = "";
+  /** Why the agent is gone, once it is. */
+  private goneWhy: string | undefined;
   private stopping: Promise<void> | undefined;
   private readonly scratch: string;
   private readonly agent: string;
@@ -150,7 +152,7 @@ class ContainerRunner implements Runner {
     const own = await mkdtemp(join(this.scratch, "inv-"));
     try {
       const r = await this.invoke(o, { [SCRATCH_ENV]: join(this.env.workDir, basename(own)) });
-      if (r.exitCode === null && !r.timedOut && !r.aborted && !r.stdoutOverflow) throw new Error("its runner stopped before the invocation ended");
+      if (r.exitCode === null && !r.timedOut && !r.aborted && !r.stdoutOverflow) throw new Error(`its runner stopped before the invocation ended (${this.goneWhy ?? "removed"})`);
       return r;
     } finally {
       await rm(own, { recursive: true, force: true }).catch(() => {});
@@ -228,6 +230,7 @@ class ContainerRunner implements Runner {
   private gone(why: string): void {
     if (this.exited) return;
     this.exited = true;
+    this.goneWhy = why;
     this.ready.reject(new Error(why));
     for (const invocation of this.inFlight.values()) invocation.end(null);
   }
@@ -240,6 +243,7 @@ class ContainerRunner implements Runner {
 
   private async remove(): Promise<void> {
     this.stopped = true;
+    this.gone("the runner was removed");
     const id = this.containerId;
     if (id) {
       // Removed before the attach connection closes: closing it first would end the agent

@@ -4,8 +4,8 @@
  * of a run.
  * Through the compiled binary on the real engine: containers created (counted from the
  * engine's events), per-invocation scratch folders, plugs never shared across runners, the
- * stdout cap, the fallback when a runner cannot start, and runners that go away when
- * deployster is killed. These tests pick their mode themselves (runners on, or --no-runners
+ * stdout cap, the fallback when a runner cannot start, a type that breaks its runner's
+ * agent protocol, and runners that go away when deployster is killed. These tests pick their mode themselves (runners on, or --no-runners
  * where they compare), so the suite's DEPLOYSTER_TEST_RUNNERS mode does not apply.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
@@ -128,6 +128,25 @@ describe("runners", () => {
     });
     expect(res.calm.status).toBe("VALID");
     expect(res.calm.state.pid1).toBe(AGENT);
+  }, TIMEOUT);
+
+  test.concurrent("a type that forges frames on its runner agent's stdout: that runner is dropped and the invocation fails with the reason; after 3 replacements, fresh containers (one notice)", async () => {
+    const cwd = workspace("runners");
+    const r = await counted(["plan", "--json", "--parallelism", "1", "breakers.yaml"], cwd);
+    expect(r.code).toBe(1);
+    expect(r.phases).toEqual(["runner", "runner", "runner", "runner", "state"]);
+    expect(r.stderr.split("\n").filter((l) => l.includes("runners for"))).toEqual([
+      "warning: no more runners for 'deployster-fixture/rt-runner-scratch' (3 were replaced in this run): its invocations run in fresh containers",
+    ]);
+    const res = byName(planDoc(r));
+    for (const name of ["breaker1", "breaker2", "breaker3", "breaker4"]) {
+      expect(res[name].error).toEqual({
+        phase: "state",
+        message: `state of '${name}' could not run: its runner stopped before the invocation ended (the runner agent sent a frame of unknown type "Q")`,
+      });
+    }
+    expect(res.calm.status).toBe("VALID");
+    expect(res.calm.state.pid1).toBe("/bin/sh /rt/type.sh state");
   }, TIMEOUT);
 
   test.concurrent("a runner that cannot start: one notice, and its invocations run in fresh containers", async () => {
