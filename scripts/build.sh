@@ -11,7 +11,7 @@ out="${1:-bin/deployster}"
 tmp="$(dirname "$out")/.$(basename "$out").$$.tmp"
 trap 'rm -f "$tmp"' EXIT
 # The runner agent first (a static C program, embedded in the executable): only when its
-# source is newer. musl-gcc comes from Debian's musl-tools (scripts/setup.sh installs it).
+# source is newer. musl-gcc (Debian's musl-tools, over gcc) is installed by scripts/setup.sh.
 agent_src=src/resource-types/runners/agent.c
 agent=bin/deployster-agent
 if [[ ! -x "$agent" || "$agent_src" -nt "$agent" ]]; then

@@ -4,7 +4,7 @@
 #
 #   1. npm dependencies (brings Bun: node_modules/.bin/bun)
 #   2. missing Debian packages (docker.io busybox-static docker-registry caddy docker-compose
-#      apache2-utils chromium musl-tools ...); their packaged caddy/docker-registry services
+#      apache2-utils chromium gcc musl-tools ...); their packaged caddy/docker-registry services
 #      are stopped (the tests start their own on free loopback ports)
 #   3. the Docker engine: started in the background when `docker info` fails
 #   4. fixture images (scripts/build-fixture-images.sh)
@@ -15,7 +15,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
-PACKAGES=(docker.io busybox-static docker-registry caddy docker-compose apache2-utils openssl bsdutils iproute2 util-linux curl chromium musl-tools)
+PACKAGES=(docker.io busybox-static docker-registry caddy docker-compose apache2-utils openssl bsdutils iproute2 util-linux curl chromium gcc musl-tools)
 DOCKERD_LOG="${DOCKERD_LOG:-/var/log/dockerd.log}"
 DOCKERD_WAIT_SECONDS="${DOCKERD_WAIT_SECONDS:-60}"
 
