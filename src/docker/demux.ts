@@ -32,7 +32,8 @@ export class FrameDemuxer {
   }
 }
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+/** A new array holding `a` then `b`. */
+export function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   const out = new Uint8Array(a.length + b.length);
   out.set(a, 0);
   out.set(b, a.length);

@@ -21,13 +21,13 @@
  * tighter: a frame announcing more than AGENT_CHUNK bytes, or of an unknown type, is a
  * protocol violation that ends the runner.
  */
+import { concat } from "../../docker/demux";
 
 export const AGENT_HEADER = 9;
 /** The most a stdout/stderr frame carries (the agent reads its pipes in chunks of this). */
 export const AGENT_CHUNK = 64 * 1024;
 /** The largest payload either side accepts (the agent's input buffer). */
 export const MAX_AGENT_PAYLOAD = 1024 * 1024;
-export const AGENT_VERSION = "deployster-agent 1";
 
 export type AgentRequestType = "S" | "I" | "E" | "K";
 export type AgentFrame =
@@ -119,11 +119,4 @@ function decode(type: string, id: number, payload: Uint8Array): AgentFrame {
     default:
       throw new AgentProtocolError(`the runner agent sent a frame of unknown type ${JSON.stringify(type)}`);
   }
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }

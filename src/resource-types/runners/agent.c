@@ -103,12 +103,15 @@ static void close_fd(int *fd) {
   *fd = -1;
 }
 
+/* SIGKILL to a running invocation's group, and to itself (before its setsid the group does not exist yet). */
+static void kill_invocation(const struct invocation *inv) {
+  kill(-inv->pid, SIGKILL);
+  kill(inv->pid, SIGKILL);
+}
+
 static void kill_all(void) {
   for (int i = 0; i < MAX_INVOCATIONS; i++)
-    if (invs[i].used && !invs[i].exited) {
-      kill(-invs[i].pid, SIGKILL);
-      kill(invs[i].pid, SIGKILL);
-    }
+    if (invs[i].used && !invs[i].exited) kill_invocation(&invs[i]);
 }
 
 static struct invocation *find(uint32_t id) {
@@ -261,10 +264,7 @@ static void handle_frame(char type, uint32_t id, unsigned char *payload, uint32_
     }
     break;
   case 'K':
-    if (inv && !inv->exited) {
-      kill(-inv->pid, SIGKILL);
-      kill(inv->pid, SIGKILL);
-    }
+    if (inv && !inv->exited) kill_invocation(inv);
     break;
   default: die("unknown frame type");
   }

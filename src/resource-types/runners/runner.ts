@@ -163,16 +163,15 @@ class ContainerRunner implements Runner {
   private async invoke(o: RunnerExecOptions, env: Record<string, string>): Promise<RunnerExecResult> {
     const id = this.nextId++;
     const ended = Promise.withResolvers<number | null>();
-    let timedOut = false;
-    let aborted = false;
-    const stopWith = (flag: () => void) => {
-      flag();
+    let stoppedBy: "timeout" | "abort" | "overflow" | undefined;
+    const stop = (why: NonNullable<typeof stoppedBy>) => {
+      stoppedBy ??= why;
       this.write(encodeFrame("K", id));
       ended.resolve(null);
     };
-    const output = new OutputCollector(o, () => stopWith(() => {}));
-    const onAbort = () => stopWith(() => (aborted = true));
-    const timer = o.timeoutMs ? setTimeout(() => stopWith(() => (timedOut = true)), o.timeoutMs) : undefined;
+    const output = new OutputCollector(o, () => stop("overflow"));
+    const onAbort = () => stop("abort");
+    const timer = o.timeoutMs ? setTimeout(() => stop("timeout"), o.timeoutMs) : undefined;
     this.inFlight.set(id, { output, end: (status) => ended.resolve(status) });
     o.signal?.addEventListener("abort", onAbort, { once: true });
     try {
@@ -181,7 +180,8 @@ class ContainerRunner implements Runner {
       else if (!this.usable) ended.resolve(null);
       else this.sendStart(id, o, env);
       const exitCode = await ended.promise;
-      return { exitCode, ...output.finish(), timedOut, aborted: aborted || !!o.signal?.aborted, stdoutOverflow: output.stdoutOverflow, dropped: output.dropped };
+      const aborted = stoppedBy === "abort" || !!o.signal?.aborted;
+      return { exitCode, ...output.finish(), timedOut: stoppedBy === "timeout", aborted, stdoutOverflow: output.stdoutOverflow, dropped: output.dropped };
     } finally {
       if (timer) clearTimeout(timer);
       o.signal?.removeEventListener("abort", onAbort);
